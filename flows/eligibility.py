@@ -1,0 +1,275 @@
+"""Eligibility: `evaluate(vacancy, answers, now) -> Verdict`. Pure: no clock, no I/O.
+
+Each rule type yields a `Reason` (met, failed, condition, pending or info) that names its rule
+and its source; the verdict's status follows from the reasons, the documents from the answers.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from flows.messages import Msg
+from flows.questions import applicable_answers, compile_questions
+from flows.vacancy import (
+    DIPLOMA_SCALES,
+    CriminalRecordRule,
+    DiplomaRule,
+    Document,
+    ExperienceRule,
+    KnowledgeMatrixRule,
+    LanguageRule,
+    Provenance,
+    ScoredRule,
+    Vacancy,
+    YesNoRule,
+)
+
+
+class Status(StrEnum):
+    ELIGIBLE = "eligible"
+    NOT_ELIGIBLE = "not_eligible"
+    CONDITIONAL = "conditional"
+    CLOSED = "closed"
+    INCOMPLETE = "incomplete"
+
+
+class Outcome(StrEnum):
+    MET = "met"
+    FAILED = "failed"
+    CONDITION = "condition"
+    PENDING = "pending"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class Reason:
+    rule_id: str
+    outcome: Outcome
+    message: Msg
+    source: str | None = None
+    assumption: str | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: Status
+    reasons: tuple[Reason, ...]
+    documents: tuple[Document, ...]  # required for a complete application, given the answers
+    closes_at: datetime | None  # aware; None: open until filled
+    time_left: timedelta | None
+    score: int | None = None
+    max_score: int | None = None
+    unknowns: tuple[Msg, ...] = field(default=())
+
+    @property
+    def failed(self) -> tuple[Reason, ...]:
+        return tuple(r for r in self.reasons if r.outcome is Outcome.FAILED)
+
+    def deadline_local(self, vacancy: Vacancy) -> datetime | None:
+        return self.closes_at.astimezone(vacancy.zone) if self.closes_at else None
+
+
+def _reason(rule: Provenance, rule_id: str, outcome: Outcome, key: str, **values: Any) -> Reason:
+    return Reason(rule_id, outcome, Msg(key, values), rule.source, rule.assumption)
+
+
+def add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def extract_expired(rule: CriminalRecordRule, issued_on: date, today: date) -> bool:
+    """True when an extract issued on `issued_on` is older than the rule allows on `today`.
+
+    "max. 3 maanden oud" is read as calendar months: issued 1 May is still valid on 1 August.
+    """
+    if rule.max_age_months:
+        return today > add_months(issued_on, rule.max_age_months)
+    if rule.max_age_days:
+        return (today - issued_on).days > rule.max_age_days
+    return False
+
+
+def _diploma(v: Vacancy, rule: DiplomaRule, a: dict[str, Any]) -> list[Reason]:
+    level = a.get(f"{rule.id}.level")
+    required = Msg(f"diploma.{v.country}.{rule.min_level}")
+    if level is None:
+        return [_reason(rule, rule.id, Outcome.PENDING, "reason.diploma.pending", required=required)]
+    scale = DIPLOMA_SCALES[v.country]
+    given = Msg(f"diploma.{v.country}.{level}")
+    if scale.index(level) < scale.index(rule.min_level):
+        return [_reason(rule, rule.id, Outcome.FAILED, "reason.diploma.failed",
+                        required=required, given=given)]
+    out = [_reason(rule, rule.id, Outcome.MET, "reason.diploma.met", required=required,
+                   given=given)]
+    if rule.foreign:
+        foreign = a.get(f"{rule.id}.foreign")
+        if foreign is None:
+            out.append(_reason(rule.foreign, rule.id, Outcome.PENDING, "reason.diploma.pending",
+                               required=required))
+        elif foreign:
+            out.append(_reason(rule.foreign, rule.id, Outcome.CONDITION, "reason.diploma.foreign",
+                               document=v.document(rule.foreign.document).label))
+    return out
+
+
+def _language(v: Vacancy, rule: LanguageRule, a: dict[str, Any]) -> list[Reason]:
+    dutch = a.get(f"{rule.id}.dutch_education")
+    cert_label = v.document(rule.certificate_document).label
+    if dutch is None:
+        return [_reason(rule, rule.id, Outcome.PENDING, "reason.language.pending")]
+    if dutch:
+        return [_reason(rule, rule.id, Outcome.MET, "reason.language.met_diploma")]
+    cert = a.get(f"{rule.id}.certificate")
+    if cert is None:
+        return [_reason(rule, rule.id, Outcome.PENDING, "reason.language.pending")]
+    if cert:
+        return [_reason(rule, rule.id, Outcome.CONDITION, "reason.language.certificate",
+                        document=cert_label)]
+    if rule.without_proof == "excluded":
+        return [_reason(rule, rule.id, Outcome.FAILED, "reason.language.failed")]
+    return [_reason(rule, rule.id, Outcome.CONDITION, "reason.language.obtain",
+                    document=cert_label)]
+
+
+def _record(v: Vacancy, rule: CriminalRecordRule, a: dict[str, Any], now: datetime) -> list[Reason]:
+    if rule.asked == "later":
+        return [_reason(rule, rule.id, Outcome.INFO, "reason.record.later", model=rule.model)]
+    has = a.get(f"{rule.id}.has_extract")
+    age = _age_text(rule)
+    if has is None:
+        return [_reason(rule, rule.id, Outcome.PENDING, "reason.record.pending", model=rule.model)]
+    if not has:
+        return [_reason(rule, rule.id, Outcome.CONDITION, "reason.record.request",
+                        model=rule.model, age=age)]
+    out: list[Reason] = []
+    mention = a.get(f"{rule.id}.mention")
+    issued = a.get(f"{rule.id}.issued_on")
+    if issued is None or mention is None:
+        return [_reason(rule, rule.id, Outcome.PENDING, "reason.record.pending", model=rule.model)]
+    if mention:
+        if rule.unfavourable_mention == "excluded":
+            return [_reason(rule, rule.id, Outcome.FAILED, "reason.record.mention_excluded")]
+        out.append(_reason(rule, rule.id, Outcome.CONDITION, "reason.record.mention_explain"))
+    today = now.astimezone(v.zone).date()
+    if extract_expired(rule, issued, today):
+        out.append(_reason(rule, rule.id, Outcome.CONDITION, "reason.record.too_old",
+                           issued=issued.strftime("%d-%m-%Y"), age=age, model=rule.model))
+    elif not mention:
+        out.append(_reason(rule, rule.id, Outcome.MET, "reason.record.met", model=rule.model))
+    return out
+
+
+def _age_text(rule: CriminalRecordRule) -> Msg:
+    if rule.max_age_months:
+        return Msg("age.months", {"n": rule.max_age_months})
+    if rule.max_age_days:
+        return Msg("age.days", {"n": rule.max_age_days})
+    return Msg("age.any")
+
+
+def _experience(rule: ExperienceRule, a: dict[str, Any]) -> list[Reason]:
+    years = a.get(f"{rule.id}.years")
+    if years is None:
+        return [_reason(rule, rule.id, Outcome.PENDING, "reason.experience.pending",
+                        min=rule.min_years, counts=rule.counts)]
+    outcome = Outcome.MET if years >= rule.min_years else Outcome.FAILED
+    return [_reason(rule, rule.id, outcome, f"reason.experience.{outcome.value}",
+                    min=rule.min_years, given=years, counts=rule.counts)]
+
+
+def _yes_no(rule: YesNoRule, a: dict[str, Any]) -> list[Reason]:
+    answer = a.get(rule.id)
+    if answer is None:
+        return [_reason(rule, rule.id, Outcome.PENDING, "reason.yes_no.pending", text=rule.question)]
+    if answer == rule.required:
+        return [_reason(rule, rule.id, Outcome.MET, "reason.yes_no.met", text=rule.question)]
+    outcome = Outcome.FAILED if rule.on_fail == "excluded" else Outcome.CONDITION
+    return [_reason(rule, rule.id, outcome, f"reason.yes_no.{outcome.value}", text=rule.question)]
+
+
+def score(rule: ScoredRule, a: dict[str, Any]) -> tuple[int, bool]:
+    """(points so far, whether every criterion is answered)."""
+    total, complete = 0, True
+    for crit in rule.criteria:
+        qid = f"{rule.id}.{crit.id}"
+        if qid in a:
+            total += crit.score(a[qid])
+        else:
+            complete = False
+    return total, complete
+
+
+def _documents(v: Vacancy, answers: dict[str, Any]) -> tuple[Document, ...]:
+    return tuple(d for d in v.documents if d.when is None or d.when.holds(answers))
+
+
+def evaluate(vacancy: Vacancy, answers: dict[str, Any], now: datetime) -> Verdict:
+    """Judge `answers` against every rule of `vacancy` at the aware instant `now`."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    counted = applicable_answers(compile_questions_cached(vacancy), answers)
+    reasons: list[Reason] = []
+    points: int | None = None
+    max_points: int | None = None
+    for rule in vacancy.requirements:
+        if isinstance(rule, DiplomaRule):
+            reasons += _diploma(vacancy, rule, counted)
+        elif isinstance(rule, LanguageRule):
+            reasons += _language(vacancy, rule, counted)
+        elif isinstance(rule, CriminalRecordRule):
+            reasons += _record(vacancy, rule, counted, now)
+        elif isinstance(rule, ExperienceRule):
+            reasons += _experience(rule, counted)
+        elif isinstance(rule, YesNoRule):
+            reasons += _yes_no(rule, counted)
+        elif isinstance(rule, ScoredRule):
+            points, complete = score(rule, counted)
+            max_points = rule.max_total
+            if not complete:
+                reasons.append(_reason(rule, rule.id, Outcome.PENDING, "reason.score.pending"))
+        elif isinstance(rule, KnowledgeMatrixRule):
+            answered = any(k.startswith(f"{rule.id}.") for k in counted)
+            if not answered:
+                reasons.append(_reason(rule, rule.id, Outcome.PENDING, "reason.matrix.pending"))
+
+    closes = vacancy.closes_at()
+    outcomes = {r.outcome for r in reasons}
+    if not vacancy.is_open(now):
+        status = Status.CLOSED
+    elif Outcome.FAILED in outcomes:
+        status = Status.NOT_ELIGIBLE
+    elif Outcome.PENDING in outcomes:
+        status = Status.INCOMPLETE
+    elif Outcome.CONDITION in outcomes:
+        status = Status.CONDITIONAL
+    else:
+        status = Status.ELIGIBLE
+    return Verdict(
+        status=status,
+        reasons=tuple(reasons),
+        documents=_documents(vacancy, counted),
+        closes_at=closes,
+        time_left=(closes - now) if closes else None,
+        score=points,
+        max_score=max_points,
+        unknowns=tuple(Msg("unknown", {"text": n.text}) for n in vacancy.silent_on),
+    )
+
+
+_QUESTIONS: dict[int, tuple] = {}
+
+
+def compile_questions_cached(vacancy: Vacancy) -> tuple:
+    # Vacancies are frozen and live for the process: compile their questions once each.
+    key = id(vacancy)
+    cached = _QUESTIONS.get(key)
+    if cached is None or cached[0] is not vacancy:
+        cached = (vacancy, compile_questions(vacancy))
+        _QUESTIONS[key] = cached
+    return cached[1]

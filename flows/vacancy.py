@@ -1,0 +1,495 @@
+"""The vacancy file format: YAML data validated into frozen pydantic models.
+
+A vacancy declares *what* it requires using a small set of generic rule types; `eligibility.py`
+knows *how* to judge them and `questions.py` which questions each needs. Every rule, date and
+document carries its provenance: a `source` quote from the seed document, an `assumption`
+where the seed is silent, or both (a quote plus how we read it).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+# Ordered diploma scales per country: index = rank. Labels live in the message catalogues.
+DIPLOMA_SCALES: dict[str, tuple[str, ...]] = {
+    "BE": ("none", "lager_secundair", "secundair", "bachelor", "master"),
+    "NL": ("none", "mbo-1", "mbo-2", "mbo-3", "mbo-4", "hbo", "wo"),
+}
+
+VACANCY_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+FILE_TYPES = ("pdf", "jpg", "png", "docx", "doc", "odt")
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _as_text(value: Any) -> Any:
+    # A plain string is Dutch only; a mapping may add English.
+    return {"nl": value} if isinstance(value, str) else value
+
+
+class Text(Frozen):
+    """A candidate-facing text that belongs to one vacancy (a question, a label)."""
+
+    nl: str = Field(min_length=1)
+    en: str | None = None
+
+    def get(self, lang: str) -> str:
+        return (self.en if lang == "en" else None) or self.nl
+
+
+LocalText = Annotated[Text, BeforeValidator(_as_text)]
+
+
+class Provenance(Frozen):
+    """Where a rule comes from: a quote of the seed, an assumption, or both."""
+
+    source: str | None = Field(default=None, description="short quote of the seed sentence")
+    assumption: str | None = Field(default=None, description="what we assume where it is silent")
+
+    @model_validator(mode="after")
+    def _traced(self) -> Provenance:
+        if not (self.source or self.assumption):
+            raise ValueError("needs a 'source' (quote of the seed) or an 'assumption'")
+        return self
+
+
+# ---------------------------------------------------------------- dates and steps
+
+
+class Deadline(Provenance):
+    """Applications close at `until` in `timezone`; a bare date means the whole day."""
+
+    until: date | datetime | None = None
+    timezone: str | None = None
+    open_until_filled: bool = False
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone_exists(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(
+                    f"unknown time zone {value!r}; use an IANA name such as Europe/Brussels"
+                ) from exc
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Deadline:
+        if self.open_until_filled:
+            if self.until is not None:
+                raise ValueError("give either 'until' or 'open_until_filled: true', not both")
+            return self
+        if self.until is None:
+            raise ValueError("give 'until' (local date or date-time) or 'open_until_filled: true'")
+        if isinstance(self.until, datetime) and self.until.tzinfo is not None:
+            raise ValueError(
+                "write 'until' as a local date-time without offset and name the 'timezone'"
+            )
+        if self.timezone is None:
+            raise ValueError(
+                "deadline without time zone: add 'timezone' (Europe/Brussels, Europe/Amsterdam)"
+            )
+        return self
+
+    @property
+    def whole_day(self) -> bool:
+        return self.until is not None and not isinstance(self.until, datetime)
+
+    def closes_at(self) -> datetime | None:
+        """The first instant at which applications are no longer accepted (aware)."""
+        if self.until is None or self.timezone is None:
+            return None
+        zone = ZoneInfo(self.timezone)
+        if isinstance(self.until, datetime):
+            return self.until.replace(tzinfo=zone)
+        # "uiterlijk 1 augustus" = the whole day: closed from local midnight after it.
+        return datetime.combine(self.until + timedelta(days=1), time(0, 0), tzinfo=zone)
+
+
+class SelectionStep(Provenance):
+    name: LocalText
+    day: date | None = None
+    date_note: LocalText | None = Field(default=None, description="e.g. 'onder voorbehoud'")
+    weight: int | None = Field(default=None, ge=0, le=100)
+    pass_mark: LocalText | None = None
+
+
+class Reserve(Provenance):
+    months: int = Field(ge=0, le=120)
+
+
+class Note(Provenance):
+    """Something the candidate should know that is not a rule (or what the seed leaves open)."""
+
+    text: LocalText
+
+
+# ---------------------------------------------------------------- requirements
+
+
+RuleId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+
+
+class ForeignDiploma(Provenance):
+    """What a diploma obtained abroad needs (usually an equivalence statement)."""
+
+    document: str = Field(description="id of the document that proves equivalence")
+
+
+class DiplomaRule(Provenance):
+    type: Literal["diploma"]
+    id: RuleId = "diploma"
+    min_level: str
+    accepted_equivalents: tuple[LocalText, ...] = ()
+    foreign: ForeignDiploma | None = None
+
+    @field_validator("min_level")
+    @classmethod
+    def _on_scale(cls, value: str, info: ValidationInfo) -> str:
+        # The vacancy's country picks the scale; the loader passes it as validation context.
+        country = (info.context or {}).get("country")
+        scales = [DIPLOMA_SCALES[country]] if country in DIPLOMA_SCALES else DIPLOMA_SCALES.values()
+        if not any(value in scale for scale in scales):
+            allowed = " | ".join(", ".join(s) for s in scales)
+            raise ValueError(
+                f"unknown diploma level {value!r} for {country or 'BE/NL'}; allowed: {allowed}"
+            )
+        return value
+
+
+class LanguageRule(Provenance):
+    """Belgian local government: knowledge of Dutch under the language laws (18 July 1966)."""
+
+    type: Literal["language"]
+    id: RuleId = "language"
+    language: Literal["nl"] = "nl"
+    certificate_document: str = Field(description="document id of the language certificate")
+    without_proof: Literal["excluded", "conditional"] = "conditional"
+
+
+class CriminalRecordRule(Provenance):
+    type: Literal["criminal_record"]
+    id: RuleId = "record"
+    model: LocalText
+    asked: Literal["at_application", "later"] = "at_application"
+    max_age_days: int | None = Field(default=None, ge=1, le=3650)
+    max_age_months: int | None = Field(default=None, ge=1, le=120)
+    unfavourable_mention: Literal["excluded", "explanation_allowed"] = "explanation_allowed"
+
+    @model_validator(mode="after")
+    def _one_age(self) -> CriminalRecordRule:
+        if self.max_age_days and self.max_age_months:
+            raise ValueError("give max_age_days or max_age_months, not both")
+        return self
+
+
+class ExperienceRule(Provenance):
+    type: Literal["experience"]
+    id: RuleId = "experience"
+    min_years: float = Field(ge=0, le=50)
+    counts: LocalText = Field(description="what experience counts, shown in the question")
+
+
+class YesNoRule(Provenance):
+    """A knock-out: the candidate must answer `required` to qualify."""
+
+    type: Literal["yes_no"]
+    id: RuleId
+    question: LocalText
+    required: bool = True
+    on_fail: Literal["excluded", "conditional"] = "excluded"
+
+
+class Band(Frozen):
+    """Points for an answer in [from, to] with explicit inclusivity of each end."""
+
+    from_: float = Field(default=0, alias="from", ge=0)
+    to: float | None = None
+    from_inclusive: bool = True
+    to_inclusive: bool = False
+    points: int = Field(ge=0)
+    source: str | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Band:
+        if self.to is not None and self.to < self.from_:
+            raise ValueError(f"band 'to' ({self.to}) is below 'from' ({self.from_})")
+        return self
+
+    def contains(self, value: float) -> bool:
+        low_ok = value >= self.from_ if self.from_inclusive else value > self.from_
+        if self.to is None:
+            return low_ok
+        high_ok = value <= self.to if self.to_inclusive else value < self.to
+        return low_ok and high_ok
+
+
+def _bands_overlap(a: Band, b: Band) -> bool:
+    # Two intervals overlap unless one ends before the other starts (inclusivity decides ties).
+    def ends_before(x: Band, y: Band) -> bool:
+        if x.to is None:
+            return False
+        if x.to < y.from_:
+            return True
+        return x.to == y.from_ and not (x.to_inclusive and y.from_inclusive)
+
+    return not (ends_before(a, b) or ends_before(b, a))
+
+
+class Criterion(Provenance):
+    id: RuleId
+    question: LocalText
+    answer: Literal["yes_no", "years"]
+    points: int | None = Field(default=None, ge=0, description="for yes_no: points for 'yes'")
+    bands: tuple[Band, ...] = ()
+
+    @model_validator(mode="after")
+    def _shape(self) -> Criterion:
+        if self.answer == "yes_no":
+            if self.points is None or self.bands:
+                raise ValueError("a yes_no criterion gives 'points' and no 'bands'")
+        else:
+            if not self.bands or self.points is not None:
+                raise ValueError("a years criterion gives 'bands' and no 'points'")
+            for i, a in enumerate(self.bands):
+                for j in range(i + 1, len(self.bands)):
+                    if _bands_overlap(a, self.bands[j]):
+                        raise ValueError(
+                            f"band {i + 1} ({_band_text(a)}) overlaps band {j + 1} "
+                            f"({_band_text(self.bands[j])}); make one end exclusive"
+                        )
+        return self
+
+    @property
+    def max_points(self) -> int:
+        return self.points if self.points is not None else max(b.points for b in self.bands)
+
+    def score(self, answer: Any) -> int:
+        if self.answer == "yes_no":
+            return self.points if answer is True else 0
+        for band in self.bands:
+            if band.contains(float(answer)):
+                return band.points
+        return 0
+
+
+def _band_text(b: Band) -> str:
+    low = "[" if b.from_inclusive else "("
+    high = "]" if b.to_inclusive else ")"
+    return f"{low}{b.from_:g}, {'∞' if b.to is None else f'{b.to:g}'}{high}"
+
+
+class ScoredRule(Provenance):
+    """Selection criteria that give an indicative score; they never exclude on their own."""
+
+    type: Literal["scored"]
+    id: RuleId = "score"
+    max_total: int = Field(ge=1)
+    criteria: tuple[Criterion, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _total(self) -> ScoredRule:
+        total = sum(c.max_points for c in self.criteria)
+        if total != self.max_total:
+            raise ValueError(f"criteria add up to {total} points, max_total says {self.max_total}")
+        return self
+
+
+class MatrixLevel(Frozen):
+    id: RuleId
+    label: LocalText
+
+
+class MatrixGroup(Frozen):
+    name: LocalText
+    items: tuple[str, ...] = Field(min_length=1)
+
+
+class KnowledgeMatrixRule(Provenance):
+    """Technologies × knowledge level (plus years), filled in by the candidate; informative."""
+
+    type: Literal["knowledge_matrix"]
+    id: RuleId = "matrix"
+    levels: tuple[MatrixLevel, ...] = Field(min_length=2)
+    groups: tuple[MatrixGroup, ...] = Field(min_length=1)
+    ask_years: bool = True
+    free_text: bool = True
+
+
+Requirement = Annotated[
+    DiplomaRule
+    | LanguageRule
+    | CriminalRecordRule
+    | ExperienceRule
+    | YesNoRule
+    | ScoredRule
+    | KnowledgeMatrixRule,
+    Field(discriminator="type"),
+]
+
+
+# ---------------------------------------------------------------- documents
+
+
+class When(Frozen):
+    """A document is required only when an earlier answer has one of these values."""
+
+    question: str
+    equals: bool | str | None = None
+    in_: tuple[str, ...] | None = Field(default=None, alias="in")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _one(self) -> When:
+        if (self.equals is None) == (self.in_ is None):
+            raise ValueError("give exactly one of 'equals' or 'in'")
+        return self
+
+    def holds(self, answers: dict[str, Any]) -> bool:
+        if self.question not in answers:
+            return False
+        value = answers[self.question]
+        if self.in_ is not None:
+            return value in self.in_
+        return value == self.equals
+
+
+class Document(Provenance):
+    id: RuleId
+    label: LocalText
+    required: Literal["always", "when"] = "always"
+    when: When | None = None
+    types: tuple[Literal["pdf", "jpg", "png", "docx", "doc", "odt"], ...] = ("pdf",)
+    max_size_mb: float = Field(default=10, gt=0, le=20, description="Telegram lets bots fetch 20 MB")
+    rules: tuple[LocalText, ...] = Field(default=(), description="e.g. 'at most 3 months old'")
+
+    @model_validator(mode="after")
+    def _condition(self) -> Document:
+        if (self.required == "when") != (self.when is not None):
+            raise ValueError("required: when goes with a 'when' condition, and only then")
+        return self
+
+
+# ---------------------------------------------------------------- the vacancy
+
+
+class Vacancy(Frozen):
+    id: str
+    title: LocalText
+    employer: str
+    country: Literal["BE", "NL"]
+    seed: str = Field(description="file name of the source document in shared/seeds")
+    contract: Note | None = None
+    hours: Note | None = None
+    salary_scale: Note | None = None
+    contact: Note | None = None
+    deadline: Deadline
+    selection: tuple[SelectionStep, ...] = ()
+    reserve: Reserve | None = None
+    requirements: tuple[Requirement, ...] = ()
+    documents: tuple[Document, ...] = Field(min_length=1)
+    notes: tuple[Note, ...] = Field(default=(), description="info shown with the verdict")
+    silent_on: tuple[Note, ...] = Field(
+        default=(), description="what the seed does not say; told to the candidate as unknown"
+    )
+    decisions: tuple[str, ...] = Field(default=(), description="interpretations we chose")
+
+    @field_validator("id")
+    @classmethod
+    def _id_chars(cls, value: str) -> str:
+        if not VACANCY_ID.match(value):
+            raise ValueError(
+                f"id {value!r} must be 1-64 characters of letters, digits, '_' or '-' "
+                "(it is a Telegram deep-link payload)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Vacancy:
+        # Imported here: questions.py builds on this module.
+        from flows.questions import question_ids_and_values
+
+        doc_ids = [d.id for d in self.documents]
+        errors: list[str] = []
+        for dup in sorted({d for d in doc_ids if doc_ids.count(d) > 1}):
+            errors.append(f"documents: id {dup!r} appears more than once")
+        rule_ids = [r.id for r in self.requirements]
+        for dup in sorted({r for r in rule_ids if rule_ids.count(r) > 1}):
+            errors.append(f"requirements: id {dup!r} appears more than once")
+        for i, rule in enumerate(self.requirements):
+            where = f"requirements.{i}"
+            if isinstance(rule, DiplomaRule):
+                if rule.foreign and rule.foreign.document not in doc_ids:
+                    errors.append(
+                        f"{where}.foreign.document: no document with id {rule.foreign.document!r}"
+                    )
+            if isinstance(rule, LanguageRule) and rule.certificate_document not in doc_ids:
+                errors.append(
+                    f"{where}.certificate_document: no document with id "
+                    f"{rule.certificate_document!r}"
+                )
+        scale = DIPLOMA_SCALES[self.country]
+        for i, rule in enumerate(self.requirements):
+            if isinstance(rule, DiplomaRule) and rule.min_level not in scale:
+                errors.append(
+                    f"requirements.{i}.min_level: diploma level {rule.min_level!r} is not on the "
+                    f"{self.country} scale; allowed: {', '.join(scale)}"
+                )
+        known = question_ids_and_values(self)
+        for i, doc in enumerate(self.documents):
+            if doc.when is None:
+                continue
+            where = f"documents.{i}.when.question"
+            if doc.when.question not in known:
+                errors.append(
+                    f"{where}: no question {doc.when.question!r} in this vacancy; "
+                    f"questions are: {', '.join(sorted(known)) or '(none)'}"
+                )
+                continue
+            allowed = known[doc.when.question]
+            wanted = doc.when.in_ if doc.when.in_ is not None else (doc.when.equals,)
+            if allowed is not None:
+                for value in wanted:
+                    if value not in allowed:
+                        errors.append(
+                            f"documents.{i}.when: {doc.when.question!r} never has the value "
+                            f"{value!r}; allowed: {', '.join(map(repr, allowed))}"
+                        )
+        if errors:
+            raise ValueError("\n".join(errors))
+        return self
+
+    def closes_at(self) -> datetime | None:
+        return self.deadline.closes_at()
+
+    def is_open(self, now: datetime) -> bool:
+        closes = self.closes_at()
+        return closes is None or now < closes
+
+    def document(self, doc_id: str) -> Document:
+        return next(d for d in self.documents if d.id == doc_id)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        default = "Europe/Brussels" if self.country == "BE" else "Europe/Amsterdam"
+        return ZoneInfo(self.deadline.timezone or default)

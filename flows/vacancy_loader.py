@@ -1,0 +1,177 @@
+"""Load a folder of vacancy YAML files, or report every mistake precisely.
+
+A message names the file, the field path, what is wrong and what is allowed, so whoever writes
+a vacancy can fix it without reading our code.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from flows.vacancy import Vacancy
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.path}" if self.path else self.file
+        return f"{where}: {self.message}"
+
+
+class CatalogueError(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def _unwrap(annotation: Any) -> list[Any]:
+    """The model classes (or plain types) an annotation may hold, looking through containers."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [t for arg in typing.get_args(annotation) for t in _unwrap(arg)]
+    if origin in (tuple, list):
+        args = [a for a in typing.get_args(annotation) if a is not Ellipsis]
+        return [t for arg in args for t in _unwrap(arg)]
+    return [annotation]
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The model class a pydantic error location points into (for 'allowed keys')."""
+    current: list[Any] = [Vacancy]
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        models = [m for m in current if isinstance(m, type) and issubclass(m, BaseModel)]
+        # A discriminated union puts the tag value in the location: pick that member.
+        tagged = [m for m in models if _type_tag(m) == part]
+        if tagged:
+            current = tagged
+            continue
+        nxt: list[Any] = []
+        for m in models:
+            for name, f in m.model_fields.items():
+                if part in (name, f.alias):
+                    nxt += _unwrap(f.annotation)
+        if not nxt:
+            return None
+        current = nxt
+    models = [m for m in current if isinstance(m, type) and issubclass(m, BaseModel)]
+    return models[0] if len(models) == 1 else None
+
+
+def _type_tag(model: type[BaseModel]) -> str | None:
+    field = model.model_fields.get("type")
+    if field is None:
+        return None
+    args = typing.get_args(field.annotation)
+    return args[0] if len(args) == 1 and isinstance(args[0], str) else None
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    # Drop discriminator tags (e.g. 'diploma') that pydantic inserts after a list index.
+    parts: list[str] = []
+    for i, part in enumerate(loc):
+        if i > 0 and isinstance(loc[i - 1], int) and isinstance(part, str):
+            if any(_type_tag(m) == part for m in _all_rule_models()):
+                continue
+        parts.append(str(part))
+    return ".".join(parts)
+
+
+def _all_rule_models() -> list[type[BaseModel]]:
+    field = Vacancy.model_fields["requirements"]
+    return [m for m in _unwrap(field.annotation) if isinstance(m, type)]
+
+
+def _explain(err: dict[str, Any]) -> list[Problem]:
+    loc = tuple(err["loc"])
+    kind = err["type"]
+    msg = err["msg"]
+    if kind == "extra_forbidden":
+        model = _model_at(loc[:-1])
+        allowed = sorted(f.alias or n for n, f in model.model_fields.items()) if model else []
+        hint = f"; allowed keys: {', '.join(allowed)}" if allowed else ""
+        return [Problem("", _path(loc), f"unknown key {loc[-1]!r}{hint}")]
+    if kind == "missing":
+        return [Problem("", _path(loc), "required key is missing")]
+    if kind == "union_tag_invalid":
+        tags = sorted(filter(None, (_type_tag(m) for m in _all_rule_models())))
+        given = err.get("input", {}).get("type") if isinstance(err.get("input"), dict) else None
+        return [Problem("", _path(loc), f"unknown rule type {given!r}; allowed: {', '.join(tags)}")]
+    if kind == "value_error":
+        text = msg.removeprefix("Value error, ")
+        # Cross-field checks report several problems, each starting with its own path.
+        problems = []
+        for part in text.split("\n"):
+            head, sep, rest = part.partition(": ")
+            if sep and " " not in head and head[:1].isalpha():
+                sub = f"{_path(loc)}.{head}" if loc else head
+                problems.append(Problem("", sub, rest))
+            else:
+                problems.append(Problem("", _path(loc), part))
+        return problems
+    given = err.get("input")
+    shown = f" (got {given!r})" if given is not None and not isinstance(given, dict | list) else ""
+    return [Problem("", _path(loc), f"{msg}{shown}")]
+
+
+def load_file(path: Path) -> Vacancy:
+    """One vacancy file, or CatalogueError with every problem in it."""
+    name = str(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise CatalogueError([Problem(name, where, f"not valid YAML: {exc}")]) from None
+    if not isinstance(data, dict):
+        raise CatalogueError([Problem(name, "", "a vacancy file must be a YAML mapping")])
+    try:
+        country = data.get("country")
+        return Vacancy.model_validate(data, context={"country": country})
+    except ValidationError as exc:
+        problems = [
+            Problem(name, p.path, p.message) for err in exc.errors() for p in _explain(err)
+        ]
+        raise CatalogueError(problems) from None
+
+
+def load_catalogue(folder: Path) -> dict[str, Vacancy]:
+    """Every `*.yaml`/`*.yml` in `folder`, keyed by id; all problems of all files at once."""
+    if not folder.is_dir():
+        raise CatalogueError([Problem(str(folder), "", "no such folder of vacancy files")])
+    files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+    if not files:
+        raise CatalogueError([Problem(str(folder), "", "no vacancy files (*.yaml) in this folder")])
+    problems: list[Problem] = []
+    vacancies: dict[str, Vacancy] = {}
+    first_file: dict[str, Path] = {}
+    for path in files:
+        try:
+            vacancy = load_file(path)
+        except CatalogueError as exc:
+            problems += exc.problems
+            continue
+        if vacancy.id in vacancies:
+            problems.append(Problem(str(path), "id",
+                                    f"duplicate id {vacancy.id!r}: already used by "
+                                    f"{first_file[vacancy.id]}"))
+            continue
+        vacancies[vacancy.id] = vacancy
+        first_file[vacancy.id] = path
+    if problems:
+        raise CatalogueError(problems)
+    return vacancies
