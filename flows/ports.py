@@ -1,0 +1,126 @@
+"""What the engine needs from the outside world, as plain records and Protocols.
+
+`storage/` implements `DossierStore`; tests may use an in-memory one. Records are plain
+dataclasses so the engine never sees an ORM object or a database session.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+
+@dataclass
+class CandidateRecord:
+    id: int | None
+    channel: str  # "telegram", "terminal", ...
+    external_id: str  # the user's id on that channel
+    chat_id: str | None
+    language: str
+    created_at: datetime
+    active_dossier_id: int | None = None
+
+
+@dataclass
+class DossierRecord:
+    id: int | None
+    candidate_id: int
+    vacancy_id: str
+    state: str  # the flow machine's state, e.g. "q:diploma.level", "collecting"
+    status: str  # lifecycle: draft | ineligible | collecting | submitted | withdrawn | expired
+    answers: dict[str, Any]
+    language: str
+    consented_at: datetime
+    privacy_version: str
+    created_at: datetime
+    updated_at: datetime
+    version: int = 0
+    verdict: dict[str, Any] | None = None
+    awaiting_document: str | None = None
+    submitted_at: datetime | None = None
+    reminders_sent: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DocumentRecord:
+    id: int | None
+    dossier_id: int
+    kind: str  # the vacancy's document id
+    original_name: str  # as the sender named it: data only, never a path
+    stored_path: str  # relative to the upload folder
+    size: int
+    sha256: str
+    media_type: str
+    uploaded_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    stored_path: str
+    size: int
+    sha256: str
+
+
+class FileStore(Protocol):
+    def put(self, source: Path) -> StoredFile:
+        """Copy `source` in under a generated name; return where and its digest."""
+        ...
+
+    def delete(self, stored_path: str) -> None: ...
+
+    def path(self, stored_path: str) -> Path: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction for one candidate's event; the candidate's updates are serialised."""
+
+    def candidate(self) -> CandidateRecord | None: ...
+
+    def add_candidate(self, candidate: CandidateRecord) -> CandidateRecord: ...
+
+    def save_candidate(self, candidate: CandidateRecord) -> None: ...
+
+    def dossier(self, dossier_id: int) -> DossierRecord | None: ...
+
+    def dossier_for(self, vacancy_id: str) -> DossierRecord | None: ...
+
+    def dossiers(self) -> list[DossierRecord]: ...
+
+    def add_dossier(self, dossier: DossierRecord) -> DossierRecord: ...
+
+    def save_dossier(self, dossier: DossierRecord) -> None:
+        """Write the dossier; raises ConcurrentUpdate if its version moved underneath us."""
+        ...
+
+    def delete_dossier(self, dossier_id: int) -> list[str]:
+        """Delete the dossier and its document rows; return the stored paths to remove."""
+        ...
+
+    def delete_candidate(self, candidate_id: int) -> None: ...
+
+    def documents(self, dossier_id: int) -> list[DocumentRecord]: ...
+
+    def add_document(self, document: DocumentRecord) -> DocumentRecord: ...
+
+    def remove_documents(self, dossier_id: int, kind: str) -> list[str]:
+        """Remove the rows of one kind (a replaced upload); return their stored paths."""
+        ...
+
+    def add_outbox(self, kind: str, dossier_id: int | None, payload: dict[str, Any]) -> None: ...
+
+    def audit(self, dossier_id: int | None, event: str, detail: dict[str, Any]) -> None:
+        """Record what happened; `detail` holds ids and states only, never personal data."""
+        ...
+
+
+class DossierStore(Protocol):
+    def unit_of_work(self, channel: str, external_id: str) -> AbstractContextManager[UnitOfWork]:
+        """Begin a transaction that locks this candidate; commit on success, roll back on error."""
+        ...
+
+
+class ConcurrentUpdate(Exception):
+    """Another process changed the dossier between our read and our write."""
