@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -157,6 +157,8 @@ def _record(v: Vacancy, rule: CriminalRecordRule, a: dict[str, Any], now: dateti
             return [_reason(rule, rule.id, Outcome.FAILED, "reason.record.mention_excluded")]
         out.append(_reason(rule, rule.id, Outcome.CONDITION, "reason.record.mention_explain"))
     today = now.astimezone(v.zone).date()
+    if isinstance(issued, str):
+        issued = date.fromisoformat(issued)
     if extract_expired(rule, issued, today):
         out.append(_reason(rule, rule.id, Outcome.CONDITION, "reason.record.too_old",
                            issued=issued.strftime("%d-%m-%Y"), age=age, model=rule.model))
@@ -234,8 +236,9 @@ def evaluate(vacancy: Vacancy, answers: dict[str, Any], now: datetime) -> Verdic
             if not complete:
                 reasons.append(_reason(rule, rule.id, Outcome.PENDING, "reason.score.pending"))
         elif isinstance(rule, KnowledgeMatrixRule):
-            answered = any(k.startswith(f"{rule.id}.") for k in counted)
-            if not answered:
+            levels = [q.id for q in compile_questions_cached(vacancy)
+                      if q.rule_id == rule.id and q.id.endswith(".level")]
+            if any(qid not in counted for qid in levels):
                 reasons.append(_reason(rule, rule.id, Outcome.PENDING, "reason.matrix.pending"))
 
     closes = vacancy.closes_at()
@@ -255,7 +258,7 @@ def evaluate(vacancy: Vacancy, answers: dict[str, Any], now: datetime) -> Verdic
         reasons=tuple(reasons),
         documents=_documents(vacancy, counted),
         closes_at=closes,
-        time_left=(closes - now) if closes else None,
+        time_left=(closes.astimezone(UTC) - now.astimezone(UTC)) if closes else None,
         score=points,
         max_score=max_points,
         unknowns=tuple(Msg("unknown", {"text": n.text}) for n in vacancy.silent_on),

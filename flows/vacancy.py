@@ -9,7 +9,7 @@ where the seed is silent, or both (a quote plus how we read it).
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -483,8 +483,10 @@ class Vacancy(Frozen):
         return self.deadline.closes_at()
 
     def is_open(self, now: datetime) -> bool:
+        # Compare in UTC: Python compares two datetimes of the same ZoneInfo by wall clock,
+        # which is wrong across a daylight-saving change.
         closes = self.closes_at()
-        return closes is None or now < closes
+        return closes is None or now.astimezone(UTC) < closes.astimezone(UTC)
 
     def document(self, doc_id: str) -> Document:
         return next(d for d in self.documents if d.id == doc_id)

@@ -1,0 +1,939 @@
+"""Eligibility: `evaluate(vacancy, answers, now)` judged rule by rule, edge by edge.
+
+Specific tables cover Nieuwpoort (BE) and Hardenberg (NL); the generic tests at the end loop over
+every vacancy file in `vacancies/`, whoever wrote it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from flows.eligibility import Outcome, Reason, Status, Verdict, evaluate, extract_expired
+from flows.messages import LANGUAGES, render
+from flows.questions import compile_questions
+from flows.vacancy import (
+    CriminalRecordRule,
+    DiplomaRule,
+    ExperienceRule,
+    KnowledgeMatrixRule,
+    LanguageRule,
+    ScoredRule,
+    Vacancy,
+    YesNoRule,
+)
+from flows.vacancy_loader import load_catalogue
+
+VACANCY_DIR = Path(__file__).resolve().parents[1] / "vacancies"
+CATALOGUE = load_catalogue(VACANCY_DIR)
+NIEUWPOORT = CATALOGUE["nieuwpoort-systeembeheerder-ict"]
+HARDENBERG = CATALOGUE["hardenberg-medewerker-intern-service-punt"]
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+# Instants at which each vacancy is comfortably open.
+NIEUWPOORT_NOW = datetime(2025, 7, 15, 12, 0, tzinfo=BRUSSELS)
+HARDENBERG_NOW = datetime(2026, 7, 1, 12, 0, tzinfo=AMSTERDAM)
+
+NIEUWPOORT_BASE_DOCS = ("cv", "motivation", "diploma_copy", "record_extract")
+HARDENBERG_BASE_DOCS = ("cv",)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def rule(vacancy: Vacancy, rule_id: str) -> Any:
+    return next(r for r in vacancy.requirements if r.id == rule_id)
+
+
+def matrix_answers(vacancy: Vacancy, level_index: int = 0) -> dict[str, Any]:
+    """Every knowledge-matrix level question answered with the level at `level_index`."""
+    out: dict[str, Any] = {}
+    for r in vacancy.requirements:
+        if not isinstance(r, KnowledgeMatrixRule):
+            continue
+        level = r.levels[level_index].id
+        for q in compile_questions(vacancy):
+            if q.rule_id == r.id and q.kind == "choice":
+                out[q.id] = level
+                if level_index > 0 and r.ask_years:
+                    out[q.id.removesuffix(".level") + ".years"] = 2.0
+    return out
+
+
+def nieuwpoort_passing(
+    *, issued_on: date = date(2025, 7, 1), matrix: bool = True, **overrides: Any
+) -> dict[str, Any]:
+    answers: dict[str, Any] = {
+        "diploma.level": "bachelor",
+        "diploma.foreign": False,
+        "language.dutch_education": True,
+        "civil_rights": True,
+        "record.has_extract": True,
+        "record.issued_on": issued_on,
+        "record.mention": False,
+    }
+    if matrix:
+        answers |= matrix_answers(NIEUWPOORT)
+    return answers | overrides
+
+
+def hardenberg_passing(**overrides: Any) -> dict[str, Any]:
+    answers: dict[str, Any] = {
+        "diploma.level": "mbo-4",
+        "diploma.foreign": False,
+        "customer_contact.years": 5.0,
+        "multidisciplinary": True,
+        "government_ict": True,
+        "score.education_field": True,
+        "score.process_improvement": True,
+        "score.topdesk": 3.0,
+        "score.municipal_customer_contact": 6.0,
+    }
+    return answers | overrides
+
+
+def doc_ids(verdict: Verdict) -> tuple[str, ...]:
+    return tuple(d.id for d in verdict.documents)
+
+
+def reasons_for(verdict: Verdict, rule_id: str) -> list[Reason]:
+    return [r for r in verdict.reasons if r.rule_id == rule_id]
+
+
+def keys(verdict: Verdict) -> set[str]:
+    return {r.message.key for r in verdict.reasons}
+
+
+def modified(vacancy: Vacancy, change: Any) -> Vacancy:
+    """A validated copy of `vacancy` after `change(data)` edits its dumped data in place."""
+    data = vacancy.model_dump(by_alias=True)
+    change(data)
+    return Vacancy.model_validate(data)
+
+
+def with_deadline(vacancy: Vacancy, until: date | datetime, timezone: str) -> Vacancy:
+    def change(data: dict[str, Any]) -> None:
+        data["deadline"] = {"until": until, "timezone": timezone, "assumption": "test deadline"}
+
+    return modified(vacancy, change)
+
+
+def with_rule_field(vacancy: Vacancy, rule_id: str, **fields: Any) -> Vacancy:
+    def change(data: dict[str, Any]) -> None:
+        for r in data["requirements"]:
+            if r["id"] == rule_id:
+                r.update(fields)
+
+    return modified(vacancy, change)
+
+
+def utc_delta(later: datetime, earlier: datetime) -> timedelta:
+    """Elapsed time between two aware instants, whatever their tzinfo."""
+    return later.astimezone(UTC) - earlier.astimezone(UTC)
+
+
+# ---------------------------------------------------------------- 1. the passing answer set
+
+
+@pytest.mark.parametrize(
+    ("vacancy", "answers", "now", "docs"),
+    [
+        pytest.param(NIEUWPOORT, nieuwpoort_passing(), NIEUWPOORT_NOW, NIEUWPOORT_BASE_DOCS,
+                     id="nieuwpoort"),
+        pytest.param(NIEUWPOORT, nieuwpoort_passing() | {"matrix.extra": "Ansible"},
+                     NIEUWPOORT_NOW, NIEUWPOORT_BASE_DOCS, id="nieuwpoort-matrix-extra-text"),
+        pytest.param(NIEUWPOORT, nieuwpoort_passing() | matrix_answers(NIEUWPOORT, 2),
+                     NIEUWPOORT_NOW, NIEUWPOORT_BASE_DOCS, id="nieuwpoort-matrix-operational"),
+        pytest.param(HARDENBERG, hardenberg_passing(), HARDENBERG_NOW, HARDENBERG_BASE_DOCS,
+                     id="hardenberg"),
+    ],
+)
+def test_passing_answers_are_eligible_with_expected_documents(vacancy, answers, now, docs):
+    verdict = evaluate(vacancy, answers, now)
+    assert verdict.status is Status.ELIGIBLE
+    assert doc_ids(verdict) == docs
+    assert verdict.failed == ()
+    assert not {Outcome.PENDING, Outcome.CONDITION} & {r.outcome for r in verdict.reasons}
+    assert verdict.closes_at is not None and now < verdict.closes_at
+
+
+def test_nieuwpoort_passing_reasons_are_met_per_rule():
+    verdict = evaluate(NIEUWPOORT, nieuwpoort_passing(), NIEUWPOORT_NOW)
+    assert {r.rule_id: r.outcome for r in verdict.reasons} == {
+        "diploma": Outcome.MET,
+        "language": Outcome.MET,
+        "civil_rights": Outcome.MET,
+        "record": Outcome.MET,
+    }
+    assert verdict.score is None and verdict.max_score is None
+
+
+def test_hardenberg_passing_reasons_and_record_asked_later():
+    verdict = evaluate(HARDENBERG, hardenberg_passing(), HARDENBERG_NOW)
+    outcomes = {r.rule_id: r.outcome for r in verdict.reasons}
+    assert outcomes == {
+        "diploma": Outcome.MET,
+        "customer_contact": Outcome.MET,
+        "multidisciplinary": Outcome.MET,
+        "government_ict": Outcome.MET,
+        "record": Outcome.INFO,  # the VOG is asked later, never at application
+    }
+    assert reasons_for(verdict, "record")[0].message.key == "reason.record.later"
+    assert verdict.score == 100 and verdict.max_score == 100
+
+
+def test_nieuwpoort_matrix_is_pending_until_answered():
+    # The matrix level questions are not optional in questions.py, so a set without them is
+    # incomplete; the matrix never changes eligibility otherwise (see the tests above).
+    verdict = evaluate(NIEUWPOORT, nieuwpoort_passing(matrix=False), NIEUWPOORT_NOW)
+    assert verdict.status is Status.INCOMPLETE
+    assert [(r.rule_id, r.outcome) for r in verdict.reasons if r.outcome is Outcome.PENDING] == [
+        ("matrix", Outcome.PENDING)
+    ]
+
+
+# ---------------------------------------------------------------- 2. each rule just met / missed
+
+
+@pytest.mark.parametrize(
+    ("vacancy", "answers", "now", "status"),
+    [
+        pytest.param(NIEUWPOORT, nieuwpoort_passing(**{"diploma.level": "master"}),
+                     NIEUWPOORT_NOW, Status.ELIGIBLE, id="BE-master-above"),
+        pytest.param(NIEUWPOORT, nieuwpoort_passing(**{"diploma.level": "bachelor"}),
+                     NIEUWPOORT_NOW, Status.ELIGIBLE, id="BE-bachelor-minimum"),
+        pytest.param(NIEUWPOORT, nieuwpoort_passing(**{"diploma.level": "secundair"}),
+                     NIEUWPOORT_NOW, Status.NOT_ELIGIBLE, id="BE-secundair-one-below"),
+        pytest.param(NIEUWPOORT, nieuwpoort_passing(**{"diploma.level": "none"}),
+                     NIEUWPOORT_NOW, Status.NOT_ELIGIBLE, id="BE-none"),
+        pytest.param(HARDENBERG, hardenberg_passing(**{"diploma.level": "wo"}),
+                     HARDENBERG_NOW, Status.ELIGIBLE, id="NL-wo-above"),
+        pytest.param(HARDENBERG, hardenberg_passing(**{"diploma.level": "hbo"}),
+                     HARDENBERG_NOW, Status.ELIGIBLE, id="NL-hbo-above"),
+        pytest.param(HARDENBERG, hardenberg_passing(**{"diploma.level": "mbo-4"}),
+                     HARDENBERG_NOW, Status.ELIGIBLE, id="NL-mbo4-minimum"),
+        pytest.param(HARDENBERG, hardenberg_passing(**{"diploma.level": "mbo-3"}),
+                     HARDENBERG_NOW, Status.NOT_ELIGIBLE, id="NL-mbo3-one-below"),
+    ],
+)
+def test_diploma_minimum_level(vacancy, answers, now, status):
+    verdict = evaluate(vacancy, answers, now)
+    assert verdict.status is status
+    diploma = rule(vacancy, "diploma")
+    main = reasons_for(verdict, "diploma")[0]
+    if status is Status.ELIGIBLE:
+        assert main.outcome is Outcome.MET
+        assert main.message.key == "reason.diploma.met"
+    else:
+        assert [r.rule_id for r in verdict.failed] == ["diploma"]
+        assert main.outcome is Outcome.FAILED
+        assert main.message.key == "reason.diploma.failed"
+        assert main.source == diploma.source and main.source is not None
+
+
+@pytest.mark.parametrize(
+    ("years", "outcome", "status"),
+    [
+        pytest.param(50.0, Outcome.MET, Status.ELIGIBLE, id="50-years"),
+        pytest.param(5.0, Outcome.MET, Status.ELIGIBLE, id="5-exactly-met"),
+        pytest.param(4.99, Outcome.FAILED, Status.NOT_ELIGIBLE, id="4.99-failed"),
+        pytest.param(0.0, Outcome.FAILED, Status.NOT_ELIGIBLE, id="0-failed"),
+    ],
+)
+def test_hardenberg_experience_minimum(years, outcome, status):
+    verdict = evaluate(HARDENBERG, hardenberg_passing(**{"customer_contact.years": years}),
+                       HARDENBERG_NOW)
+    assert verdict.status is status
+    (reason,) = reasons_for(verdict, "customer_contact")
+    assert reason.outcome is outcome
+    assert reason.message.key == f"reason.experience.{outcome.value}"
+    assert reason.source == rule(HARDENBERG, "customer_contact").source
+
+
+@pytest.mark.parametrize(
+    ("vacancy", "answers", "now", "rule_id"),
+    [
+        pytest.param(HARDENBERG, hardenberg_passing(multidisciplinary=False), HARDENBERG_NOW,
+                     "multidisciplinary", id="hardenberg-multidisciplinary"),
+        pytest.param(HARDENBERG, hardenberg_passing(government_ict=False), HARDENBERG_NOW,
+                     "government_ict", id="hardenberg-government_ict"),
+        pytest.param(NIEUWPOORT, nieuwpoort_passing(civil_rights=False), NIEUWPOORT_NOW,
+                     "civil_rights", id="nieuwpoort-civil_rights"),
+    ],
+)
+def test_yes_no_knock_out_fails_with_seed_quote(vacancy, answers, now, rule_id):
+    verdict = evaluate(vacancy, answers, now)
+    assert verdict.status is Status.NOT_ELIGIBLE
+    (failed,) = verdict.failed
+    assert failed.rule_id == rule_id
+    assert failed.message.key == "reason.yes_no.failed"
+    assert failed.source is not None
+    assert failed.source == rule(vacancy, rule_id).source
+    assert failed.message.values["text"] == rule(vacancy, rule_id).question
+
+
+def test_yes_no_on_fail_conditional_gives_condition_not_failure():
+    vacancy = with_rule_field(HARDENBERG, "government_ict", on_fail="conditional")
+    verdict = evaluate(vacancy, hardenberg_passing(government_ict=False), HARDENBERG_NOW)
+    assert verdict.status is Status.CONDITIONAL
+    (reason,) = reasons_for(verdict, "government_ict")
+    assert reason.outcome is Outcome.CONDITION
+    assert reason.message.key == "reason.yes_no.condition"
+
+
+# ---------------------------------------------------------------- 3. deadlines
+
+
+def hb(*args: int) -> datetime:
+    return datetime(*args, tzinfo=AMSTERDAM)
+
+
+def nb(*args: int) -> datetime:
+    return datetime(*args, tzinfo=BRUSSELS)
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+WINTER_HARDENBERG = with_deadline(HARDENBERG, datetime(2026, 1, 15, 9, 0), "Europe/Amsterdam")
+DST_DAY_NIEUWPOORT = with_deadline(NIEUWPOORT, date(2026, 3, 29), "Europe/Brussels")
+
+
+@pytest.mark.parametrize(
+    ("vacancy", "now", "is_closed"),
+    [
+        # Hardenberg: until 2026-07-14 09:00 Europe/Amsterdam, CEST (UTC+2).
+        pytest.param(HARDENBERG, hb(2026, 7, 14, 8, 59), False, id="HB-local-08:59-open"),
+        pytest.param(HARDENBERG, hb(2026, 7, 14, 9, 0), True, id="HB-local-09:00-closed"),
+        pytest.param(HARDENBERG, hb(2026, 7, 14, 9, 1), True, id="HB-local-09:01-closed"),
+        pytest.param(HARDENBERG, utc(2026, 7, 14, 6, 59), False, id="HB-utc-06:59Z-open"),
+        pytest.param(HARDENBERG, utc(2026, 7, 14, 7, 0), True, id="HB-utc-07:00Z-closed"),
+        pytest.param(HARDENBERG, utc(2026, 7, 14, 7, 1), True, id="HB-utc-07:01Z-closed"),
+        # Nieuwpoort: "uiterlijk 1 augustus 2025", the whole day, Europe/Brussels (UTC+2).
+        pytest.param(NIEUWPOORT, nb(2025, 8, 1, 23, 59), False, id="NP-local-23:59-open"),
+        pytest.param(NIEUWPOORT, nb(2025, 8, 2, 0, 0), True, id="NP-local-00:00-closed"),
+        pytest.param(NIEUWPOORT, nb(2025, 8, 2, 0, 1), True, id="NP-local-00:01-closed"),
+        pytest.param(NIEUWPOORT, utc(2025, 8, 1, 21, 59), False, id="NP-utc-21:59Z-open"),
+        pytest.param(NIEUWPOORT, utc(2025, 8, 1, 22, 0), True, id="NP-utc-22:00Z-closed"),
+        pytest.param(NIEUWPOORT, utc(2025, 8, 1, 22, 1), True, id="NP-utc-22:01Z-closed"),
+        # Winter time: until 2026-01-15 09:00 Europe/Amsterdam, CET (UTC+1).
+        pytest.param(WINTER_HARDENBERG, utc(2026, 1, 15, 7, 59), False, id="winter-07:59Z-open"),
+        pytest.param(WINTER_HARDENBERG, utc(2026, 1, 15, 8, 0), True, id="winter-08:00Z-closed"),
+        pytest.param(WINTER_HARDENBERG, hb(2026, 1, 15, 8, 59), False, id="winter-local-08:59"),
+        pytest.param(WINTER_HARDENBERG, hb(2026, 1, 15, 9, 0), True, id="winter-local-09:00"),
+        # Whole day on the DST change day (last Sunday of March 2026): closes 30 March 00:00+02.
+        pytest.param(DST_DAY_NIEUWPOORT, utc(2026, 3, 29, 21, 59), False, id="dst-21:59Z-open"),
+        pytest.param(DST_DAY_NIEUWPOORT, utc(2026, 3, 29, 22, 0), True, id="dst-22:00Z-closed"),
+        pytest.param(DST_DAY_NIEUWPOORT, nb(2026, 3, 29, 23, 59), False, id="dst-local-23:59"),
+        pytest.param(DST_DAY_NIEUWPOORT, nb(2026, 3, 30, 0, 0), True, id="dst-local-00:00"),
+    ],
+)
+def test_deadline_one_minute_either_side(vacancy, now, is_closed):
+    today = now.astimezone(vacancy.zone).date()
+    answers = (
+        nieuwpoort_passing(issued_on=today - timedelta(days=7))
+        if vacancy.country == "BE"
+        else hardenberg_passing()
+    )
+    verdict = evaluate(vacancy, answers, now)
+    # Open means the answers decide: these answers pass, so ELIGIBLE exactly when open.
+    assert verdict.status is (Status.CLOSED if is_closed else Status.ELIGIBLE)
+    assert vacancy.is_open(now) is not is_closed
+    assert verdict.closes_at == vacancy.closes_at()
+    assert verdict.time_left == verdict.closes_at - now
+    assert verdict.time_left == utc_delta(verdict.closes_at, now)
+    assert (verdict.time_left <= timedelta(0)) is is_closed
+    local = verdict.deadline_local(vacancy)
+    assert local.tzinfo == vacancy.zone
+    assert local == verdict.closes_at
+
+
+@pytest.mark.parametrize(
+    ("vacancy", "closes_utc", "closes_local", "offset_hours"),
+    [
+        pytest.param(HARDENBERG, utc(2026, 7, 14, 7, 0), (2026, 7, 14, 9, 0), 2,
+                     id="hardenberg-summer"),
+        pytest.param(NIEUWPOORT, utc(2025, 8, 1, 22, 0), (2025, 8, 2, 0, 0), 2,
+                     id="nieuwpoort-whole-day"),
+        pytest.param(WINTER_HARDENBERG, utc(2026, 1, 15, 8, 0), (2026, 1, 15, 9, 0), 1,
+                     id="hardenberg-winter"),
+        pytest.param(DST_DAY_NIEUWPOORT, utc(2026, 3, 29, 22, 0), (2026, 3, 30, 0, 0), 2,
+                     id="whole-day-on-dst-change"),
+    ],
+)
+def test_closes_at_instant_and_local_display(vacancy, closes_utc, closes_local, offset_hours):
+    closes = vacancy.closes_at()
+    assert closes == closes_utc
+    assert closes.utcoffset() == timedelta(hours=offset_hours)
+    verdict = evaluate(vacancy, {}, closes_utc - timedelta(days=1))
+    local = verdict.deadline_local(vacancy)
+    assert local.tzinfo == vacancy.zone
+    assert local.replace(tzinfo=None) == datetime(*closes_local)
+    assert local.utcoffset() == timedelta(hours=offset_hours)
+
+
+def test_hardenberg_deadline_decision_is_documented():
+    assert any("at 08:59 open, at 09:00 closed" in d for d in HARDENBERG.decisions)
+    assert any("close at 2 August 2025 00:00" in d for d in NIEUWPOORT.decisions)
+
+
+@pytest.mark.parametrize(
+    ("vacancy", "now", "expected"),
+    [
+        pytest.param(DST_DAY_NIEUWPOORT, utc(2026, 3, 28, 23, 0), timedelta(hours=23),
+                     id="dst-day-now-in-utc"),
+        pytest.param(HARDENBERG, utc(2026, 3, 1, 11, 0), timedelta(days=134, hours=20),
+                     id="march-to-july-now-in-utc"),
+    ],
+)
+def test_time_left_is_elapsed_time_across_dst_when_now_is_utc(vacancy, now, expected):
+    assert evaluate(vacancy, {}, now).time_left == expected
+
+
+@pytest.mark.parametrize(
+    ("vacancy", "now", "expected"),
+    [
+        # 00:00 CET (= 23:00Z on the 28th) to 00:00 CEST next day (= 22:00Z): 23 real hours.
+        pytest.param(DST_DAY_NIEUWPOORT, nb(2026, 3, 29, 0, 0), timedelta(hours=23),
+                     id="dst-day-now-local"),
+        # Same instant as the UTC case above, given in Europe/Amsterdam.
+        pytest.param(HARDENBERG, hb(2026, 3, 1, 12, 0), timedelta(days=134, hours=20),
+                     id="march-to-july-now-local"),
+    ],
+)
+def test_time_left_is_elapsed_time_across_dst_when_now_is_local(vacancy, now, expected):
+    assert evaluate(vacancy, {}, now).time_left == expected
+
+
+def test_deadline_in_repeated_autumn_hour_compares_instants():
+    # until 02:30 on 25 Oct 2026 (fold=0: the first 02:30, CEST = 00:30Z).
+    vacancy = with_deadline(HARDENBERG, datetime(2026, 10, 25, 2, 30), "Europe/Amsterdam")
+    # astimezone: PEP 495 makes an ambiguous local time unequal to any other zone's time.
+    assert vacancy.closes_at().astimezone(UTC) == utc(2026, 10, 25, 0, 30)
+    later = datetime(2026, 10, 25, 2, 15, fold=1, tzinfo=AMSTERDAM)  # second 02:15 = 01:15Z
+    assert later.astimezone(UTC) > vacancy.closes_at()
+    assert evaluate(vacancy, hardenberg_passing(), later).status is Status.CLOSED
+
+
+# ---------------------------------------------------------------- 4. foreign diploma
+
+
+@pytest.mark.parametrize(
+    ("vacancy", "answers", "now", "status", "docs"),
+    [
+        pytest.param(NIEUWPOORT, nieuwpoort_passing(**{"diploma.foreign": True}), NIEUWPOORT_NOW,
+                     Status.CONDITIONAL, (*NIEUWPOORT_BASE_DOCS, "equivalence_statement"),
+                     id="nieuwpoort-foreign"),
+        pytest.param(NIEUWPOORT, nieuwpoort_passing(**{"diploma.foreign": False}),
+                     NIEUWPOORT_NOW, Status.ELIGIBLE, NIEUWPOORT_BASE_DOCS,
+                     id="nieuwpoort-domestic"),
+        pytest.param(HARDENBERG, hardenberg_passing(**{"diploma.foreign": True}), HARDENBERG_NOW,
+                     Status.CONDITIONAL, (*HARDENBERG_BASE_DOCS, "diploma_valuation"),
+                     id="hardenberg-foreign"),
+        pytest.param(HARDENBERG, hardenberg_passing(**{"diploma.foreign": False}),
+                     HARDENBERG_NOW, Status.ELIGIBLE, HARDENBERG_BASE_DOCS,
+                     id="hardenberg-domestic"),
+    ],
+)
+def test_foreign_diploma(vacancy, answers, now, status, docs):
+    verdict = evaluate(vacancy, answers, now)
+    assert verdict.status is status
+    assert doc_ids(verdict) == docs
+    conditions = [r for r in reasons_for(verdict, "diploma") if r.outcome is Outcome.CONDITION]
+    if status is Status.CONDITIONAL:
+        (condition,) = conditions
+        assert condition.message.key == "reason.diploma.foreign"
+        foreign = rule(vacancy, "diploma").foreign
+        assert condition.assumption == foreign.assumption is not None
+        assert condition.message.values["document"] == vacancy.document(foreign.document).label
+    else:
+        assert conditions == []
+
+
+def test_foreign_question_not_applicable_without_a_diploma():
+    # diploma.foreign is asked only for a level other than 'none': a stale True must not count.
+    answers = nieuwpoort_passing(**{"diploma.level": "none", "diploma.foreign": True})
+    verdict = evaluate(NIEUWPOORT, answers, NIEUWPOORT_NOW)
+    assert verdict.status is Status.NOT_ELIGIBLE
+    assert "equivalence_statement" not in doc_ids(verdict)
+
+
+# ---------------------------------------------------------------- 5. diploma not in Dutch
+
+
+@pytest.mark.parametrize(
+    ("answers", "status", "key", "certificate_required"),
+    [
+        pytest.param({"language.dutch_education": False, "language.certificate": True},
+                     Status.CONDITIONAL, "reason.language.certificate", True,
+                     id="not-dutch-has-certificate"),
+        pytest.param({"language.dutch_education": False, "language.certificate": False},
+                     Status.CONDITIONAL, "reason.language.obtain", True,
+                     id="not-dutch-no-certificate-conditional"),
+        pytest.param({"language.dutch_education": True, "language.certificate": False},
+                     Status.ELIGIBLE, "reason.language.met_diploma", False,
+                     id="dutch-stale-certificate-no-ignored"),
+        pytest.param({"language.dutch_education": True, "language.certificate": True},
+                     Status.ELIGIBLE, "reason.language.met_diploma", False,
+                     id="dutch-stale-certificate-yes-ignored"),
+        pytest.param({"language.dutch_education": False}, Status.INCOMPLETE,
+                     "reason.language.pending", True, id="not-dutch-certificate-unanswered"),
+    ],
+)
+def test_nieuwpoort_language(answers, status, key, certificate_required):
+    verdict = evaluate(NIEUWPOORT, nieuwpoort_passing(**answers), NIEUWPOORT_NOW)
+    assert verdict.status is status
+    (reason,) = reasons_for(verdict, "language")
+    assert reason.message.key == key
+    assert ("language_certificate" in doc_ids(verdict)) is certificate_required
+    assert reason.source == rule(NIEUWPOORT, "language").source is not None
+
+
+def test_language_without_proof_excluded_fails():
+    vacancy = with_rule_field(NIEUWPOORT, "language", without_proof="excluded")
+    answers = nieuwpoort_passing(
+        **{"language.dutch_education": False, "language.certificate": False}
+    )
+    verdict = evaluate(vacancy, answers, NIEUWPOORT_NOW)
+    assert verdict.status is Status.NOT_ELIGIBLE
+    assert [(r.rule_id, r.message.key) for r in verdict.failed] == [
+        ("language", "reason.language.failed")
+    ]
+
+
+# ---------------------------------------------------------------- 6. unfavourable mention
+
+
+def test_nieuwpoort_unfavourable_mention_allows_explanation():
+    verdict = evaluate(NIEUWPOORT, nieuwpoort_passing(**{"record.mention": True}),
+                       NIEUWPOORT_NOW)
+    assert verdict.status is Status.CONDITIONAL
+    assert doc_ids(verdict) == (*NIEUWPOORT_BASE_DOCS, "record_explanation")
+    assert [(r.outcome, r.message.key) for r in reasons_for(verdict, "record")] == [
+        (Outcome.CONDITION, "reason.record.mention_explain")
+    ]
+
+
+def test_unfavourable_mention_excluded_is_not_eligible():
+    vacancy = with_rule_field(NIEUWPOORT, "record", unfavourable_mention="excluded")
+    verdict = evaluate(vacancy, nieuwpoort_passing(**{"record.mention": True}), NIEUWPOORT_NOW)
+    assert verdict.status is Status.NOT_ELIGIBLE
+    (failed,) = verdict.failed
+    assert (failed.rule_id, failed.message.key) == ("record", "reason.record.mention_excluded")
+    assert failed.source == rule(NIEUWPOORT, "record").source
+    # Without the mention the same modified vacancy still passes.
+    verdict = evaluate(vacancy, nieuwpoort_passing(), NIEUWPOORT_NOW)
+    assert verdict.status is Status.ELIGIBLE
+
+
+def test_no_extract_yet_is_a_condition():
+    answers = nieuwpoort_passing(**{"record.has_extract": False})
+    # Stale issued_on / mention answers no longer apply once has_extract is False.
+    answers["record.mention"] = True
+    verdict = evaluate(NIEUWPOORT, answers, NIEUWPOORT_NOW)
+    assert verdict.status is Status.CONDITIONAL
+    assert [r.message.key for r in reasons_for(verdict, "record")] == ["reason.record.request"]
+    assert "record_explanation" not in doc_ids(verdict)
+
+
+# ---------------------------------------------------------------- 7. extract age
+
+
+@pytest.mark.parametrize(
+    ("now", "too_old"),
+    [
+        pytest.param(nb(2025, 7, 15, 12, 0), False, id="3-months-to-the-day-valid"),
+        pytest.param(nb(2025, 7, 16, 0, 0), True, id="3-months-plus-a-day-too-old"),
+        pytest.param(utc(2025, 7, 15, 21, 59), False, id="utc-still-15-july-in-brussels"),
+        pytest.param(utc(2025, 7, 15, 22, 0), True, id="utc-15-july-but-16-july-in-brussels"),
+    ],
+)
+def test_nieuwpoort_extract_age_on_brussels_day(now, too_old):
+    verdict = evaluate(NIEUWPOORT, nieuwpoort_passing(issued_on=date(2025, 4, 15)), now)
+    record = reasons_for(verdict, "record")
+    if too_old:
+        assert verdict.status is Status.CONDITIONAL
+        (reason,) = record
+        assert reason.outcome is Outcome.CONDITION
+        assert reason.message.key == "reason.record.too_old"
+        assert reason.message.values["issued"] == "15-04-2025"
+    else:
+        assert verdict.status is Status.ELIGIBLE
+        assert [(r.outcome, r.message.key) for r in record] == [
+            (Outcome.MET, "reason.record.met")
+        ]
+
+
+def test_too_old_extract_with_mention_gives_both_conditions():
+    answers = nieuwpoort_passing(issued_on=date(2025, 1, 1), **{"record.mention": True})
+    verdict = evaluate(NIEUWPOORT, answers, NIEUWPOORT_NOW)
+    assert verdict.status is Status.CONDITIONAL
+    assert [r.message.key for r in reasons_for(verdict, "record")] == [
+        "reason.record.mention_explain",
+        "reason.record.too_old",
+    ]
+
+
+def record_rule(**age: int) -> CriminalRecordRule:
+    return CriminalRecordRule(type="criminal_record", model={"nl": "uittreksel"},
+                              assumption="test", **age)
+
+
+@pytest.mark.parametrize(
+    ("age", "issued", "today", "expired"),
+    [
+        pytest.param({"max_age_months": 3}, date(2025, 4, 15), date(2025, 7, 15), False,
+                     id="months-same-day-number"),
+        pytest.param({"max_age_months": 3}, date(2025, 4, 15), date(2025, 7, 16), True,
+                     id="months-one-day-later"),
+        pytest.param({"max_age_months": 3}, date(2025, 5, 1), date(2025, 8, 1), False,
+                     id="months-decision-1-may-valid-1-aug"),
+        pytest.param({"max_age_months": 3}, date(2025, 5, 1), date(2025, 8, 2), True,
+                     id="months-decision-1-may-expired-2-aug"),
+        pytest.param({"max_age_months": 3}, date(2025, 11, 30), date(2026, 2, 28), False,
+                     id="months-end-30-nov-to-28-feb-valid"),
+        pytest.param({"max_age_months": 3}, date(2025, 11, 30), date(2026, 3, 1), True,
+                     id="months-end-30-nov-to-1-mar-expired"),
+        pytest.param({"max_age_months": 3}, date(2023, 11, 30), date(2024, 2, 29), False,
+                     id="months-end-leap-year-29-feb-valid"),
+        pytest.param({"max_age_months": 3}, date(2023, 11, 30), date(2024, 3, 1), True,
+                     id="months-end-leap-year-1-mar-expired"),
+        pytest.param({"max_age_months": 1}, date(2025, 12, 15), date(2026, 1, 15), False,
+                     id="months-across-new-year-valid"),
+        pytest.param({"max_age_months": 1}, date(2025, 12, 15), date(2026, 1, 16), True,
+                     id="months-across-new-year-expired"),
+        pytest.param({"max_age_months": 3}, date(2025, 7, 1), date(2025, 7, 1), False,
+                     id="months-issued-today"),
+        pytest.param({"max_age_days": 90}, date(2025, 1, 1), date(2025, 4, 1), False,
+                     id="days-90-exactly"),
+        pytest.param({"max_age_days": 90}, date(2025, 1, 1), date(2025, 4, 2), True,
+                     id="days-91"),
+        pytest.param({"max_age_days": 1}, date(2025, 2, 28), date(2025, 3, 1), False,
+                     id="days-1-next-day"),
+        pytest.param({"max_age_days": 1}, date(2025, 2, 28), date(2025, 3, 2), True,
+                     id="days-1-two-days"),
+        pytest.param({}, date(1990, 1, 1), date(2025, 1, 1), False, id="no-age-limit"),
+    ],
+)
+def test_extract_expired(age, issued, today, expired):
+    assert extract_expired(record_rule(**age), issued, today) is expired
+
+
+def test_days_based_rule_in_evaluate():
+    vacancy = with_rule_field(NIEUWPOORT, "record", max_age_months=None, max_age_days=30)
+    fresh = evaluate(vacancy, nieuwpoort_passing(issued_on=date(2025, 6, 15)), NIEUWPOORT_NOW)
+    stale = evaluate(vacancy, nieuwpoort_passing(issued_on=date(2025, 6, 14)), NIEUWPOORT_NOW)
+    assert fresh.status is Status.ELIGIBLE
+    assert stale.status is Status.CONDITIONAL
+    assert "reason.record.too_old" in keys(stale)
+
+
+# ---------------------------------------------------------------- 8. Hardenberg score bands
+
+
+@pytest.mark.parametrize(
+    ("years", "points"),
+    [
+        pytest.param(0.0, 0, id="0"),
+        pytest.param(0.99, 0, id="0.99"),
+        pytest.param(1.0, 15, id="1-inclusive"),
+        pytest.param(1.5, 15, id="1.5"),
+        pytest.param(2.0, 15, id="2-inclusive"),
+        pytest.param(2.01, 30, id="2.01"),
+        pytest.param(10.0, 30, id="10"),
+    ],
+)
+def test_topdesk_bands(years, points):
+    answers = hardenberg_passing(
+        **{"score.topdesk": years, "score.municipal_customer_contact": 0.0}
+    )
+    verdict = evaluate(HARDENBERG, answers, HARDENBERG_NOW)
+    assert verdict.score == 40 + points
+    assert verdict.max_score == 100
+    assert verdict.status is Status.ELIGIBLE
+
+
+@pytest.mark.parametrize(
+    ("years", "points"),
+    [
+        pytest.param(0.0, 0, id="0"),
+        pytest.param(3.99, 0, id="3.99"),
+        pytest.param(4.0, 15, id="4-inclusive"),
+        pytest.param(4.5, 15, id="4.5"),
+        pytest.param(5.0, 15, id="5-inclusive"),
+        pytest.param(5.01, 30, id="5.01"),
+        pytest.param(30.0, 30, id="30"),
+    ],
+)
+def test_municipal_customer_contact_bands(years, points):
+    answers = hardenberg_passing(
+        **{"score.topdesk": 0.0, "score.municipal_customer_contact": years}
+    )
+    verdict = evaluate(HARDENBERG, answers, HARDENBERG_NOW)
+    assert verdict.score == 40 + points
+    assert verdict.max_score == 100
+    assert verdict.status is Status.ELIGIBLE
+
+
+@pytest.mark.parametrize(
+    ("education", "process", "points"),
+    [
+        pytest.param(True, True, 40, id="both-yes"),
+        pytest.param(True, False, 20, id="education-only"),
+        pytest.param(False, True, 20, id="process-only"),
+        pytest.param(False, False, 0, id="both-no"),
+    ],
+)
+def test_yes_no_criteria_are_20_points_each(education, process, points):
+    answers = hardenberg_passing(**{
+        "score.education_field": education,
+        "score.process_improvement": process,
+        "score.topdesk": 0.0,
+        "score.municipal_customer_contact": 0.0,
+    })
+    verdict = evaluate(HARDENBERG, answers, HARDENBERG_NOW)
+    assert verdict.score == points
+    assert verdict.max_score == 100
+
+
+def test_band_reading_is_the_documented_decision():
+    assert any(
+        "exactly 1 year gives 15 points and exactly 2 years gives 15 points" in d
+        for d in HARDENBERG.decisions
+    )
+    score_rule = rule(HARDENBERG, "score")
+    assert isinstance(score_rule, ScoredRule)
+    assert score_rule.max_total == 100 == sum(c.max_points for c in score_rule.criteria)
+
+
+def test_low_score_never_excludes():
+    answers = hardenberg_passing(**{
+        "score.education_field": False,
+        "score.process_improvement": False,
+        "score.topdesk": 0.0,
+        "score.municipal_customer_contact": 0.0,
+    })
+    verdict = evaluate(HARDENBERG, answers, HARDENBERG_NOW)
+    assert verdict.score == 0
+    assert verdict.status is Status.ELIGIBLE
+    assert verdict.failed == ()
+    assert reasons_for(verdict, "score") == []
+
+
+def test_missing_score_answer_is_pending_not_failing():
+    answers = hardenberg_passing()
+    del answers["score.topdesk"]
+    verdict = evaluate(HARDENBERG, answers, HARDENBERG_NOW)
+    assert verdict.status is Status.INCOMPLETE
+    assert [(r.rule_id, r.outcome) for r in verdict.reasons if r.rule_id == "score"] == [
+        ("score", Outcome.PENDING)
+    ]
+    assert verdict.score == 70  # 20 + 20 + 30 for the answered criteria
+
+
+# ---------------------------------------------------------------- 9. incomplete vs not eligible
+
+
+NIEUWPOORT_REQUIRED = (
+    "diploma.level",
+    "diploma.foreign",
+    "language.dutch_education",
+    "civil_rights",
+    "record.has_extract",
+    "record.issued_on",
+    "record.mention",
+)
+HARDENBERG_REQUIRED = tuple(hardenberg_passing())
+
+
+@pytest.mark.parametrize(
+    ("vacancy", "answers", "now", "missing"),
+    [
+        *[pytest.param(NIEUWPOORT, nieuwpoort_passing(), NIEUWPOORT_NOW, key,
+                       id=f"nieuwpoort-without-{key}") for key in NIEUWPOORT_REQUIRED],
+        *[pytest.param(HARDENBERG, hardenberg_passing(), HARDENBERG_NOW, key,
+                       id=f"hardenberg-without-{key}") for key in HARDENBERG_REQUIRED],
+    ],
+)
+def test_missing_required_answer_is_incomplete(vacancy, answers, now, missing):
+    answers = {k: v for k, v in answers.items() if k != missing}
+    verdict = evaluate(vacancy, answers, now)
+    assert verdict.status is Status.INCOMPLETE
+    pending = [r.rule_id for r in verdict.reasons if r.outcome is Outcome.PENDING]
+    assert pending == [missing.split(".")[0]]
+
+
+@pytest.mark.parametrize(
+    ("vacancy", "now"),
+    [
+        pytest.param(NIEUWPOORT, NIEUWPOORT_NOW, id="nieuwpoort"),
+        pytest.param(HARDENBERG, HARDENBERG_NOW, id="hardenberg"),
+    ],
+)
+def test_no_answers_is_incomplete(vacancy, now):
+    verdict = evaluate(vacancy, {}, now)
+    assert verdict.status is Status.INCOMPLETE
+    assert verdict.failed == ()
+    assert doc_ids(verdict) == tuple(d.id for d in vacancy.documents if d.required == "always")
+
+
+@pytest.mark.parametrize(
+    ("vacancy", "answers", "now", "rule_id"),
+    [
+        pytest.param(NIEUWPOORT, {"diploma.level": "secundair"}, NIEUWPOORT_NOW, "diploma",
+                     id="nieuwpoort-only-diploma-secundair"),
+        pytest.param(HARDENBERG, {"diploma.level": "mbo-3"}, HARDENBERG_NOW, "diploma",
+                     id="hardenberg-only-diploma-mbo3"),
+        pytest.param(NIEUWPOORT, {"civil_rights": False}, NIEUWPOORT_NOW, "civil_rights",
+                     id="nieuwpoort-only-civil-rights-no"),
+        pytest.param(HARDENBERG, {"customer_contact.years": 4.99}, HARDENBERG_NOW,
+                     "customer_contact", id="hardenberg-only-experience-4.99"),
+        pytest.param(HARDENBERG, {"government_ict": False}, HARDENBERG_NOW, "government_ict",
+                     id="hardenberg-only-government-ict-no"),
+    ],
+)
+def test_early_knock_out_wins_over_incomplete(vacancy, answers, now, rule_id):
+    verdict = evaluate(vacancy, answers, now)
+    assert verdict.status is Status.NOT_ELIGIBLE
+    assert [r.rule_id for r in verdict.failed] == [rule_id]
+    assert any(r.outcome is Outcome.PENDING for r in verdict.reasons)
+
+
+def test_closed_wins_over_everything():
+    after = utc(2026, 7, 14, 7, 0)
+    for answers in ({}, {"diploma.level": "mbo-3"}, hardenberg_passing()):
+        assert evaluate(HARDENBERG, answers, after).status is Status.CLOSED
+
+
+def test_not_eligible_wins_over_conditional():
+    answers = hardenberg_passing(**{"diploma.foreign": True, "government_ict": False})
+    verdict = evaluate(HARDENBERG, answers, HARDENBERG_NOW)
+    assert verdict.status is Status.NOT_ELIGIBLE
+
+
+# ---------------------------------------------------------------- 10. every vacancy, both languages
+
+
+def generic_now(vacancy: Vacancy) -> datetime:
+    closes = vacancy.closes_at()
+    return closes - timedelta(days=1) if closes else utc(2025, 7, 15, 10, 0)
+
+
+def generic_answers(vacancy: Vacancy, now: datetime, kind: str) -> dict[str, Any]:
+    """'passing' meets every rule; 'conditional' and 'failing' exercise the other messages."""
+    today = now.astimezone(vacancy.zone).date()
+    a: dict[str, Any] = {}
+    for r in vacancy.requirements:
+        if isinstance(r, DiplomaRule):
+            a[f"{r.id}.level"] = "none" if kind == "failing" else r.min_level
+            if r.foreign:
+                a[f"{r.id}.foreign"] = kind == "conditional"
+        elif isinstance(r, LanguageRule):
+            a[f"{r.id}.dutch_education"] = kind == "passing"
+            a[f"{r.id}.certificate"] = kind == "failing"
+        elif isinstance(r, CriminalRecordRule):
+            a[f"{r.id}.has_extract"] = kind != "failing"
+            a[f"{r.id}.issued_on"] = date(2000, 1, 1) if kind == "conditional" else today
+            a[f"{r.id}.mention"] = kind == "conditional"
+        elif isinstance(r, ExperienceRule):
+            a[f"{r.id}.years"] = float(r.min_years) if kind != "failing" else 0.0
+        elif isinstance(r, YesNoRule):
+            a[r.id] = r.required if kind == "passing" else not r.required
+        elif isinstance(r, ScoredRule):
+            for c in r.criteria:
+                yes = kind == "passing"
+                a[f"{r.id}.{c.id}"] = yes if c.answer == "yes_no" else (10.0 if yes else 0.0)
+    a |= matrix_answers(vacancy, 0 if kind == "passing" else 1)
+    return a
+
+
+VACANCY_IDS = sorted(CATALOGUE)
+
+
+def test_catalogue_holds_the_specific_vacancies():
+    assert {NIEUWPOORT.id, HARDENBERG.id} <= set(VACANCY_IDS)
+
+
+@pytest.mark.parametrize("vacancy_id", VACANCY_IDS)
+def test_generic_passing_answers_are_eligible(vacancy_id):
+    vacancy = CATALOGUE[vacancy_id]
+    now = generic_now(vacancy)
+    verdict = evaluate(vacancy, generic_answers(vacancy, now, "passing"), now)
+    assert verdict.status is Status.ELIGIBLE, [(r.rule_id, r.outcome) for r in verdict.reasons]
+    assert doc_ids(verdict) == tuple(d.id for d in vacancy.documents if d.required == "always")
+
+
+@pytest.mark.parametrize("vacancy_id", VACANCY_IDS)
+def test_open_until_filled_never_closes(vacancy_id):
+    vacancy = CATALOGUE[vacancy_id]
+    far = utc(2100, 1, 1, 0, 0)
+    verdict = evaluate(vacancy, {}, far)
+    if vacancy.deadline.open_until_filled:
+        assert verdict.closes_at is None and verdict.time_left is None
+        assert verdict.status is not Status.CLOSED
+    else:
+        assert verdict.status is Status.CLOSED
+        assert verdict.time_left == utc_delta(verdict.closes_at, far) < timedelta(0)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("kind", ["empty", "passing", "conditional", "failing"])
+@pytest.mark.parametrize("vacancy_id", VACANCY_IDS)
+def test_every_verdict_message_renders(vacancy_id, kind, lang):
+    vacancy = CATALOGUE[vacancy_id]
+    now = generic_now(vacancy)
+    answers = {} if kind == "empty" else generic_answers(vacancy, now, kind)
+    verdict = evaluate(vacancy, answers, now)
+    assert verdict.reasons or not vacancy.requirements
+    assert len(verdict.unknowns) == len(vacancy.silent_on)
+    for msg in [*(r.message for r in verdict.reasons), *verdict.unknowns]:
+        text = render(msg, lang)
+        assert text.strip()
+        assert "{" not in text and "}" not in text, text
+    for doc in verdict.documents:
+        assert render(doc.label, lang).strip()
+    for reason in verdict.reasons:
+        assert reason.source or reason.assumption, reason
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_modified_rule_messages_render(lang):
+    # Messages the shipped files cannot produce with the generic answer sets.
+    cases = [
+        (with_rule_field(NIEUWPOORT, "record", unfavourable_mention="excluded"),
+         nieuwpoort_passing(**{"record.mention": True})),
+        (with_rule_field(NIEUWPOORT, "language", without_proof="excluded"),
+         nieuwpoort_passing(**{"language.dutch_education": False,
+                               "language.certificate": False})),
+        (with_rule_field(NIEUWPOORT, "record", max_age_months=None, max_age_days=30),
+         nieuwpoort_passing(issued_on=date(2025, 1, 1))),
+        (with_rule_field(HARDENBERG, "government_ict", on_fail="conditional"),
+         hardenberg_passing(government_ict=False)),
+        (NIEUWPOORT, nieuwpoort_passing(**{"language.dutch_education": False,
+                                          "language.certificate": True})),
+    ]
+    seen: set[str] = set()
+    for vacancy, answers in cases:
+        for reason in evaluate(vacancy, answers, NIEUWPOORT_NOW).reasons:
+            seen.add(reason.message.key)
+            assert render(reason.message, lang).strip()
+    assert {
+        "reason.record.mention_excluded",
+        "reason.language.failed",
+        "reason.record.too_old",
+        "reason.yes_no.condition",
+        "reason.language.certificate",
+    } <= seen
+
+
+@pytest.mark.parametrize("vacancy_id", VACANCY_IDS)
+def test_naive_now_is_rejected(vacancy_id):
+    with pytest.raises(ValueError, match="timezone-aware"):
+        evaluate(CATALOGUE[vacancy_id], {}, datetime(2025, 7, 15, 12, 0))
