@@ -1,23 +1,60 @@
-"""The command line: run | chat | validate (simulate, export and purge come with later work)."""
+"""The command line: run | chat | validate.
+
+`run` starts the Telegram bot when TELEGRAM_BOT_TOKEN is set, else the terminal chat.
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
+from flows.engine import Engine
+from flows.events import Sender
+from flows.vacancy import Vacancy
 from flows.vacancy_loader import CatalogueError, load_catalogue
 from settings import Settings
 
 
-def cmd_validate(settings: Settings, args: argparse.Namespace) -> int:
-    folder = Path(args.folder) if args.folder else settings.vacancies_dir
+def load_vacancies(folder: Path) -> dict[str, Vacancy] | None:
+    """The catalogue, or None after printing every problem (the product will not start)."""
     try:
-        vacancies = load_catalogue(folder)
+        return load_catalogue(folder)
     except CatalogueError as exc:
         print(f"The vacancy catalogue in {folder} is not valid:", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
+        return None
+
+
+def fixed_or_system_clock(now: str | None) -> Callable[[], datetime]:
+    if now is None:
+        return lambda: datetime.now(UTC)
+    fixed = datetime.fromisoformat(now)
+    if fixed.tzinfo is None:
+        raise SystemExit("--now needs an offset or Z, e.g. 2026-07-01T10:00+02:00")
+    return lambda: fixed
+
+
+def build_engine(settings: Settings, vacancies: dict[str, Vacancy],
+                 clock: Callable[[], datetime]) -> Engine:
+    from storage.file_store import LocalFileStore
+
+    from storage.database import make_engine, migrate
+    from storage.dossier_repository import SqlDossierStore
+
+    db = make_engine(settings.database_url)
+    migrate(db)
+    return Engine(vacancies, SqlDossierStore(db), LocalFileStore(settings.upload_dir), clock)
+
+
+def cmd_validate(settings: Settings, args: argparse.Namespace) -> int:
+    folder = Path(args.folder) if args.folder else settings.vacancies_dir
+    vacancies = load_vacancies(folder)
+    if vacancies is None:
         return 1
     print(f"{len(vacancies)} vacancies valid in {folder}:")
     for vacancy in vacancies.values():
@@ -27,24 +64,62 @@ def cmd_validate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.terminal_chat import run_chat
+
+    vacancies = load_vacancies(settings.vacancies_dir)
+    if vacancies is None:
+        return 1
+    engine = build_engine(settings, vacancies, fixed_or_system_clock(args.now))
+    sender = Sender("terminal", args.user, chat_id=None, language_code=args.lang)
+    return run_chat(engine, sender, args.vacancy)
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.telegram_bot_token is None:
+        print("TELEGRAM_BOT_TOKEN is not set: starting the terminal chat "
+              "(set it in .env to run the Telegram bot).", file=sys.stderr)
+        return cmd_chat(settings, argparse.Namespace(vacancy=None, user="local", lang=None,
+                                                     now=None))
+    print("The Telegram adapter is not built yet: unset TELEGRAM_BOT_TOKEN to use the "
+          "terminal chat.", file=sys.stderr)
+    return 2
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="main.py", description=__doc__)
+    parser = argparse.ArgumentParser(prog="main.py", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     validate = sub.add_parser("validate", help="check a folder of vacancy files")
     validate.add_argument("folder", nargs="?", help="default: VACANCIES_DIR")
     sub.add_parser("run", help="run the bot (terminal chat when no Telegram token is set)")
+    chat = sub.add_parser("chat", help="apply in the terminal (same engine and database)")
+    chat.add_argument("--vacancy", help="go straight into this vacancy (like a deep link)")
+    chat.add_argument("--user", default="local", help="who you are in the database")
+    chat.add_argument("--lang", choices=("nl", "en"), help="language (default Dutch)")
+    chat.add_argument("--now", help="pretend it is this moment (ISO 8601 with offset)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings()
+    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "validate":
         return cmd_validate(settings, args)
+    vacancies = load_vacancies(settings.vacancies_dir)
+    if vacancies is None:
+        return 1
+    if args.command == "chat":
+        return cmd_chat(settings, args)
     if args.command == "run":
-        return cmd_validate(settings, argparse.Namespace(folder=None))
+        return cmd_run(settings, args)
     return 2
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)

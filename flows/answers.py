@@ -1,0 +1,128 @@
+"""Turn what a candidate typed or pressed into an answer, or into a helpful reason to re-ask.
+
+Answers are stored as JSON: booleans, numbers, strings, and dates as ISO strings.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from flows.messages import Msg
+from flows.questions import Question
+
+MAX_TEXT = 1000
+YES = {"ja", "j", "yes", "y", "jawel", "zeker", "oui", "ok", "✅", "👍"}
+NO = {"nee", "n", "no", "neen", "nope", "non", "❌", "👎"}
+NUMBER = re.compile(r"^\s*(-?\d+(?:[.,]\d+)?)\s*(?:jaar|jr|j|years?|yrs?|y)?\.?\s*$", re.I)
+DATE_FORMATS = ("%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y-%m-%d", "%d-%m-%y", "%d/%m/%y")
+EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+
+
+@dataclass(frozen=True)
+class Parsed:
+    ok: bool
+    value: Any = None
+    problem: Msg | None = None
+
+
+def _bad(key: str, **values: Any) -> Parsed:
+    return Parsed(False, problem=Msg(key, values))
+
+
+def has_letters_or_digits(text: str) -> bool:
+    return any(unicodedata.category(ch)[0] in ("L", "N") for ch in text)
+
+
+def parse_text(question: Question, raw: str, today: date, labels: list[str] | None = None) -> Parsed:
+    """Parse typed text for `question`.
+
+    `today` is the candidate's date in the vacancy's zone; `labels` are the options as the
+    candidate sees them, so typing a label works like pressing its button.
+    """
+    text = raw.strip()
+    if not text:
+        return _bad("reask.empty")
+    limit = int(question.maximum) if question.kind == "text" and question.maximum else MAX_TEXT
+    if len(text) > limit:
+        return _bad("reask.too_long", max=limit, given=len(text))
+    if question.kind == "yes_no":
+        word = text.lower().strip(".!")
+        if word in YES:
+            return Parsed(True, True)
+        if word in NO:
+            return Parsed(True, False)
+        return _bad("reask.yes_no")
+    if question.kind == "choice":
+        return _choice_from_text(question, text, labels or [])
+    if question.kind == "number":
+        return _number(question, text)
+    if question.kind == "date":
+        return _date(text, today)
+    if question.kind == "email":
+        address = text.strip("<>").strip()
+        if len(address) > 254 or not EMAIL.match(address):
+            return _bad("reask.email")
+        local, _, domain = address.rpartition("@")
+        return Parsed(True, f"{local}@{domain.lower()}")
+    # Free text: at least one letter or digit, so "👍👍" or "..." is not taken for a name.
+    if not has_letters_or_digits(text):
+        return _bad("reask.text")
+    return Parsed(True, " ".join(text.split()) if question.id == "candidate.name" else text)
+
+
+def _squash(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def _choice_from_text(question: Question, text: str, labels: list[str]) -> Parsed:
+    # A typed option number ("2"), a label, or an option's own value ("mbo-4") works too.
+    if text.isdigit() and 1 <= int(text) <= len(question.options):
+        return Parsed(True, question.options[int(text) - 1].value)
+    typed = _squash(text)
+    if typed:
+        for option, label in zip(question.options, labels or [""] * len(question.options),
+                                 strict=True):
+            if typed in (_squash(label), _squash(str(option.value))):
+                return Parsed(True, option.value)
+        partial = [o for o, label in zip(question.options, labels, strict=False)
+                   if typed in _squash(label)]
+        if len(partial) == 1:
+            return Parsed(True, partial[0].value)
+    return _bad("reask.choice", n=len(question.options))
+
+
+def _number(question: Question, text: str) -> Parsed:
+    match = NUMBER.match(text)
+    if not match:
+        return _bad("reask.number", min=_fmt(question.minimum), max=_fmt(question.maximum))
+    value = float(match.group(1).replace(",", "."))
+    low = question.minimum if question.minimum is not None else 0
+    high = question.maximum if question.maximum is not None else 60
+    if value < low:
+        return _bad("reask.number_negative", min=_fmt(low))
+    if value > high:
+        return _bad("reask.number_absurd", max=_fmt(high), given=_fmt(value))
+    return Parsed(True, round(value, 2))
+
+
+def _fmt(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def _date(text: str, today: date) -> Parsed:
+    cleaned = text.replace(" ", "")
+    for fmt in DATE_FORMATS:
+        try:
+            day = datetime.strptime(cleaned, fmt).date()
+        except ValueError:
+            continue
+        if day > today:
+            return _bad("reask.date_future", today=today.strftime("%d-%m-%Y"))
+        if day.year < today.year - 20:
+            return _bad("reask.date_old")
+        return Parsed(True, day.isoformat())
+    return _bad("reask.date")

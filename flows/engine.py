@@ -1,0 +1,601 @@
+"""The conversation engine: `handle(sender, inbound) -> list[Reply]`, transport-agnostic.
+
+One call is one unit of work: the candidate's rows are read and locked, the event applied
+through the vacancy's flow machine, everything written and committed — and only then are the
+replies returned, so nothing the bot acknowledges can be lost. Nothing is stored for someone
+who has not accepted the privacy notice.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flows import replies as R
+from flows.answers import parse_text
+from flows.eligibility import Status, Verdict, evaluate
+from flows.events import Choice, Inbound, Reply, Sender, Upload
+from flows.flow import (
+    COLLECTING,
+    EXPIRED,
+    KNOCKED_OUT,
+    PRIVACY,
+    SUBMITTED,
+    WITHDRAWN,
+    Flow,
+    q_state,
+    status_of,
+)
+from flows.messages import LANGUAGES, Msg, normalise_language, render
+from flows.ports import (
+    CandidateRecord,
+    DocumentRecord,
+    DossierRecord,
+    DossierStore,
+    FileStore,
+    UnitOfWork,
+)
+from flows.questions import IDENTITY, Question, next_question
+from flows.vacancy import Vacancy
+
+log = logging.getLogger(__name__)
+
+PRIVACY_VERSION = "2026-11-22"
+IDENTITY_IDS = {q.id for q in IDENTITY}
+MEDIA_TYPES = {
+    "pdf": {"application/pdf"},
+    "jpg": {"image/jpeg"},
+    "png": {"image/png"},
+    "docx": {"application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
+    "doc": {"application/msword"},
+    "odt": {"application/vnd.oasis.opendocument.text"},
+}
+
+
+def file_type(upload: Upload) -> str | None:
+    """The document type by the file's extension, else by its media type (photos have none)."""
+    suffix = Path(upload.file_name).suffix.lower().lstrip(".")
+    if suffix == "jpeg":
+        suffix = "jpg"
+    if suffix in MEDIA_TYPES:
+        return suffix
+    for kind, types in MEDIA_TYPES.items():
+        if upload.media_type in types:
+            return kind
+    return None
+
+
+class Engine:
+    def __init__(self, vacancies: dict[str, Vacancy], store: DossierStore, files: FileStore,
+                 clock: Callable[[], datetime]) -> None:
+        self.vacancies = vacancies
+        self.flows = {vid: Flow(v) for vid, v in vacancies.items()}
+        self.by_key = {R.vacancy_key(vid): vid for vid in vacancies}
+        self.store = store
+        self.files = files
+        self.clock = clock
+
+    def handle(self, sender: Sender, inbound: Inbound) -> list[Reply]:
+        now = self.clock()
+        turn: _Turn | None = None
+        try:
+            with self.store.unit_of_work(sender.channel, sender.external_id) as uow:
+                turn = _Turn(self, uow, sender, now)
+                result = turn.dispatch(inbound)
+        except BaseException:
+            # The transaction rolled back: files stored during it belong to nothing.
+            if turn is not None:
+                for path in turn.new_files:
+                    self.files.delete(path)
+            raise
+        for path in turn.obsolete_files:
+            self.files.delete(path)
+        return result
+
+    def check_upload(self, sender: Sender, upload: Upload) -> list[Reply]:
+        """Before downloading: replies that refuse this file, or [] when it is acceptable."""
+        with self.store.unit_of_work(sender.channel, sender.external_id) as uow:
+            turn = _Turn(self, uow, sender, self.clock())
+            refusal = turn.refuse_upload(upload)
+            return refusal or []
+
+
+@dataclass
+class _Turn:
+    """Everything about one event: the candidate, their dossier, the replies."""
+
+    engine: Engine
+    uow: UnitOfWork
+    sender: Sender
+    now: datetime
+    new_files: list[str] = field(default_factory=list)
+    obsolete_files: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.candidate = self.uow.candidate()
+        self.lang = (self.candidate.language if self.candidate
+                     else normalise_language(self.sender.language_code))
+        self.dossier: DossierRecord | None = None
+        if self.candidate and self.candidate.active_dossier_id:
+            self.dossier = self.uow.dossier(self.candidate.active_dossier_id)
+
+    # ------------------------------------------------------------------ dispatch
+
+    def dispatch(self, inbound: Inbound) -> list[Reply]:
+        if inbound.kind == "start":
+            return self.start(inbound.text)
+        if inbound.kind == "command":
+            return self.command(inbound.command or "")
+        if inbound.kind == "press":
+            return self.press(inbound.token or "")
+        expired = self.expire_if_closed()
+        if expired:
+            return expired
+        if inbound.kind == "text":
+            return self.text(inbound.text or "")
+        if inbound.kind == "upload" and inbound.upload:
+            return self.upload(inbound.upload)
+        return [self.say(Msg("error.unknown_event"))]
+
+    # ------------------------------------------------------------------ helpers
+
+    def say(self, *parts: Any, choices: tuple[Choice, ...] = ()) -> Reply:
+        return Reply(self.lang, parts, choices, expects="choice" if choices else "nothing")
+
+    @property
+    def vacancy(self) -> Vacancy:
+        assert self.dossier is not None
+        return self.engine.vacancies[self.dossier.vacancy_id]
+
+    @property
+    def flow(self) -> Flow:
+        assert self.dossier is not None
+        return self.engine.flows[self.dossier.vacancy_id]
+
+    def verdict(self) -> Verdict:
+        assert self.dossier is not None
+        return evaluate(self.vacancy, self.dossier.answers, self.now)
+
+    def move(self, trigger: str, target: str, event: str | None = None) -> None:
+        d = self.dossier
+        assert d is not None
+        before = d.state
+        d.state = self.flow.fire(trigger, d.state, target)
+        d.status = status_of(d.state)
+        d.updated_at = self.now
+        self.uow.audit(d.id, event or trigger, {"from": before, "to": d.state})
+
+    def save(self, verdict: Verdict | None = None) -> None:
+        assert self.dossier is not None
+        if verdict is not None:
+            self.dossier.verdict = R.verdict_summary(verdict)
+        self.dossier.updated_at = self.now
+        self.uow.save_dossier(self.dossier)
+
+    def vacancy_list(self, intro: str = "vacancies.intro") -> Reply:
+        return R.vacancy_list(list(self.engine.vacancies.values()), self.now, self.lang, Msg(intro))
+
+    def active(self) -> bool:
+        return self.dossier is not None and self.dossier.status in ("draft", "collecting")
+
+    # ------------------------------------------------------------------ closed vacancies
+
+    def closed_since(self, vacancy: Vacancy) -> Msg:
+        return Msg("vacancy.closed", {"title": vacancy.title,
+                                      "since": R.when_text(vacancy, self.lang)})
+
+    def expire_if_closed(self) -> list[Reply] | None:
+        """A closed vacancy takes no new answers or documents: the dossier expires, once."""
+        d = self.dossier
+        if d is None or self.vacancy.is_open(self.now):
+            return None
+        if d.status in ("draft", "collecting"):
+            self.move("expire", EXPIRED)
+            self.save()
+            return [self.say(self.closed_since(self.vacancy), Msg("dossier.expired")),
+                    self.vacancy_list("vacancies.others")]
+        if d.status in ("expired", "ineligible"):
+            return [self.say(self.closed_since(self.vacancy)), self.vacancy_list("vacancies.others")]
+        return None
+
+    # ------------------------------------------------------------------ start & vacancies
+
+    def start(self, payload: str | None) -> list[Reply]:
+        if payload:
+            return self.choose_vacancy(payload.strip())
+        if self.active():
+            expired = self.expire_if_closed()
+            if expired:
+                return expired
+            return [self.say(Msg("welcome.back", {"title": self.vacancy.title})), *self.prompt()]
+        return [self.vacancy_list("welcome")]
+
+    def choose_vacancy(self, vacancy_id: str) -> list[Reply]:
+        vacancy = self.engine.vacancies.get(vacancy_id)
+        if vacancy is None:
+            return [self.say(Msg("vacancy.unknown", {"id": vacancy_id[:64]})),
+                    self.vacancy_list("vacancies.others")]
+        existing = self.uow.dossier_for(vacancy.id) if self.candidate else None
+        if existing is not None and existing.status != "withdrawn":
+            self.activate(existing)
+            expired = self.expire_if_closed()
+            if expired:
+                return expired
+            return [self.say(Msg("welcome.back", {"title": vacancy.title})), *self.prompt()]
+        if not vacancy.is_open(self.now):
+            return [self.say(self.closed_since(vacancy)), self.vacancy_list("vacancies.others")]
+        return [R.privacy_notice(vacancy, self.lang)]
+
+    def activate(self, dossier: DossierRecord) -> None:
+        assert self.candidate is not None
+        self.dossier = dossier
+        if self.candidate.active_dossier_id != dossier.id:
+            self.candidate.active_dossier_id = dossier.id
+            self.uow.save_candidate(self.candidate)
+
+    def accept_privacy(self, vacancy_id: str) -> list[Reply]:
+        vacancy = self.engine.vacancies[vacancy_id]
+        if not vacancy.is_open(self.now):
+            return [self.say(self.closed_since(vacancy)), self.vacancy_list("vacancies.others")]
+        if self.candidate is None:
+            self.candidate = self.uow.add_candidate(CandidateRecord(
+                id=None, channel=self.sender.channel, external_id=self.sender.external_id,
+                chat_id=self.sender.chat_id, language=self.lang, created_at=self.now))
+        existing = self.uow.dossier_for(vacancy_id)
+        flow = self.engine.flows[vacancy_id]
+        first = q_state(flow.questions[0])
+        if existing is None:
+            assert self.candidate.id is not None
+            dossier = self.uow.add_dossier(DossierRecord(
+                id=None, candidate_id=self.candidate.id, vacancy_id=vacancy_id, state=PRIVACY,
+                status="draft", answers={}, language=self.lang, consented_at=self.now,
+                privacy_version=PRIVACY_VERSION, created_at=self.now, updated_at=self.now))
+            self.activate(dossier)
+            self.move("accept", first)
+        elif existing.status == "withdrawn":
+            self.activate(existing)
+            existing.consented_at = self.now
+            existing.privacy_version = PRIVACY_VERSION
+            self.move("restart", first, "reapply")
+        else:
+            self.activate(existing)
+            return self.prompt()
+        self.save()
+        return [self.say(Msg("privacy.thanks")), *self.prompt()]
+
+    # ------------------------------------------------------------------ prompts
+
+    def prompt(self, before: tuple[Any, ...] = ()) -> list[Reply]:
+        """What the candidate should see now, wherever they are."""
+        d = self.dossier
+        if d is None:
+            return [self.vacancy_list()]
+        question = self.flow.question_at(d.state)
+        if question is not None:
+            return [R.ask(self.flow, question, d.answers, self.lang, before)]
+        verdict = self.verdict()
+        if d.state == KNOCKED_OUT:
+            return [*self.before(before), R.knockout(self.vacancy, verdict, self.lang)]
+        if d.state == COLLECTING:
+            return [R.checklist(self.vacancy, verdict, self.uow.documents(d.id), d.awaiting_document,
+                                self.now, self.lang, before)]
+        if d.state == SUBMITTED:
+            when = (d.submitted_at or self.now).astimezone(self.vacancy.zone)
+            return [self.say(*before, Msg("dossier.submitted_on", {
+                "title": self.vacancy.title, "when": when.strftime("%d-%m-%Y %H:%M")}))]
+        if d.state == EXPIRED:
+            return [self.say(*before, self.closed_since(self.vacancy))]
+        return [self.say(*before), self.vacancy_list()] if before else [self.vacancy_list()]
+
+    def before(self, parts: tuple[Any, ...]) -> list[Reply]:
+        return [self.say(*parts)] if parts else []
+
+    # ------------------------------------------------------------------ answers
+
+    def text(self, text: str) -> list[Reply]:
+        d = self.dossier
+        if d is None:
+            # Not consented (or nothing started): the text is not stored, only answered.
+            return [self.vacancy_list("welcome")]
+        question = self.flow.question_at(d.state)
+        if question is None:
+            return self.prompt((Msg(f"text.in_{d.status}"),))
+        labels = [render(o.label, self.lang) for o in question.options]
+        parsed = parse_text(question, text, self.now.astimezone(self.vacancy.zone).date(), labels)
+        if not parsed.ok:
+            return [R.ask(self.flow, question, d.answers, self.lang, (parsed.problem,))]
+        return self.answer(question, parsed.value)
+
+    def answer(self, question: Question, value: Any) -> list[Reply]:
+        d = self.dossier
+        assert d is not None
+        d.answers = {**d.answers, question.id: value}
+        verdict = self.verdict()
+        knocked = verdict.status is Status.NOT_ELIGIBLE
+        target = self.engine.flows[d.vacancy_id].forward_target(d.answers, knocked)
+        self.move("answer", target, f"answer:{question.id}")
+        if target == COLLECTING:
+            missing = R.missing_documents(verdict, self.uow.documents(d.id))
+            d.awaiting_document = missing[0].id if missing else None
+        self.save(verdict)
+        if target == KNOCKED_OUT:
+            return [R.knockout(self.vacancy, verdict, self.lang)]
+        if target == COLLECTING:
+            if not R.missing_documents(verdict, self.uow.documents(d.id)):
+                return [self.say(*R.verdict_parts(self.vacancy, verdict)), *self.submit()]
+            return [self.say(*R.verdict_parts(self.vacancy, verdict)), *self.prompt()]
+        return self.prompt()
+
+    def press(self, token: str) -> list[Reply]:
+        kind, _, rest = token.partition(":")
+        if kind in ("v", "p"):
+            key, _, lang = rest.partition(":")
+            if lang in LANGUAGES and self.candidate is None:
+                self.lang = lang
+            vacancy_id = self.engine.by_key.get(key)
+            if vacancy_id is None:
+                return [self.say(Msg("button.stale")), self.vacancy_list()]
+            return self.choose_vacancy(vacancy_id) if kind == "v" else self.accept_privacy(vacancy_id)
+        if kind == "x":
+            if rest in LANGUAGES and self.candidate is None:
+                self.lang = rest
+            return [self.say(Msg("privacy.declined")), self.vacancy_list("vacancies.others")]
+        if kind == "l" and rest in LANGUAGES:
+            return self.set_language(rest)
+        if kind == "m":
+            return self.command(rest)
+        if kind == "c":
+            return self.confirmed(rest)
+        expired = self.expire_if_closed()
+        if expired:
+            return expired
+        if kind in ("a", "s"):
+            return self.press_answer(kind, rest)
+        if kind == "d":
+            return self.choose_document(rest)
+        return [self.say(Msg("button.stale")), *self.prompt()]
+
+    def press_answer(self, kind: str, rest: str) -> list[Reply]:
+        d = self.dossier
+        index_text, _, option_text = rest.partition(":")
+        question = self.flow.question_at(d.state) if d else None
+        try:
+            index = int(index_text)
+        except ValueError:
+            index = -1
+        # A button of an older message, or the second of a double press: change nothing.
+        if question is None or self.flow.index.get(question.id) != index:
+            return self.prompt((Msg("button.stale"),)) if d else [self.vacancy_list()]
+        if kind == "s":
+            if not question.optional:
+                return self.prompt((Msg("button.stale"),))
+            return self.answer(question, "")
+        values = question.option_values() or ()
+        if question.kind == "yes_no":
+            value: Any = option_text == "1"
+        elif option_text.isdigit() and int(option_text) < len(values):
+            value = values[int(option_text)]
+        else:
+            return self.prompt((Msg("button.stale"),))
+        return self.answer(question, value)
+
+    # ------------------------------------------------------------------ commands
+
+    def command(self, name: str) -> list[Reply]:
+        if name == "help":
+            return [self.say(Msg("help")), *(self.prompt() if self.dossier else [])]
+        if name == "vacancies":
+            return [self.vacancy_list()]
+        if name == "language":
+            return [self.say(Msg("language.choose"), choices=(
+                Choice("l:nl", "Nederlands"), Choice("l:en", "English")))]
+        if self.dossier is None:
+            return [self.say(Msg("command.no_dossier")), self.vacancy_list()]
+        if name == "status":
+            return self.status()
+        expired = self.expire_if_closed() if name in ("back", "restart") else None
+        if expired:
+            return expired
+        if name == "back":
+            return self.back()
+        if name == "restart":
+            if not self.engine.flows[self.dossier.vacancy_id].can("restart", self.dossier.state):
+                return self.prompt((Msg("restart.not_now"),))
+            return [self.say(Msg("restart.confirm"), choices=(
+                Choice("c:restart", Msg("btn.confirm_restart")), Choice("c:no", Msg("btn.cancel"))))]
+        if name == "withdraw":
+            if self.dossier.status == "withdrawn":
+                return [self.say(Msg("withdraw.already")), self.vacancy_list()]
+            return [self.say(Msg("withdraw.confirm", {"title": self.vacancy.title}), choices=(
+                Choice("c:withdraw", Msg("btn.confirm_withdraw")), Choice("c:no", Msg("btn.cancel"))))]
+        return [self.say(Msg("command.unknown")), *self.prompt()]
+
+    def back(self) -> list[Reply]:
+        d = self.dossier
+        assert d is not None
+        if d.status in ("submitted", "withdrawn", "expired"):
+            return self.prompt((Msg(f"back.{d.status}"),))
+        target = self.flow.back_target(d.state, d.answers)
+        if d.state == KNOCKED_OUT:
+            target = self.failing_question() or target
+        if target is None:
+            return self.prompt((Msg("back.first"),))
+        self.move("back", target)
+        self.save()
+        return self.prompt()
+
+    def failing_question(self) -> str | None:
+        """The last answered question of the first rule that failed (what knocked them out)."""
+        d = self.dossier
+        assert d is not None
+        failed = self.verdict().failed
+        if not failed:
+            return None
+        rule_id = failed[0].rule_id
+        asked = [q for q in self.flow.questions if q.rule_id == rule_id and q.id in d.answers]
+        return q_state(asked[-1]) if asked else None
+
+    def confirmed(self, what: str) -> list[Reply]:
+        d = self.dossier
+        if d is None:
+            return [self.vacancy_list()]
+        if what == "restart":
+            if not self.flow.can("restart", d.state) or not self.vacancy.is_open(self.now):
+                return self.prompt((Msg("restart.not_now"),))
+            # Keep who they are; forget the eligibility answers and uploaded documents.
+            d.answers = {k: v for k, v in d.answers.items() if k in IDENTITY_IDS}
+            self.obsolete_files += self.drop_documents(d)
+            nxt = next_question(self.flow.questions, d.answers)
+            assert nxt is not None
+            self.move("restart", q_state(nxt))
+            d.awaiting_document = None
+            self.save(self.verdict())
+            return self.prompt((Msg("restart.done"),))
+        if what == "withdraw":
+            return self.withdraw()
+        return self.prompt((Msg("cancelled"),))
+
+    def drop_documents(self, d: DossierRecord) -> list[str]:
+        assert d.id is not None
+        paths: list[str] = []
+        for doc in {x.kind for x in self.uow.documents(d.id)}:
+            paths += self.uow.remove_documents(d.id, doc)
+        return paths
+
+    def withdraw(self) -> list[Reply]:
+        d = self.dossier
+        assert d is not None and self.candidate is not None
+        if d.status == "withdrawn":
+            return [self.say(Msg("withdraw.already")), self.vacancy_list()]
+        was_submitted = d.status == "submitted"
+        self.move("withdraw", WITHDRAWN)
+        # Withdrawing erases the application's personal data; the row keeps only its status.
+        d.answers, d.verdict, d.awaiting_document = {}, None, None
+        self.obsolete_files += self.drop_documents(d)
+        self.save()
+        if was_submitted:
+            self.uow.add_outbox("dossier_withdrawn", d.id, {"dossier_id": d.id})
+        self.candidate.active_dossier_id = None
+        self.uow.save_candidate(self.candidate)
+        return [self.say(Msg("withdraw.done", {"title": self.vacancy.title})),
+                self.vacancy_list("vacancies.others")]
+
+    def set_language(self, lang: str) -> list[Reply]:
+        self.lang = lang
+        if self.candidate is not None:
+            self.candidate.language = lang
+            self.uow.save_candidate(self.candidate)
+        if self.dossier is not None:
+            self.dossier.language = lang
+            self.save()
+            return self.prompt((Msg("language.set"),))
+        return [self.say(Msg("language.set")), self.vacancy_list("welcome")]
+
+    def status(self) -> list[Reply]:
+        d = self.dossier
+        assert d is not None
+        verdict = self.verdict()
+        parts: list[Any] = [Msg("status.title", {"title": self.vacancy.title,
+                                                 "status": Msg(f"status.{d.status}")})]
+        question = self.flow.question_at(d.state)
+        if question is not None:
+            n, total = R._position(self.flow, question, d.answers)
+            parts.append(Msg("status.question", {"n": n, "total": total}))
+        if d.status in ("draft", "collecting"):
+            missing = R.missing_documents(verdict, self.uow.documents(d.id))
+            if missing:
+                parts.append([Msg("status.missing_docs"),
+                              *(Msg("checklist.todo", {"label": m.label}) for m in missing)])
+            parts.append(R.deadline_line(self.vacancy, self.now, self.lang))
+        return [self.say(*parts), *self.prompt()]
+
+    # ------------------------------------------------------------------ documents
+
+    def choose_document(self, doc_id: str) -> list[Reply]:
+        d = self.dossier
+        if d is None or d.state != COLLECTING:
+            return [self.say(Msg("button.stale")), *self.prompt()]
+        if doc_id not in {doc.id for doc in self.verdict().documents}:
+            return self.prompt((Msg("button.stale"),))
+        d.awaiting_document = doc_id
+        self.save()
+        doc = self.vacancy.document(doc_id)
+        return [self.say(Msg("checklist.send", {"label": doc.label}),
+                         Msg("checklist.spec", {"types": ", ".join(doc.types),
+                                                "max": f"{doc.max_size_mb:g}"}))]
+
+    def refuse_upload(self, upload: Upload) -> list[Reply] | None:
+        """Why this file cannot be taken now (wrong moment, type or size), or None."""
+        d = self.dossier
+        if d is None:
+            return [self.say(Msg("upload.no_dossier")), self.vacancy_list()]
+        if d.state != COLLECTING:
+            key = "upload.answer_first" if d.status == "draft" else f"upload.not_now_{d.status}"
+            return self.prompt((Msg(key),))
+        if not self.vacancy.is_open(self.now):
+            return None  # expire_if_closed answers
+        doc = self.awaited_document()
+        if doc is None:
+            return self.prompt((Msg("upload.all_done"),))
+        kind = file_type(upload)
+        if kind not in doc.types:
+            return [self.say(Msg("upload.wrong_type", {
+                "label": doc.label, "allowed": ", ".join(doc.types),
+                "given": kind or (Path(upload.file_name).suffix or upload.media_type or "?")}))]
+        if upload.size > doc.max_size_mb * 1024 * 1024:
+            return [self.say(Msg("upload.too_big", {
+                "label": doc.label, "max": f"{doc.max_size_mb:g}",
+                "given": f"{upload.size / 1024 / 1024:.1f}"}))]
+        return None
+
+    def awaited_document(self) -> Any:
+        d = self.dossier
+        assert d is not None
+        verdict = self.verdict()
+        required = {doc.id: doc for doc in verdict.documents}
+        if d.awaiting_document in required:
+            return required[d.awaiting_document]
+        missing = R.missing_documents(verdict, self.uow.documents(d.id))
+        return missing[0] if missing else None
+
+    def upload(self, upload: Upload) -> list[Reply]:
+        refusal = self.refuse_upload(upload)
+        if refusal is not None:
+            return refusal
+        d = self.dossier
+        assert d is not None and d.id is not None and upload.path is not None
+        doc = self.awaited_document()
+        stored = self.engine.files.put(upload.path)
+        self.new_files.append(stored.stored_path)
+        replaced = self.uow.remove_documents(d.id, doc.id)
+        self.obsolete_files += replaced
+        self.uow.add_document(DocumentRecord(
+            id=None, dossier_id=d.id, kind=doc.id, original_name=upload.file_name[:255],
+            stored_path=stored.stored_path, size=stored.size, sha256=stored.sha256,
+            media_type=upload.media_type or mimetypes.guess_type(upload.file_name)[0] or "",
+            uploaded_at=self.now))
+        self.uow.audit(d.id, "upload", {"document": doc.id, "replaced": bool(replaced)})
+        verdict = self.verdict()
+        missing = R.missing_documents(verdict, self.uow.documents(d.id))
+        received = Msg("upload.replaced" if replaced else "upload.received",
+                       {"label": doc.label, "name": upload.file_name[:80]})
+        if not missing:
+            return self.submit((received,))
+        d.awaiting_document = missing[0].id
+        self.save(verdict)
+        return self.prompt((received,))
+
+    def submit(self, before: tuple[Any, ...] = ()) -> list[Reply]:
+        d = self.dossier
+        assert d is not None
+        self.move("submit", SUBMITTED)
+        d.submitted_at = self.now
+        d.awaiting_document = None
+        self.save(self.verdict())
+        self.uow.add_outbox("dossier_submitted", d.id, {"dossier_id": d.id})
+        return [R.submitted(self.vacancy, self.lang, before)]

@@ -1,0 +1,80 @@
+"""What goes into the engine (who and what happened) and what comes out (replies as data)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from flows.messages import render
+
+COMMANDS = ("back", "restart", "status", "help", "language", "withdraw", "vacancies")
+
+
+@dataclass(frozen=True)
+class Sender:
+    channel: str  # "telegram", "terminal", "simulation"
+    external_id: str
+    chat_id: str | None = None
+    language_code: str | None = None  # as the client reports it ("nl-BE", "en")
+
+
+@dataclass(frozen=True)
+class Upload:
+    file_name: str  # as the sender named it: shown and stored as data only
+    media_type: str | None
+    size: int
+    path: Path | None = None  # the received bytes; None when only checking before download
+
+
+@dataclass(frozen=True)
+class Inbound:
+    kind: Literal["start", "text", "press", "upload", "command"]
+    text: str | None = None  # text, or the start payload
+    token: str | None = None  # a pressed button's token
+    command: str | None = None
+    upload: Upload | None = None
+
+    @classmethod
+    def start(cls, payload: str | None = None) -> Inbound:
+        return cls("start", text=payload or None)
+
+    @classmethod
+    def say(cls, text: str) -> Inbound:
+        return cls("text", text=text)
+
+    @classmethod
+    def press(cls, token: str) -> Inbound:
+        return cls("press", token=token)
+
+    @classmethod
+    def do(cls, command: str) -> Inbound:
+        return cls("command", command=command)
+
+    @classmethod
+    def send_file(cls, upload: Upload) -> Inbound:
+        return cls("upload", upload=upload)
+
+
+@dataclass(frozen=True)
+class Choice:
+    token: str  # at most 64 bytes: it travels as Telegram callback data
+    label: Any  # Msg, vacancy Text or plain str
+
+
+@dataclass(frozen=True)
+class Reply:
+    lang: str
+    parts: tuple[Any, ...]  # Msg / Text / str, one paragraph each
+    choices: tuple[Choice, ...] = ()
+    expects: Literal["text", "choice", "document", "nothing"] = "nothing"
+    document: str | None = None  # the document id asked for
+    progress: tuple[int, int] | None = None
+    question_id: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def text(self) -> str:
+        return "\n\n".join(p for p in (render(part, self.lang) for part in self.parts) if p)
+
+    def labels(self) -> list[str]:
+        return [render(c.label, self.lang) for c in self.choices]

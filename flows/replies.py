@@ -1,0 +1,232 @@
+"""Compose the engine's replies: questions, verdicts, checklists, notices. Keys, not text."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+from typing import Any
+
+from babel.dates import format_date, format_datetime
+
+from flows.eligibility import Outcome, Reason, Status, Verdict
+from flows.events import Choice, Reply
+from flows.flow import Flow
+from flows.messages import Msg
+from flows.ports import DocumentRecord
+from flows.questions import Question
+from flows.vacancy import Document, Vacancy
+
+LOCALES = {"nl": "nl_BE", "en": "en_GB"}
+QUOTE_MAX = 180
+
+
+def vacancy_key(vacancy_id: str) -> str:
+    """A short stable key for a vacancy in callback data (ids may be 64 characters long)."""
+    return hashlib.sha1(vacancy_id.encode()).hexdigest()[:8]
+
+
+def when_text(vacancy: Vacancy, lang: str) -> Msg:
+    closes = vacancy.closes_at()
+    if closes is None:
+        return Msg("deadline.none")
+    locale = LOCALES[lang]
+    if vacancy.deadline.whole_day:
+        return Msg("deadline.whole_day",
+                   {"day": format_date(vacancy.deadline.until, "EEEE d MMMM y", locale=locale)})
+    local = closes.astimezone(vacancy.zone)
+    return Msg("deadline.exact", {
+        "when": format_datetime(local, "EEEE d MMMM y, HH:mm", tzinfo=vacancy.zone, locale=locale),
+        "zone": vacancy.deadline.timezone,
+    })
+
+
+def time_left_text(left: timedelta | None) -> Msg | None:
+    if left is None:
+        return None
+    if left <= timedelta(0):
+        return Msg("time.over")
+    minutes = int(left.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days >= 1:
+        return Msg("time.days", {"days": days, "hours": hours})
+    if hours >= 1:
+        return Msg("time.hours", {"hours": hours, "minutes": mins})
+    return Msg("time.minutes", {"minutes": max(mins, 1)})
+
+
+def deadline_line(vacancy: Vacancy, now: datetime, lang: str) -> Msg:
+    closes = vacancy.closes_at()
+    if closes is None:
+        return Msg("deadline.none")
+    return Msg("deadline.line", {"when": when_text(vacancy, lang),
+                                 "left": time_left_text(closes - now) or ""})
+
+
+def answer_label(question: Question, value: Any) -> Any:
+    if question.kind == "yes_no":
+        return Msg("btn.yes" if value else "btn.no")
+    if question.kind == "choice":
+        for option in question.options:
+            if option.value == value:
+                return option.label
+    return value
+
+
+def ask(flow: Flow, question: Question, answers: dict[str, Any], lang: str,
+        before: tuple[Any, ...] = ()) -> Reply:
+    index = flow.index[question.id]
+    choices: tuple[Choice, ...] = ()
+    if question.kind == "yes_no":
+        choices = (Choice(f"a:{index}:1", Msg("btn.yes")), Choice(f"a:{index}:0", Msg("btn.no")))
+    elif question.kind == "choice":
+        choices = tuple(Choice(f"a:{index}:{i}", o.label) for i, o in enumerate(question.options))
+    if question.optional:
+        choices += (Choice(f"s:{index}", Msg("btn.skip")),)
+    parts: list[Any] = list(before)
+    if question.id in answers:
+        parts.append(Msg("answer.current", {"value": answer_label(question, answers[question.id])}))
+    n, total = _position(flow, question, answers)
+    parts.append(Msg("progress", {"n": n, "total": total}))
+    parts.append(question.prompt)
+    return Reply(lang, tuple(parts), choices,
+                 expects="choice" if question.kind in ("yes_no", "choice") else "text",
+                 progress=(n, total), question_id=question.id)
+
+
+def _position(flow: Flow, question: Question, answers: dict[str, Any]) -> tuple[int, int]:
+    # Position among the questions that apply; the total counts what is known to apply now.
+    counted: dict[str, Any] = {}
+    n = total = 0
+    for q in flow.questions:
+        if not q.applies(counted):
+            continue
+        total += 1
+        if q.id == question.id:
+            n = total
+        if q.id in answers:
+            counted[q.id] = answers[q.id]
+    return n, total
+
+
+def reason_lines(reasons: tuple[Reason, ...], only: set[Outcome] | None = None) -> list[Any]:
+    lines: list[Any] = []
+    for r in reasons:
+        if only is not None and r.outcome not in only:
+            continue
+        lines.append(Msg(f"reason.mark.{r.outcome.value}", {"text": r.message}))
+        if r.source:
+            quote = " ".join(r.source.split())
+            if len(quote) > QUOTE_MAX:
+                quote = quote[: QUOTE_MAX - 1].rstrip() + "…"
+            lines.append(Msg("reason.source", {"quote": quote}))
+        if r.assumption:
+            lines.append(Msg("reason.assumption"))
+    return lines
+
+
+def verdict_parts(vacancy: Vacancy, verdict: Verdict) -> list[Any]:
+    parts: list[Any] = [Msg(f"verdict.{verdict.status.value}", {"title": vacancy.title})]
+    shown = {Outcome.MET, Outcome.FAILED, Outcome.CONDITION, Outcome.INFO}
+    parts.append(reason_lines(verdict.reasons, shown))
+    if verdict.score is not None and verdict.max_score:
+        parts.append(Msg("verdict.score", {"score": verdict.score, "max": verdict.max_score}))
+    if vacancy.notes:
+        parts.append([Msg("notes.title"), *(Msg("note.line", {"text": n.text}) for n in vacancy.notes)])
+    if verdict.unknowns:
+        parts.append([Msg("unknowns.title"), *verdict.unknowns])
+    return parts
+
+
+def knockout(vacancy: Vacancy, verdict: Verdict, lang: str) -> Reply:
+    parts = [Msg("knockout.intro", {"title": vacancy.title}),
+             reason_lines(verdict.failed), Msg("knockout.options")]
+    return Reply(lang, tuple(parts), (
+        Choice("m:back", Msg("btn.change_answer")),
+        Choice("m:restart", Msg("btn.restart")),
+        Choice("m:vacancies", Msg("btn.vacancies")),
+    ), expects="choice", meta={"verdict": verdict.status.value})
+
+
+def missing_documents(verdict: Verdict, stored: list[DocumentRecord]) -> list[Document]:
+    have = {d.kind for d in stored}
+    return [d for d in verdict.documents if d.id not in have]
+
+
+def checklist(vacancy: Vacancy, verdict: Verdict, stored: list[DocumentRecord],
+              awaiting: str | None, now: datetime, lang: str,
+              before: tuple[Any, ...] = ()) -> Reply:
+    by_kind = {d.kind: d for d in stored}
+    lines: list[Any] = [Msg("checklist.title")]
+    for doc in verdict.documents:
+        if doc.id in by_kind:
+            lines.append(Msg("checklist.done", {"label": doc.label,
+                                                "name": by_kind[doc.id].original_name}))
+        else:
+            lines.append(Msg("checklist.todo", {"label": doc.label}))
+            lines.append(Msg("checklist.spec", {"types": ", ".join(doc.types),
+                                                "max": f"{doc.max_size_mb:g}"}))
+            lines.extend(Msg("checklist.rule", {"text": r}) for r in doc.rules)
+    parts: list[Any] = [*before, lines, deadline_line(vacancy, now, lang)]
+    missing = missing_documents(verdict, stored)
+    target = next((d for d in missing if d.id == awaiting), missing[0] if missing else None)
+    choices = tuple(Choice(f"d:{d.id}", Msg("btn.upload", {"label": d.label}))
+                    for d in verdict.documents if d is not target)
+    if target is not None:
+        parts.append(Msg("checklist.send", {"label": target.label}))
+    return Reply(lang, tuple(parts), choices, expects="document",
+                 document=target.id if target else None)
+
+
+def privacy_notice(vacancy: Vacancy, lang: str) -> Reply:
+    retention = (Msg("retention.reserve", {"months": vacancy.reserve.months})
+                 if vacancy.reserve else Msg("retention.default"))
+    key = vacancy_key(vacancy.id)
+    return Reply(lang, (
+        Msg("privacy.notice", {"title": vacancy.title, "employer": vacancy.employer,
+                               "retention": retention,
+                               "authority": Msg(f"authority.{vacancy.country}")}),
+    ), (
+        Choice(f"p:{key}:{lang}", Msg("btn.accept")),
+        Choice(f"x:{lang}", Msg("btn.decline")),
+    ), expects="choice", meta={"privacy": vacancy.id})
+
+
+def vacancy_list(vacancies: list[Vacancy], now: datetime, lang: str,
+                 intro: Msg) -> Reply:
+    open_ones = [v for v in vacancies if v.is_open(now)]
+    if not open_ones:
+        return Reply(lang, (intro, Msg("vacancies.none_open")))
+    lines = [Msg("vacancies.item", {"title": v.title, "employer": v.employer,
+                                    "deadline": when_text(v, lang)}) for v in open_ones]
+    return Reply(lang, (intro, lines), tuple(
+        Choice(f"v:{vacancy_key(v.id)}:{lang}", v.title) for v in open_ones
+    ), expects="choice")
+
+
+def submitted(vacancy: Vacancy, lang: str, before: tuple[Any, ...] = ()) -> Reply:
+    steps = []
+    for step in vacancy.selection:
+        values = {"name": step.name,
+                  "day": format_date(step.day, "d MMMM y", locale=LOCALES[lang]) if step.day else "",
+                  "note": step.date_note or ""}
+        steps.append(Msg("step.dated" if step.day else "step.line", values))
+    parts: list[Any] = [*before, Msg("submitted.confirm", {"title": vacancy.title,
+                                                           "employer": vacancy.employer})]
+    parts.append([Msg("submitted.next"), *steps] if steps else Msg("submitted.no_steps"))
+    return Reply(lang, tuple(parts), meta={"submitted": vacancy.id})
+
+
+def verdict_summary(verdict: Verdict) -> dict[str, Any]:
+    """What the dossier row keeps of a verdict: codes and rule ids, no texts."""
+    return {
+        "status": verdict.status.value,
+        "failed": [r.rule_id for r in verdict.failed],
+        "conditions": [r.rule_id for r in verdict.reasons if r.outcome is Outcome.CONDITION],
+        "score": verdict.score,
+        "max_score": verdict.max_score,
+        "documents": [d.id for d in verdict.documents],
+    }
+
+
+ELIGIBLE_STATUSES = (Status.ELIGIBLE, Status.CONDITIONAL)
