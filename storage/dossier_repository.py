@@ -1,0 +1,667 @@
+"""Loading and saving candidates, dossiers, documents, notifications and the audit trail.
+
+`SqlDossierStore` implements `flows.ports.DossierStore`. Each engine event runs in one
+`SqlUnitOfWork`: one connection, one transaction, committed when the `with` block ends normally
+and rolled back when it raises. One candidate's events are serialised:
+
+- PostgreSQL: the transaction first takes `pg_advisory_xact_lock(hashtext('channel:external_id'))`,
+  a lock on the candidate's *key* rather than a row, so it also serialises the very first event
+  (before the candidate row exists). It is released by COMMIT/ROLLBACK. This needs READ
+  COMMITTED (PostgreSQL's default): every later statement sees what the previous holder
+  committed.
+- SQLite: the transaction starts with `BEGIN IMMEDIATE`, taking the database's single write lock
+  up front (other writers wait up to the 5 s busy timeout; readers carry on under WAL).
+
+On top of that, `save_dossier` checks the row's version, so a write based on a dossier read
+outside the lock (a reminder job, a recruiter command) fails with `ConcurrentUpdate` instead of
+silently overwriting.
+
+The per-event path uses prebuilt SQLAlchemy Core statements on the SQLModel tables, not the ORM
+session: a couple of lean statements per event. Everything inside a unit of work is scoped to
+its candidate: asking for another candidate's dossier returns nothing, writing one is refused.
+
+Datetimes go in as aware datetimes (converted to UTC; naive ones are refused) and come out as
+aware UTC datetimes (SQLite drops the zone; it is re-attached here).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    delete,
+    insert,
+    select,
+    text,
+    update,
+)
+
+from flows.ports import CandidateRecord, ConcurrentUpdate, DocumentRecord, DossierRecord
+from storage.database import BEGIN_MODE, is_postgresql, is_sqlite
+from storage.tables import (
+    audit_table,
+    candidate_table,
+    document_table,
+    dossier_table,
+    outbox_table,
+)
+
+Clock = Callable[[], datetime]
+
+MAX_ERROR_LENGTH = 2000
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class PendingMessage(NamedTuple):
+    """An outbox row still to send (unpacks as `id, kind, dossier_id, payload, attempts`)."""
+
+    id: int
+    kind: str
+    dossier_id: int | None
+    payload: dict[str, Any]
+    attempts: int
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    dossier_id: int | None
+    at: datetime
+    event: str
+    detail: dict[str, Any]
+
+
+# --------------------------------------------------------------------------- statements
+
+_C = candidate_table.c
+_D = dossier_table.c
+_F = document_table.c
+_O = outbox_table.c
+_A = audit_table.c
+
+_PG_CANDIDATE_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
+
+_SELECT_CANDIDATE = select(candidate_table).where(
+    _C.channel == bindparam("channel"), _C.external_id == bindparam("external_id")
+)
+_INSERT_CANDIDATE = insert(candidate_table).returning(_C.id)
+_UPDATE_CANDIDATE = (
+    update(candidate_table)
+    .where(_C.id == bindparam("b_id"))
+    .values(
+        chat_id=bindparam("v_chat_id"),
+        language=bindparam("v_language"),
+        active_dossier_id=bindparam("v_active_dossier_id"),
+    )
+)
+_DELETE_CANDIDATE = delete(candidate_table).where(_C.id == bindparam("b_id"))
+_CLEAR_ACTIVE_DOSSIER = (
+    update(candidate_table)
+    .where(_C.active_dossier_id == bindparam("b_dossier_id"))
+    .values(active_dossier_id=None)
+)
+
+_SELECT_DOSSIER = select(dossier_table).where(
+    _D.id == bindparam("id"), _D.candidate_id == bindparam("candidate_id")
+)
+_SELECT_DOSSIER_FOR = select(dossier_table).where(
+    _D.candidate_id == bindparam("candidate_id"), _D.vacancy_id == bindparam("vacancy_id")
+)
+_SELECT_DOSSIERS = (
+    select(dossier_table)
+    .where(_D.candidate_id == bindparam("candidate_id"))
+    .order_by(_D.created_at, _D.id)
+)
+_INSERT_DOSSIER = insert(dossier_table).returning(_D.id)
+_MUTABLE_DOSSIER_COLUMNS = (
+    "state",
+    "status",
+    "answers",
+    "verdict",
+    "language",
+    "consented_at",
+    "privacy_version",
+    "awaiting_document",
+    "updated_at",
+    "submitted_at",
+    "reminders_sent",
+)
+_UPDATE_DOSSIER = (
+    update(dossier_table)
+    .where(
+        _D.id == bindparam("b_id"),
+        _D.candidate_id == bindparam("b_candidate_id"),
+        _D.version == bindparam("b_version"),
+    )
+    .values(
+        {name: bindparam(f"v_{name}") for name in _MUTABLE_DOSSIER_COLUMNS}
+        | {"version": _D.version + 1}
+    )
+)
+_DELETE_DOSSIER = delete(dossier_table).where(
+    _D.id == bindparam("b_id"), _D.candidate_id == bindparam("b_candidate_id")
+)
+_OWNED_DOSSIER_IDS = select(_D.id).where(
+    _D.id == bindparam("dossier_id"), _D.candidate_id == bindparam("candidate_id")
+)
+
+_SELECT_DOCUMENTS = (
+    select(document_table)
+    .where(_F.dossier_id.in_(_OWNED_DOSSIER_IDS))
+    .order_by(_F.uploaded_at, _F.id)
+)
+_SELECT_DOCUMENT_PATHS = select(_F.stored_path).where(
+    _F.dossier_id.in_(_OWNED_DOSSIER_IDS)
+)
+_INSERT_DOCUMENT = insert(document_table).returning(_F.id)
+_REMOVE_DOCUMENTS = (
+    delete(document_table)
+    .where(
+        _F.dossier_id.in_(_OWNED_DOSSIER_IDS),
+        _F.kind == bindparam("kind"),
+    )
+    .returning(_F.stored_path)
+)
+
+_INSERT_OUTBOX = insert(outbox_table)
+_INSERT_AUDIT = insert(audit_table)
+
+
+# --------------------------------------------------------------------------- conversions
+
+
+def _to_utc(value: datetime) -> datetime:
+    """An aware datetime in UTC, for writing. SQLite would keep the wall time and drop the zone."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime {value.isoformat()}: pass an aware (UTC) datetime")
+    return value.astimezone(UTC)
+
+
+def _to_utc_or_none(value: datetime | None) -> datetime | None:
+    return None if value is None else _to_utc(value)
+
+
+def _loaded(value: datetime) -> datetime:
+    """An aware UTC datetime from a row: SQLite returns naive UTC, PostgreSQL the session zone."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def _loaded_or_none(value: datetime | None) -> datetime | None:
+    return None if value is None else _loaded(value)
+
+
+def _candidate_record(row: Mapping[str, Any]) -> CandidateRecord:
+    return CandidateRecord(
+        id=row["id"],
+        channel=row["channel"],
+        external_id=row["external_id"],
+        chat_id=row["chat_id"],
+        language=row["language"],
+        created_at=_loaded(row["created_at"]),
+        active_dossier_id=row["active_dossier_id"],
+    )
+
+
+def _dossier_record(row: Mapping[str, Any]) -> DossierRecord:
+    return DossierRecord(
+        id=row["id"],
+        candidate_id=row["candidate_id"],
+        vacancy_id=row["vacancy_id"],
+        state=row["state"],
+        status=row["status"],
+        answers=row["answers"],
+        language=row["language"],
+        consented_at=_loaded(row["consented_at"]),
+        privacy_version=row["privacy_version"],
+        created_at=_loaded(row["created_at"]),
+        updated_at=_loaded(row["updated_at"]),
+        version=row["version"],
+        verdict=row["verdict"],
+        awaiting_document=row["awaiting_document"],
+        submitted_at=_loaded_or_none(row["submitted_at"]),
+        reminders_sent=list(row["reminders_sent"]),
+    )
+
+
+def _document_record(row: Mapping[str, Any]) -> DocumentRecord:
+    return DocumentRecord(
+        id=row["id"],
+        dossier_id=row["dossier_id"],
+        kind=row["kind"],
+        original_name=row["original_name"],
+        stored_path=row["stored_path"],
+        size=row["size"],
+        sha256=row["sha256"],
+        media_type=row["media_type"],
+        uploaded_at=_loaded(row["uploaded_at"]),
+    )
+
+
+def _dossier_values(dossier: DossierRecord) -> dict[str, Any]:
+    return {
+        "state": dossier.state,
+        "status": dossier.status,
+        "answers": dossier.answers,
+        "verdict": dossier.verdict,
+        "language": dossier.language,
+        "consented_at": _to_utc(dossier.consented_at),
+        "privacy_version": dossier.privacy_version,
+        "awaiting_document": dossier.awaiting_document,
+        "updated_at": _to_utc(dossier.updated_at),
+        "submitted_at": _to_utc_or_none(dossier.submitted_at),
+        "reminders_sent": list(dossier.reminders_sent),
+    }
+
+
+_AUDIT_SCALARS = (str, int, float, bool, type(None))
+
+
+def _check_audit_detail(detail: dict[str, Any]) -> None:
+    """Ids and states only: scalars or flat lists of scalars, never a nested object.
+
+    It cannot tell an id from an answer, but it stops the easy mistake of logging
+    `dossier.answers` (or a verdict) wholesale.
+    """
+    for key, value in detail.items():
+        if isinstance(value, list):
+            if all(isinstance(item, _AUDIT_SCALARS) for item in value):
+                continue
+        elif isinstance(value, _AUDIT_SCALARS):
+            continue
+        raise ValueError(
+            f"audit detail {key!r} must be a scalar or a list of scalars (ids and states only)"
+        )
+
+
+# --------------------------------------------------------------------------- unit of work
+
+
+class SqlUnitOfWork:
+    """One candidate's transaction over one connection (see the module docstring)."""
+
+    def __init__(
+        self, connection: Connection, channel: str, external_id: str, clock: Clock
+    ) -> None:
+        self._connection = connection
+        self._channel = channel
+        self._external_id = external_id
+        self._clock = clock
+        self._candidate_id: int | None = None
+        self._candidate_known = False  # whether _candidate_id reflects the database
+
+    # candidates
+
+    def candidate(self) -> CandidateRecord | None:
+        row = (
+            self._connection.execute(
+                _SELECT_CANDIDATE, {"channel": self._channel, "external_id": self._external_id}
+            )
+            .mappings()
+            .one_or_none()
+        )
+        self._candidate_known = True
+        self._candidate_id = None if row is None else row["id"]
+        return None if row is None else _candidate_record(row)
+
+    def add_candidate(self, candidate: CandidateRecord) -> CandidateRecord:
+        if (candidate.channel, candidate.external_id) != (self._channel, self._external_id):
+            raise ValueError("this unit of work belongs to another candidate")
+        candidate.id = self._connection.execute(
+            _INSERT_CANDIDATE,
+            {
+                "channel": candidate.channel,
+                "external_id": candidate.external_id,
+                "chat_id": candidate.chat_id,
+                "language": candidate.language,
+                "created_at": _to_utc(candidate.created_at),
+                "active_dossier_id": candidate.active_dossier_id,
+            },
+        ).scalar_one()
+        self._candidate_id, self._candidate_known = candidate.id, True
+        return candidate
+
+    def save_candidate(self, candidate: CandidateRecord) -> None:
+        self._require_own(candidate.id)
+        self._connection.execute(
+            _UPDATE_CANDIDATE,
+            {
+                "b_id": candidate.id,
+                "v_chat_id": candidate.chat_id,
+                "v_language": candidate.language,
+                "v_active_dossier_id": candidate.active_dossier_id,
+            },
+        )
+
+    def delete_candidate(self, candidate_id: int) -> None:
+        """Delete the candidate; their dossiers and document rows go with it (cascade).
+
+        Collect the stored paths first (`delete_dossier` per dossier) to remove the files.
+        """
+        self._require_own(candidate_id)
+        self._connection.execute(_DELETE_CANDIDATE, {"b_id": candidate_id})
+        self._candidate_id = None
+
+    # dossiers
+
+    def dossier(self, dossier_id: int) -> DossierRecord | None:
+        candidate_id = self._own_candidate_id()
+        if candidate_id is None:
+            return None
+        row = (
+            self._connection.execute(
+                _SELECT_DOSSIER, {"id": dossier_id, "candidate_id": candidate_id}
+            )
+            .mappings()
+            .one_or_none()
+        )
+        return None if row is None else _dossier_record(row)
+
+    def dossier_for(self, vacancy_id: str) -> DossierRecord | None:
+        candidate_id = self._own_candidate_id()
+        if candidate_id is None:
+            return None
+        row = (
+            self._connection.execute(
+                _SELECT_DOSSIER_FOR, {"candidate_id": candidate_id, "vacancy_id": vacancy_id}
+            )
+            .mappings()
+            .one_or_none()
+        )
+        return None if row is None else _dossier_record(row)
+
+    def dossiers(self) -> list[DossierRecord]:
+        candidate_id = self._own_candidate_id()
+        if candidate_id is None:
+            return []
+        rows = self._connection.execute(_SELECT_DOSSIERS, {"candidate_id": candidate_id})
+        return [_dossier_record(row) for row in rows.mappings()]
+
+    def add_dossier(self, dossier: DossierRecord) -> DossierRecord:
+        """Insert the dossier and set its id. A second dossier for the same vacancy violates
+        the unique (candidate, vacancy) constraint (sqlalchemy.exc.IntegrityError)."""
+        self._require_own(dossier.candidate_id)
+        values = _dossier_values(dossier)
+        values.update(
+            candidate_id=dossier.candidate_id,
+            vacancy_id=dossier.vacancy_id,
+            created_at=_to_utc(dossier.created_at),
+            version=dossier.version,
+        )
+        dossier.id = self._connection.execute(_INSERT_DOSSIER, values).scalar_one()
+        return dossier
+
+    def save_dossier(self, dossier: DossierRecord) -> None:
+        """Write the dossier if its version is unchanged since it was read, then bump it."""
+        self._require_own(dossier.candidate_id)
+        params = {f"v_{name}": value for name, value in _dossier_values(dossier).items()}
+        params.update(b_id=dossier.id, b_candidate_id=dossier.candidate_id, b_version=dossier.version)
+        result = self._connection.execute(_UPDATE_DOSSIER, params)
+        if result.rowcount != 1:
+            raise ConcurrentUpdate(
+                f"dossier {dossier.id} changed (or disappeared) since version {dossier.version}"
+            )
+        dossier.version += 1
+
+    def delete_dossier(self, dossier_id: int) -> list[str]:
+        """Delete the dossier and its document rows; return the stored paths to remove.
+
+        Outbox rows keep existing with their dossier id set to NULL; the audit trail stays.
+        A candidate whose active dossier this was is left with none.
+        """
+        candidate_id = self._own_candidate_id()
+        if candidate_id is None:
+            return []
+        paths = list(
+            self._connection.execute(
+                _SELECT_DOCUMENT_PATHS, {"dossier_id": dossier_id, "candidate_id": candidate_id}
+            ).scalars()
+        )
+        result = self._connection.execute(
+            _DELETE_DOSSIER, {"b_id": dossier_id, "b_candidate_id": candidate_id}
+        )
+        if result.rowcount:
+            self._connection.execute(_CLEAR_ACTIVE_DOSSIER, {"b_dossier_id": dossier_id})
+        return paths
+
+    # documents
+
+    def documents(self, dossier_id: int) -> list[DocumentRecord]:
+        candidate_id = self._own_candidate_id()
+        if candidate_id is None:
+            return []
+        rows = self._connection.execute(
+            _SELECT_DOCUMENTS, {"dossier_id": dossier_id, "candidate_id": candidate_id}
+        )
+        return [_document_record(row) for row in rows.mappings()]
+
+    def add_document(self, document: DocumentRecord) -> DocumentRecord:
+        owned = self._connection.execute(
+            _OWNED_DOSSIER_IDS,
+            {"dossier_id": document.dossier_id, "candidate_id": self._own_candidate_id()},
+        ).first()
+        if owned is None:
+            raise ValueError(f"dossier {document.dossier_id} is not this candidate's")
+        document.id = self._connection.execute(
+            _INSERT_DOCUMENT,
+            {
+                "dossier_id": document.dossier_id,
+                "kind": document.kind,
+                "original_name": document.original_name,
+                "stored_path": document.stored_path,
+                "size": document.size,
+                "sha256": document.sha256,
+                "media_type": document.media_type,
+                "uploaded_at": _to_utc(document.uploaded_at),
+            },
+        ).scalar_one()
+        return document
+
+    def remove_documents(self, dossier_id: int, kind: str) -> list[str]:
+        candidate_id = self._own_candidate_id()
+        if candidate_id is None:
+            return []
+        result = self._connection.execute(
+            _REMOVE_DOCUMENTS,
+            {"dossier_id": dossier_id, "candidate_id": candidate_id, "kind": kind},
+        )
+        return list(result.scalars())
+
+    # notifications and audit
+
+    def add_outbox(self, kind: str, dossier_id: int | None, payload: dict[str, Any]) -> None:
+        """Queue a notification, sent after commit. Keep personal data out of `payload`
+        (ids only; render at send time): the row outlives a deleted dossier."""
+        now = _to_utc(self._clock())
+        self._connection.execute(
+            _INSERT_OUTBOX,
+            {
+                "kind": kind,
+                "dossier_id": dossier_id,
+                "payload": payload,
+                "created_at": now,
+                "next_attempt_at": now,
+                "attempts": 0,
+            },
+        )
+
+    def audit(self, dossier_id: int | None, event: str, detail: dict[str, Any]) -> None:
+        _check_audit_detail(detail)
+        self._connection.execute(
+            _INSERT_AUDIT,
+            {
+                "dossier_id": dossier_id,
+                "at": _to_utc(self._clock()),
+                "event": event,
+                "detail": detail,
+            },
+        )
+
+    # scoping
+
+    def _own_candidate_id(self) -> int | None:
+        if not self._candidate_known:
+            self.candidate()
+        return self._candidate_id
+
+    def _require_own(self, candidate_id: int | None) -> None:
+        own = self._own_candidate_id()
+        if own is None or candidate_id != own:
+            raise ValueError("this unit of work belongs to another candidate")
+
+
+# --------------------------------------------------------------------------- the store
+
+
+class SqlDossierStore:
+    """`flows.ports.DossierStore` on SQLite or PostgreSQL, plus read helpers for recruiters,
+    reminders and the outbox sender (these run outside any candidate lock)."""
+
+    def __init__(self, engine: Engine, *, clock: Clock = utc_now) -> None:
+        if not (is_sqlite(engine) or is_postgresql(engine)):
+            raise ValueError(f"unsupported database: {engine.dialect.name}")
+        self._engine = engine
+        self._clock = clock
+        self._postgresql = is_postgresql(engine)
+        self._sqlite = is_sqlite(engine)
+
+    @contextmanager
+    def unit_of_work(self, channel: str, external_id: str) -> Iterator[SqlUnitOfWork]:
+        """Lock this candidate, yield their unit of work; commit on success, roll back on error."""
+        with self._write() as connection:
+            if self._postgresql:
+                connection.execute(_PG_CANDIDATE_LOCK, {"key": f"{channel}:{external_id}"})
+            yield SqlUnitOfWork(connection, channel, external_id, self._clock)
+
+    # reads outside the lock
+
+    def list_dossiers(
+        self, vacancy_id: str | None = None, status: str | None = None
+    ) -> list[DossierRecord]:
+        query = select(dossier_table).order_by(_D.created_at, _D.id)
+        if vacancy_id is not None:
+            query = query.where(_D.vacancy_id == vacancy_id)
+        if status is not None:
+            query = query.where(_D.status == status)
+        with self._engine.connect() as connection:
+            return [_dossier_record(row) for row in connection.execute(query).mappings()]
+
+    def get_dossier(
+        self, dossier_id: int
+    ) -> tuple[DossierRecord, CandidateRecord, list[DocumentRecord]] | None:
+        with self._engine.connect() as connection:
+            row = (
+                connection.execute(select(dossier_table).where(_D.id == dossier_id))
+                .mappings()
+                .one_or_none()
+            )
+            if row is None:
+                return None
+            dossier = _dossier_record(row)
+            candidate = _candidate_record(
+                connection.execute(select(candidate_table).where(_C.id == dossier.candidate_id))
+                .mappings()
+                .one()
+            )
+            documents = [
+                _document_record(document)
+                for document in connection.execute(
+                    select(document_table)
+                    .where(_F.dossier_id == dossier_id)
+                    .order_by(_F.uploaded_at, _F.id)
+                ).mappings()
+            ]
+        return dossier, candidate, documents
+
+    def unfinished_dossiers(self) -> list[tuple[DossierRecord, CandidateRecord]]:
+        """Dossiers still in draft or collecting, with their candidate (for reminders)."""
+        query = (
+            select(dossier_table, *[c.label(f"c_{c.name}") for c in candidate_table.c])
+            .join(candidate_table, _C.id == _D.candidate_id)
+            .where(_D.status.in_(("draft", "collecting")))
+            .order_by(_D.id)
+        )
+        out: list[tuple[DossierRecord, CandidateRecord]] = []
+        with self._engine.connect() as connection:
+            for row in connection.execute(query).mappings():
+                candidate = {k[2:]: v for k, v in row.items() if k.startswith("c_")}
+                out.append((_dossier_record(row), _candidate_record(candidate)))
+        return out
+
+    def update_outbox_payload(self, outbox_id: int, payload: dict[str, Any]) -> None:
+        """Save a notification's progress (parts sent) so a retry resumes, never repeats."""
+        with self._write() as connection:
+            connection.execute(
+                update(outbox_table).where(_O.id == outbox_id).values(payload=payload)
+            )
+
+    def audit_trail(self, dossier_id: int) -> list[AuditEntry]:
+        query = select(audit_table).where(_A.dossier_id == dossier_id).order_by(_A.at, _A.id)
+        with self._engine.connect() as connection:
+            return [
+                AuditEntry(
+                    id=row["id"],
+                    dossier_id=row["dossier_id"],
+                    at=_loaded(row["at"]),
+                    event=row["event"],
+                    detail=row["detail"],
+                )
+                for row in connection.execute(query).mappings()
+            ]
+
+    # the outbox
+
+    def pending_outbox(self, now: datetime, limit: int = 100) -> list[PendingMessage]:
+        """Unsent notifications due at `now`, oldest due first."""
+        query = (
+            select(_O.id, _O.kind, _O.dossier_id, _O.payload, _O.attempts)
+            .where(_O.sent_at.is_(None), _O.next_attempt_at <= _to_utc(now))
+            .order_by(_O.next_attempt_at, _O.id)
+            .limit(limit)
+        )
+        with self._engine.connect() as connection:
+            return [PendingMessage(*row) for row in connection.execute(query)]
+
+    def mark_outbox_sent(self, outbox_id: int, now: datetime) -> None:
+        with self._write() as connection:
+            connection.execute(
+                update(outbox_table)
+                .where(_O.id == outbox_id)
+                .values(sent_at=_to_utc(now), attempts=_O.attempts + 1, last_error=None)
+            )
+
+    def mark_outbox_failed(
+        self, outbox_id: int, now: datetime, error: str, retry_at: datetime
+    ) -> None:
+        """Count the failed attempt, keep the error (stamped with `now`), retry at `retry_at`."""
+        stamped = f"{_to_utc(now):%Y-%m-%dT%H:%M:%SZ} {error}"[:MAX_ERROR_LENGTH]
+        with self._write() as connection:
+            connection.execute(
+                update(outbox_table)
+                .where(_O.id == outbox_id)
+                .values(
+                    attempts=_O.attempts + 1,
+                    last_error=stamped,
+                    next_attempt_at=_to_utc(retry_at),
+                )
+            )
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction: on SQLite it takes the write lock at BEGIN (BEGIN IMMEDIATE)."""
+        with self._engine.connect() as connection:
+            if self._sqlite:
+                connection.execution_options(**{BEGIN_MODE: "IMMEDIATE"})
+            with connection.begin():
+                yield connection

@@ -1,0 +1,146 @@
+"""Uploaded documents on the local disk, under generated names.
+
+`LocalFileStore(root)` implements `flows.ports.FileStore`. A stored file lives at
+`<root>/<yyyy>/<mm>/<uuid4 hex><ext>`: the sender's file name is never used (it is data, kept
+in the document row), and the extension comes from a fixed allow-list, chosen by sniffing the
+first bytes (and, for container formats, the declared suffix), `.bin` otherwise.
+
+Writes are atomic and durable: the bytes go to a temporary file in the destination folder,
+are fsynced, then renamed over the final name, and the folder is fsynced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath, PureWindowsPath
+
+from flows.ports import StoredFile
+
+CHUNK_SIZE = 1024 * 1024
+DEFAULT_SUFFIX = ".bin"
+
+# Leading bytes -> the suffix we store under.
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", ".pdf"),
+    (b"\x89PNG\r\n\x1a\n", ".png"),
+    (b"\xff\xd8\xff", ".jpg"),
+    (b"GIF87a", ".gif"),
+    (b"GIF89a", ".gif"),
+    (b"II*\x00", ".tif"),
+    (b"MM\x00*", ".tif"),
+)
+_ZIP_MAGIC = b"PK\x03\x04"
+_ZIP_SUFFIXES = frozenset({".docx", ".xlsx", ".pptx", ".odt", ".ods", ".odp"})
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_OLE_SUFFIXES = frozenset({".doc", ".xls", ".ppt"})
+_HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"mif1", b"msf1"})
+_SNIFF_BYTES = 16
+
+# Every suffix `put` can produce.
+ALLOWED_SUFFIXES = frozenset(
+    {suffix for _, suffix in _SIGNATURES}
+    | _ZIP_SUFFIXES
+    | _OLE_SUFFIXES
+    | {".zip", ".webp", ".heic", DEFAULT_SUFFIX}
+)
+
+
+def sniff_suffix(head: bytes, declared_suffix: str = "") -> str:
+    """The allow-listed suffix for a file starting with `head` and named `*<declared_suffix>`.
+
+    The content decides; the declared suffix only picks among formats that share a container
+    (a .docx and an .odt are both zip files). Anything unrecognised is `.bin`.
+    """
+    declared = declared_suffix.lower()
+    for magic, suffix in _SIGNATURES:
+        if head.startswith(magic):
+            return suffix
+    if head.startswith(_ZIP_MAGIC):
+        return declared if declared in _ZIP_SUFFIXES else ".zip"
+    if head.startswith(_OLE_MAGIC):
+        return declared if declared in _OLE_SUFFIXES else DEFAULT_SUFFIX
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return ".webp"
+    if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
+        return ".heic"
+    return DEFAULT_SUFFIX
+
+
+class UnsafePath(ValueError):
+    """A stored path that is absolute, climbs with '..', or otherwise leaves the root."""
+
+
+class LocalFileStore:
+    def __init__(self, root: Path, *, clock: Callable[[], datetime] | None = None) -> None:
+        self._root = Path(root)
+        self._clock = clock or (lambda: datetime.now(UTC))
+
+    @property
+    def root(self) -> Path:
+        return self._root
+
+    def put(self, source: Path) -> StoredFile:
+        """Copy `source` in under a generated name; return its relative path, size and sha256."""
+        now = self._clock().astimezone(UTC)
+        relative_folder = PurePosixPath(f"{now:%Y}", f"{now:%m}")
+        folder = self._root.joinpath(*relative_folder.parts)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+        digest = hashlib.sha256()
+        size = 0
+        head = b""
+        descriptor, temporary_name = tempfile.mkstemp(prefix=".upload-", suffix=".part", dir=folder)
+        temporary = Path(temporary_name)
+        try:
+            with os.fdopen(descriptor, "wb") as target, Path(source).open("rb") as origin:
+                while chunk := origin.read(CHUNK_SIZE):
+                    if len(head) < _SNIFF_BYTES:
+                        head += chunk[: _SNIFF_BYTES - len(head)]
+                    digest.update(chunk)
+                    size += len(chunk)
+                    target.write(chunk)
+                target.flush()
+                os.fsync(target.fileno())
+            name = uuid.uuid4().hex + sniff_suffix(head, Path(source).suffix)
+            os.replace(temporary, folder / name)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        _fsync_directory(folder)
+        return StoredFile(
+            stored_path=str(relative_folder / name), size=size, sha256=digest.hexdigest()
+        )
+
+    def delete(self, stored_path: str) -> None:
+        """Remove a stored file; one that is already gone is fine."""
+        self.path(stored_path).unlink(missing_ok=True)
+
+    def path(self, stored_path: str) -> Path:
+        """Where a stored path lives under the root; refuses anything that would leave the root."""
+        if not stored_path or "\x00" in stored_path or "\\" in stored_path:
+            raise UnsafePath(f"not a stored path: {stored_path!r}")
+        parts = stored_path.split("/")
+        if PureWindowsPath(stored_path).drive or any(part in ("", ".", "..") for part in parts):
+            raise UnsafePath(f"not a stored path: {stored_path!r}")
+        candidate = self._root.joinpath(*parts)
+        root = self._root.resolve()
+        if not candidate.resolve().is_relative_to(root):
+            raise UnsafePath(f"stored path leaves the upload folder: {stored_path!r}")
+        return candidate
+
+
+def _fsync_directory(folder: Path) -> None:
+    """Make the rename durable (POSIX); a no-op where folders cannot be opened."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    with contextlib.suppress(OSError):
+        os.fsync(descriptor)
+    os.close(descriptor)

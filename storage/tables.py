@@ -1,0 +1,168 @@
+"""The database tables, declared once with SQLModel.
+
+SQLModel only defines the schema here (and feeds Alembic); the per-event path in
+`dossier_repository.py` reads and writes these tables with lean SQLAlchemy Core statements and
+converts rows to the plain records of `flows.ports`.
+
+Conventions:
+- every datetime column is `DateTime(timezone=True)`; Python always sees aware UTC datetimes
+  (SQLite drops the zone, so the repository re-attaches UTC on load);
+- JSON columns hold JSON types only: dates inside answers are ISO strings;
+- constraints and indexes carry explicit names, so later (batch) migrations can refer to them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+    text,
+)
+from sqlmodel import Field, SQLModel
+
+UTC_DATETIME = DateTime(timezone=True)
+
+
+class CandidateRow(SQLModel, table=True):
+    """A person on one channel: (channel, external_id) is who they are there."""
+
+    __tablename__: ClassVar[str] = "candidate"  # type: ignore[misc]
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id", name="uq_candidate_channel_external_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(sa_type=String(32))
+    external_id: str = Field(sa_type=String(128))
+    chat_id: str | None = Field(default=None, sa_type=String(128))
+    language: str = Field(sa_type=String(16))
+    created_at: datetime = Field(sa_type=UTC_DATETIME)
+    # No foreign key (it would make candidate <-> dossier a cycle); the repository clears it
+    # when the dossier it points at is deleted.
+    active_dossier_id: int | None = Field(default=None)
+
+
+class DossierRow(SQLModel, table=True):
+    """One candidate's application to one vacancy: flow state, answers and verdict."""
+
+    __tablename__: ClassVar[str] = "dossier"  # type: ignore[misc]
+    __table_args__ = (
+        UniqueConstraint("candidate_id", "vacancy_id", name="uq_dossier_candidate_vacancy"),
+        Index("ix_dossier_vacancy_status", "vacancy_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    candidate_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("candidate.id", ondelete="CASCADE", name="fk_dossier_candidate_id"),
+            nullable=False,
+        )
+    )
+    vacancy_id: str = Field(sa_type=String(128))
+    state: str = Field(sa_type=String(128))
+    status: str = Field(sa_type=String(32))
+    answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # none_as_null: a missing verdict is SQL NULL, not the JSON value `null`.
+    verdict: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )
+    language: str = Field(sa_type=String(16))
+    consented_at: datetime = Field(sa_type=UTC_DATETIME)
+    privacy_version: str = Field(sa_type=String(64))
+    awaiting_document: str | None = Field(default=None, sa_type=String(128))
+    created_at: datetime = Field(sa_type=UTC_DATETIME)
+    updated_at: datetime = Field(sa_type=UTC_DATETIME)
+    submitted_at: datetime | None = Field(default=None, sa_type=UTC_DATETIME)
+    reminders_sent: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    version: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
+
+
+class DocumentRow(SQLModel, table=True):
+    """One uploaded file of a dossier; the bytes live in the file store under `stored_path`."""
+
+    __tablename__: ClassVar[str] = "document"  # type: ignore[misc]
+    __table_args__ = (Index("ix_document_dossier_id", "dossier_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("dossier.id", ondelete="CASCADE", name="fk_document_dossier_id"),
+            nullable=False,
+        )
+    )
+    kind: str = Field(sa_type=String(128))
+    original_name: str = Field(sa_type=String)  # unbounded: as the sender named it
+    stored_path: str = Field(sa_type=String(255))
+    size: int
+    sha256: str = Field(sa_type=String(64))
+    media_type: str = Field(sa_type=String(128))
+    uploaded_at: datetime = Field(sa_type=UTC_DATETIME)
+
+
+class OutboxRow(SQLModel, table=True):
+    """A notification to send after the transaction that decided it has committed."""
+
+    __tablename__: ClassVar[str] = "outbox"  # type: ignore[misc]
+    __table_args__ = (
+        Index("ix_outbox_pending", "sent_at", "next_attempt_at"),
+        Index("ix_outbox_dossier_id", "dossier_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(sa_type=String(64))
+    dossier_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer,
+            ForeignKey("dossier.id", ondelete="SET NULL", name="fk_outbox_dossier_id"),
+            nullable=True,
+        ),
+    )
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(sa_type=UTC_DATETIME)
+    next_attempt_at: datetime = Field(sa_type=UTC_DATETIME)
+    attempts: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
+    sent_at: datetime | None = Field(default=None, sa_type=UTC_DATETIME)
+    last_error: str | None = Field(default=None, sa_type=String)
+
+
+class AuditRow(SQLModel, table=True):
+    """What happened, by ids and states only. No foreign key: the trail outlives the dossier."""
+
+    __tablename__: ClassVar[str] = "audit"  # type: ignore[misc]
+    __table_args__ = (Index("ix_audit_dossier_id", "dossier_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int | None = Field(default=None)
+    at: datetime = Field(sa_type=UTC_DATETIME)
+    event: str = Field(sa_type=String(64))
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+def _table(model: type[SQLModel]) -> Table:
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)
+    return table
+
+
+candidate_table = _table(CandidateRow)
+dossier_table = _table(DossierRow)
+document_table = _table(DocumentRow)
+outbox_table = _table(OutboxRow)
+audit_table = _table(AuditRow)
+
+metadata = SQLModel.metadata
