@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python main.py run
+	$(BIN)/python main.py
 
 test: $(STAMP)
 	$(BIN)/ruff check .

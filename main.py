@@ -1,6 +1,7 @@
-"""The command line: run | chat | validate.
+"""The command line: run | chat | validate | export.
 
-`run` starts the Telegram bot when TELEGRAM_BOT_TOKEN is set, else the terminal chat.
+Without a command: the product — the Telegram bot when TELEGRAM_BOT_TOKEN is set, else the
+terminal chat. `run` is strictly the bot and refuses clearly without a usable token.
 """
 
 from __future__ import annotations
@@ -41,10 +42,9 @@ def fixed_or_system_clock(now: str | None) -> Callable[[], datetime]:
 
 def build_engine(settings: Settings, vacancies: dict[str, Vacancy],
                  clock: Callable[[], datetime]) -> Engine:
-    from storage.file_store import LocalFileStore
-
     from storage.database import make_engine, migrate
     from storage.dossier_repository import SqlDossierStore
+    from storage.file_store import LocalFileStore
 
     db = make_engine(settings.database_url)
     migrate(db)
@@ -75,24 +75,48 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     return run_chat(engine, sender, args.vacancy)
 
 
-def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+def cmd_run(settings: Settings, vacancies: dict[str, Vacancy]) -> int:
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.telegram_app import build_application, run
+
     if settings.telegram_bot_token is None:
-        print("TELEGRAM_BOT_TOKEN is not set: starting the terminal chat "
-              "(set it in .env to run the Telegram bot).", file=sys.stderr)
+        print("TELEGRAM_BOT_TOKEN is not set: put the token from @BotFather in .env "
+              "(see .env.example), or try the bot with `python main.py chat`.", file=sys.stderr)
+        return 2
+    clock = fixed_or_system_clock(None)
+    engine = build_engine(settings, vacancies, clock)
+    parts = build_application(settings, engine, engine.store, engine.files,  # type: ignore[arg-type]
+                              vacancies, clock)
+    try:
+        run(parts, settings)
+    except InvalidToken:
+        print("Telegram rejected TELEGRAM_BOT_TOKEN: check the token from @BotFather in .env.",
+              file=sys.stderr)
+        return 2
+    except NetworkError as exc:
+        print(f"Cannot reach the Telegram Bot API ({type(exc).__name__}): check the network "
+              "or TELEGRAM_API_BASE_URL.", file=sys.stderr)
+        return 3
+    return 0
+
+
+def cmd_product(settings: Settings, vacancies: dict[str, Vacancy]) -> int:
+    if settings.telegram_bot_token is None:
+        print("No TELEGRAM_BOT_TOKEN: starting the terminal chat (set one in .env for "
+              "Telegram).", file=sys.stderr)
         return cmd_chat(settings, argparse.Namespace(vacancy=None, user="local", lang=None,
                                                      now=None))
-    print("The Telegram adapter is not built yet: unset TELEGRAM_BOT_TOKEN to use the "
-          "terminal chat.", file=sys.stderr)
-    return 2
+    return cmd_run(settings, vacancies)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="main.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command")
     validate = sub.add_parser("validate", help="check a folder of vacancy files")
     validate.add_argument("folder", nargs="?", help="default: VACANCIES_DIR")
-    sub.add_parser("run", help="run the bot (terminal chat when no Telegram token is set)")
+    sub.add_parser("run", help="run the Telegram bot (polling, or webhook with WEBHOOK_URL)")
     chat = sub.add_parser("chat", help="apply in the terminal (same engine and database)")
     chat.add_argument("--vacancy", help="go straight into this vacancy (like a deep link)")
     chat.add_argument("--user", default="local", help="who you are in the database")
@@ -106,6 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     logging.basicConfig(level=settings.log_level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Library chatter (state changes, migrations, HTTP calls) is not what an operator needs.
+    for noisy in ("transitions", "alembic", "httpx", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     if args.command == "validate":
         return cmd_validate(settings, args)
     vacancies = load_vacancies(settings.vacancies_dir)
@@ -114,8 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "chat":
         return cmd_chat(settings, args)
     if args.command == "run":
-        return cmd_run(settings, args)
-    return 2
+        return cmd_run(settings, vacancies)
+    return cmd_product(settings, vacancies)
 
 
 if __name__ == "__main__":

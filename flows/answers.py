@@ -71,6 +71,8 @@ def parse_text(question: Question, raw: str, today: date, labels: list[str] | No
     # Free text: at least one letter or digit, so "👍👍" or "..." is not taken for a name.
     if not has_letters_or_digits(text):
         return _bad("reask.text")
+    if question.id == "candidate.name" and not any(ch.isalpha() for ch in text):
+        return _bad("reask.name")
     return Parsed(True, " ".join(text.split()) if question.id == "candidate.name" else text)
 
 

@@ -12,7 +12,7 @@ import logging
 import mimetypes
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +96,21 @@ class Engine:
         for path in turn.obsolete_files:
             self.files.delete(path)
         return result
+
+    def sweep(self, sender: Sender, dossier_id: int, reminder_days: tuple[int, ...]) -> list[Reply]:
+        """Expire an unfinished dossier whose vacancy closed, or remind its candidate once.
+
+        Called for every unfinished dossier by the bot's periodic job (and at start-up, so a
+        reminder that fell due while the process was down still goes out, once).
+        """
+        with self.store.unit_of_work(sender.channel, sender.external_id) as uow:
+            turn = _Turn(self, uow, sender, self.clock())
+            dossier = uow.dossier(dossier_id)
+            if dossier is None or dossier.status not in ("draft", "collecting"):
+                return []
+            turn.dossier = dossier
+            turn.lang = dossier.language
+            return turn.sweep(reminder_days)
 
     def check_upload(self, sender: Sender, upload: Upload) -> list[Reply]:
         """Before downloading: replies that refuse this file, or [] when it is acceptable."""
@@ -202,6 +217,30 @@ class _Turn:
         if d.status in ("expired", "ineligible"):
             return [self.say(self.closed_since(self.vacancy)), self.vacancy_list("vacancies.others")]
         return None
+
+    def sweep(self, reminder_days: tuple[int, ...]) -> list[Reply]:
+        d = self.dossier
+        assert d is not None
+        vacancy = self.vacancy
+        if not vacancy.is_open(self.now):
+            self.move("expire", EXPIRED)
+            self.save()
+            return [self.say(self.closed_since(vacancy), Msg("dossier.expired"))]
+        closes = vacancy.closes_at()
+        if closes is None:
+            return []
+        left = closes - self.now
+        due = [n for n in reminder_days if left <= timedelta(days=n)]
+        fresh = [f"{n}d" for n in due if f"{n}d" not in d.reminders_sent]
+        if not fresh:
+            return []
+        # After downtime several may be due at once: send one, mark them all.
+        d.reminders_sent = [*d.reminders_sent, *fresh]
+        self.save()
+        self.uow.audit(d.id, "reminder", {"sent": fresh})
+        reminder = Msg("reminder", {"title": vacancy.title,
+                                    "deadline": R.deadline_line(vacancy, self.now, self.lang)})
+        return self.prompt((reminder,))
 
     # ------------------------------------------------------------------ start & vacancies
 

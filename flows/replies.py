@@ -170,7 +170,8 @@ def checklist(vacancy: Vacancy, verdict: Verdict, stored: list[DocumentRecord],
     parts: list[Any] = [*before, lines, deadline_line(vacancy, now, lang)]
     missing = missing_documents(verdict, stored)
     target = next((d for d in missing if d.id == awaiting), missing[0] if missing else None)
-    choices = tuple(Choice(f"d:{d.id}", Msg("btn.upload", {"label": d.label}))
+    choices = tuple(Choice(f"d:{d.id}", Msg("btn.replace" if d.id in by_kind else "btn.upload",
+                                            {"label": d.label}))
                     for d in verdict.documents if d is not target)
     if target is not None:
         parts.append(Msg("checklist.send", {"label": target.label}))

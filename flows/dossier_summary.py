@@ -1,0 +1,105 @@
+"""What recruiters see of a dossier: a readable summary and CSV rows. Pure: records in, data out."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from typing import Any
+
+from flows import replies as R
+from flows.eligibility import evaluate, score
+from flows.messages import Msg, render
+from flows.ports import CandidateRecord, DocumentRecord, DossierRecord
+from flows.questions import IDENTITY, applicable_answers, compile_questions
+from flows.vacancy import KnowledgeMatrixRule, ScoredRule, Vacancy
+
+IDENTITY_IDS = {q.id for q in IDENTITY}
+
+
+def _local(vacancy: Vacancy, moment: datetime | None) -> str:
+    return moment.astimezone(vacancy.zone).strftime("%d-%m-%Y %H:%M") if moment else ""
+
+
+def summary(vacancy: Vacancy, dossier: DossierRecord, documents: list[DocumentRecord],
+            lang: str = "nl") -> str:
+    """The recruiter notification text: who, which vacancy, verdict and reasons, answers."""
+    moment = dossier.submitted_at or dossier.updated_at
+    verdict = evaluate(vacancy, dossier.answers, moment)
+    questions = compile_questions(vacancy)
+    counted = applicable_answers(questions, dossier.answers)
+    lines: list[Any] = [
+        Msg("rec.title", {"id": dossier.id, "title": vacancy.title, "employer": vacancy.employer}),
+        Msg("rec.candidate", {"name": counted.get("candidate.name", "?"),
+                              "email": counted.get("candidate.email", "?")}),
+        Msg("rec.status", {"status": Msg(f"status.{dossier.status}"),
+                           "when": _local(vacancy, dossier.submitted_at)}),
+        Msg("rec.verdict", {"verdict": Msg(f"rec.verdict.{verdict.status.value}")}),
+        *R.reason_lines(verdict.reasons),
+    ]
+    for rule in vacancy.requirements:
+        if isinstance(rule, ScoredRule):
+            points, _ = score(rule, counted)
+            lines.append(Msg("rec.score", {"score": points, "max": rule.max_total}))
+    lines.append(Msg("rec.answers"))
+    matrix_ids = {r.id for r in vacancy.requirements if isinstance(r, KnowledgeMatrixRule)}
+    matrix: list[Any] = []
+    for q in questions:
+        if q.id in IDENTITY_IDS or q.id not in counted:
+            continue
+        value = R.answer_label(q, counted[q.id])
+        if q.rule_id in matrix_ids:
+            if q.id.endswith(".level"):
+                years = counted.get(q.id.removesuffix(".level") + ".years")
+                matrix.append(Msg("rec.matrix_row", {
+                    "item": q.prompt_values.get("item", q.id), "level": value,
+                    "years": "" if years is None else f" · {years:g} j"}))
+            elif q.id.endswith(".extra") and value:
+                matrix.append(Msg("rec.matrix_extra", {"text": value}))
+            continue
+        lines.append(Msg("rec.answer", {"question": q.prompt, "answer": value}))
+    if matrix:
+        lines += [Msg("rec.matrix"), *matrix]
+    lines.append(Msg("rec.documents", {"n": len(documents)}))
+    for doc in documents:
+        label = vacancy.document(doc.kind).label if any(
+            d.id == doc.kind for d in vacancy.documents) else doc.kind
+        lines.append(Msg("rec.document", {"label": label, "name": doc.original_name,
+                                          "kb": max(1, doc.size // 1024)}))
+    return "\n".join(render(line, lang) for line in lines)
+
+
+CSV_FIXED = ["dossier_id", "vacancy_id", "status", "name", "email", "created_at",
+             "submitted_at", "verdict", "failed_rules", "conditions", "score", "documents"]
+
+
+def csv_export(vacancy: Vacancy,
+               rows: list[tuple[DossierRecord, CandidateRecord, list[DocumentRecord]]]) -> bytes:
+    """All dossiers of a vacancy as CSV (UTF-8 with BOM so spreadsheet programs read accents)."""
+    questions = [q for q in compile_questions(vacancy) if q.id not in IDENTITY_IDS]
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(CSV_FIXED + [q.id for q in questions])
+    for dossier, _candidate, documents in rows:
+        counted = applicable_answers(compile_questions(vacancy), dossier.answers)
+        verdict = dossier.verdict or {}
+        writer.writerow([
+            dossier.id, dossier.vacancy_id, dossier.status,
+            _cell(counted.get("candidate.name", "")), _cell(counted.get("candidate.email", "")),
+            _local(vacancy, dossier.created_at), _local(vacancy, dossier.submitted_at),
+            verdict.get("status", ""), ",".join(verdict.get("failed", [])),
+            ",".join(verdict.get("conditions", [])),
+            "" if verdict.get("score") is None else verdict["score"],
+            ",".join(sorted(d.kind for d in documents)),
+            *(_cell(counted.get(q.id, "")) for q in questions),
+        ])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _cell(value: Any) -> Any:
+    # Spreadsheets run cells starting with = + - @ as formulas: neutralise typed text.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    if isinstance(value, bool):
+        return "ja" if value else "nee"
+    return value
