@@ -48,7 +48,8 @@ def build_engine(settings: Settings, vacancies: dict[str, Vacancy],
 
     db = make_engine(settings.database_url)
     migrate(db)
-    return Engine(vacancies, SqlDossierStore(db), LocalFileStore(settings.upload_dir), clock)
+    return Engine(vacancies, SqlDossierStore(db, clock=clock),
+                  LocalFileStore(settings.upload_dir), clock)
 
 
 def cmd_validate(settings: Settings, args: argparse.Namespace) -> int:

@@ -1,0 +1,364 @@
+"""A fake Telegram Bot API inside the process: python-telegram-bot's supported test seam.
+
+`FakeBotApi` is a `BaseRequest`: the real `Bot` and `Application` talk to it instead of the
+network. It keeps chats, sent messages and files, rejects what Telegram rejects (empty or
+over-4096-character text, callback data over 64 bytes, unknown chats, blocked users) and makes
+real `Update` objects for users who type, press buttons or send files. `simulate` and the tests
+use it; `bot/fake_bot_server.py` serves the same state over HTTP for end-to-end runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import Bot, Update
+from telegram.request import BaseRequest, RequestData
+
+BOT_ID = 7000001
+BOT_USERNAME = "intake_test_bot"
+MAX_TEXT = 4096
+MAX_CALLBACK_DATA = 64
+
+
+@dataclass
+class Sent:
+    """One message the bot sent (or edited), as the fake Telegram keeps it."""
+
+    message_id: int
+    chat_id: int
+    text: str | None
+    buttons: list[list[dict[str, Any]]] = field(default_factory=list)
+    document: dict[str, Any] | None = None  # {"file_name", "data", "caption"}
+    edited: bool = False
+
+    def labels(self) -> list[str]:
+        return [b["text"] for row in self.buttons for b in row]
+
+
+class TelegramError(Exception):
+    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.retry_after = retry_after
+
+
+class FakeTelegram:
+    """The state of a fake Telegram: users, chats, messages, files, pending updates."""
+
+    def __init__(self, token: str = "123456:TEST-TOKEN") -> None:
+        self.token = token
+        self.chats: dict[int, dict[str, Any]] = {}
+        self.blocked: set[int] = set()
+        self.sent: list[Sent] = []
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.files: dict[str, bytes] = {}
+        self.commands: dict[str, list[dict[str, str]]] = {}
+        self.failures: dict[str, list[TelegramError]] = {}
+        self.updates: list[dict[str, Any]] = []
+        self.update_event = asyncio.Event()
+        self.answered_callbacks: list[str] = []
+        self._ids = itertools.count(1)
+        self._update_ids = itertools.count(1)
+        self._file_ids = itertools.count(1)
+        self.webhook_url: str | None = None
+
+    # ------------------------------------------------------------------ users and chats
+
+    def add_user(self, user_id: int, first_name: str = "Test", language_code: str = "nl",
+                 username: str | None = None) -> dict[str, Any]:
+        user = {"id": user_id, "is_bot": False, "first_name": first_name,
+                "language_code": language_code}
+        if username:
+            user["username"] = username
+        self.chats[user_id] = {"id": user_id, "type": "private", "first_name": first_name,
+                               "user": user}
+        return user
+
+    def add_group(self, chat_id: int, title: str = "Recruiters") -> None:
+        self.chats[chat_id] = {"id": chat_id, "type": "group", "title": title}
+
+    def fail_next(self, method: str, code: int, description: str,
+                  retry_after: int | None = None) -> None:
+        self.failures.setdefault(method, []).append(TelegramError(code, description, retry_after))
+
+    def messages_to(self, chat_id: int) -> list[Sent]:
+        return [m for m in self.sent if m.chat_id == chat_id]
+
+    # ------------------------------------------------------------------ updates from users
+
+    def _user(self, user_id: int) -> dict[str, Any]:
+        return self.chats[user_id]["user"]
+
+    def _message(self, user_id: int, **extra: Any) -> dict[str, Any]:
+        chat = {k: v for k, v in self.chats[user_id].items() if k != "user"}
+        return {"message_id": next(self._ids), "date": int(time.time()), "chat": chat,
+                "from": self._user(user_id), **extra}
+
+    def _queue(self, payload: dict[str, Any]) -> dict[str, Any]:
+        update = {"update_id": next(self._update_ids), **payload}
+        self.updates.append(update)
+        self.update_event.set()
+        return update
+
+    def text_update(self, user_id: int, text: str) -> dict[str, Any]:
+        extra: dict[str, Any] = {"text": text}
+        if text.startswith("/"):
+            extra["entities"] = [{"type": "bot_command", "offset": 0,
+                                  "length": len(text.split()[0])}]
+        return self._queue({"message": self._message(user_id, **extra)})
+
+    def press_update(self, user_id: int, message: Sent, data: str) -> dict[str, Any]:
+        chat = {k: v for k, v in self.chats[message.chat_id].items() if k != "user"}
+        return self._queue({"callback_query": {
+            "id": str(next(self._ids)), "from": self._user(user_id), "chat_instance": "1",
+            "data": data,
+            "message": {"message_id": message.message_id, "date": int(time.time()),
+                        "chat": chat, "text": message.text or "",
+                        "from": {"id": BOT_ID, "is_bot": True, "first_name": "Intake"}},
+        }})
+
+    def document_update(self, user_id: int, file_name: str, data: bytes,
+                        mime_type: str | None, declared_size: int | None = None) -> dict[str, Any]:
+        file_id = f"doc{next(self._file_ids)}"
+        self.files[file_id] = data
+        document = {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_name": file_name,
+                    "file_size": declared_size if declared_size is not None else len(data)}
+        if mime_type:
+            document["mime_type"] = mime_type
+        return self._queue({"message": self._message(user_id, document=document)})
+
+    def photo_update(self, user_id: int, data: bytes) -> dict[str, Any]:
+        file_id = f"photo{next(self._file_ids)}"
+        self.files[file_id] = data
+        sizes = [{"file_id": file_id, "file_unique_id": f"u{file_id}", "width": 1280,
+                  "height": 960, "file_size": len(data)}]
+        return self._queue({"message": self._message(user_id, photo=sizes)})
+
+    # ------------------------------------------------------------------ the Bot API
+
+    def call(self, method: str, params: dict[str, Any],
+             files: dict[str, tuple[str, bytes]] | None = None) -> Any:
+        self.calls.append((method, params))
+        queued = self.failures.get(method)
+        if queued:
+            raise queued.pop(0)
+        handler = getattr(self, f"api_{method}", None)
+        if handler is None:
+            raise TelegramError(404, "Not Found: method not found")
+        return handler(params, files or {})
+
+    def _chat(self, params: dict[str, Any]) -> int:
+        chat_id = int(params["chat_id"])
+        if chat_id not in self.chats:
+            raise TelegramError(400, "Bad Request: chat not found")
+        if chat_id in self.blocked:
+            raise TelegramError(403, "Forbidden: bot was blocked by the user")
+        return chat_id
+
+    def _buttons(self, params: dict[str, Any]) -> list[list[dict[str, Any]]]:
+        markup = params.get("reply_markup")
+        if isinstance(markup, str):
+            markup = json.loads(markup)
+        rows = (markup or {}).get("inline_keyboard", [])
+        for row in rows:
+            for button in row:
+                data = button.get("callback_data")
+                if data is not None and len(data.encode()) > MAX_CALLBACK_DATA:
+                    raise TelegramError(400, "Bad Request: BUTTON_DATA_INVALID")
+                if not button.get("text"):
+                    raise TelegramError(400, "Bad Request: text buttons are unallowed")
+        return rows
+
+    def _text(self, params: dict[str, Any], key: str = "text") -> str:
+        text = params.get(key)
+        if text is None or not str(text).strip():
+            raise TelegramError(400, "Bad Request: message text is empty")
+        if len(str(text)) > MAX_TEXT:
+            raise TelegramError(400, "Bad Request: message is too long")
+        return str(text)
+
+    def _message_json(self, sent: Sent) -> dict[str, Any]:
+        chat = {k: v for k, v in self.chats[sent.chat_id].items() if k != "user"}
+        out: dict[str, Any] = {"message_id": sent.message_id, "date": int(time.time()),
+                               "chat": chat,
+                               "from": {"id": BOT_ID, "is_bot": True, "first_name": "Intake",
+                                        "username": BOT_USERNAME}}
+        if sent.text is not None:
+            out["text"] = sent.text
+        if sent.buttons:
+            out["reply_markup"] = {"inline_keyboard": sent.buttons}
+        if sent.document is not None:
+            out["document"] = {"file_id": f"sent{sent.message_id}",
+                               "file_unique_id": f"usent{sent.message_id}",
+                               "file_name": sent.document["file_name"]}
+        return out
+
+    def api_getMe(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
+        return {"id": BOT_ID, "is_bot": True, "first_name": "Intake", "username": BOT_USERNAME,
+                "can_join_groups": True, "can_read_all_group_messages": False,
+                "supports_inline_queries": False}
+
+    def api_setMyCommands(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
+        commands = params["commands"]
+        if isinstance(commands, str):
+            commands = json.loads(commands)
+        self.commands[params.get("language_code") or ""] = commands
+        return True
+
+    def api_deleteWebhook(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
+        self.webhook_url = None
+        return True
+
+    def api_setWebhook(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
+        self.webhook_url = params.get("url")
+        return True
+
+    def api_getUpdates(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
+        offset = int(params.get("offset") or 0)
+        self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        return list(self.updates[: int(params.get("limit") or 100)])
+
+    def api_sendMessage(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
+        chat_id = self._chat(params)
+        text = self._text(params)
+        sent = Sent(next(self._ids), chat_id, text, self._buttons(params))
+        self.sent.append(sent)
+        return self._message_json(sent)
+
+    def api_editMessageText(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
+        chat_id = self._chat(params)
+        text = self._text(params)
+        message_id = int(params["message_id"])
+        for sent in self.sent:
+            if sent.chat_id == chat_id and sent.message_id == message_id:
+                sent.text, sent.buttons, sent.edited = text, self._buttons(params), True
+                return self._message_json(sent)
+        raise TelegramError(400, "Bad Request: message to edit not found")
+
+    def api_editMessageReplyMarkup(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
+        chat_id = self._chat(params)
+        message_id = int(params["message_id"])
+        for sent in self.sent:
+            if sent.chat_id == chat_id and sent.message_id == message_id:
+                sent.buttons = self._buttons(params)
+                return self._message_json(sent)
+        raise TelegramError(400, "Bad Request: message to edit not found")
+
+    def api_answerCallbackQuery(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
+        self.answered_callbacks.append(str(params["callback_query_id"]))
+        return True
+
+    def api_sendChatAction(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
+        self._chat(params)
+        return True
+
+    def api_getFile(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
+        file_id = str(params["file_id"])
+        if file_id not in self.files:
+            raise TelegramError(400, "Bad Request: invalid file_id")
+        data = self.files[file_id]
+        if len(data) > 20 * 1024 * 1024:
+            raise TelegramError(400, "Bad Request: file is too big")
+        return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(data),
+                "file_path": f"documents/{file_id}"}
+
+    def api_sendDocument(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
+        chat_id = self._chat(params)
+        attached = files.get("document")
+        if attached is None:
+            raise TelegramError(400, "Bad Request: there is no document in the request")
+        caption = params.get("caption")
+        if caption is not None and len(str(caption)) > 1024:
+            raise TelegramError(400, "Bad Request: message caption is too long")
+        sent = Sent(next(self._ids), chat_id, None, self._buttons(params),
+                    {"file_name": attached[0], "data": attached[1], "caption": caption})
+        self.sent.append(sent)
+        return self._message_json(sent)
+
+    def download(self, file_path: str) -> bytes:
+        file_id = file_path.rsplit("/", 1)[-1]
+        if file_id not in self.files:
+            raise TelegramError(404, "Not Found")
+        return self.files[file_id]
+
+
+def _params(request_data: RequestData | None) -> tuple[dict[str, Any], dict[str, tuple[str, bytes]]]:
+    if request_data is None:
+        return {}, {}
+    params = {k: (json.loads(v) if k == "reply_markup" or k == "commands" else v)
+              for k, v in request_data.json_parameters.items()}
+    files: dict[str, tuple[str, bytes]] = {}
+    if request_data.contains_files:
+        for name, part in request_data.multipart_data.items():
+            if isinstance(part, tuple) and len(part) >= 2 and isinstance(part[1], bytes):
+                files[name] = (part[0], part[1])
+        # InputFile parameters refer to their attach name ("attach://..."), or sit inline.
+        for key, value in list(params.items()):
+            if isinstance(value, str) and value.startswith("attach://"):
+                attach = value.removeprefix("attach://")
+                if attach in files:
+                    files[key] = files.pop(attach)
+                params.pop(key)
+    return params, files
+
+
+class FakeBotApi(BaseRequest):
+    """The request layer python-telegram-bot uses, answering from a `FakeTelegram`."""
+
+    def __init__(self, telegram: FakeTelegram) -> None:
+        self.telegram = telegram
+
+    @property
+    def read_timeout(self) -> float | None:
+        return 1.0
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
+                         read_timeout: Any = None, write_timeout: Any = None,
+                         connect_timeout: Any = None, pool_timeout: Any = None) -> tuple[int, bytes]:
+        tg = self.telegram
+        if "/file/bot" in url:
+            try:
+                return 200, tg.download(url.split("/file/bot", 1)[1].split("/", 1)[1])
+            except TelegramError as exc:
+                return exc.code, json.dumps({"ok": False, "error_code": exc.code,
+                                             "description": exc.description}).encode()
+        token_and_method = url.split("/bot", 1)[-1]
+        token, _, api_method = token_and_method.partition("/")
+        if token != tg.token:
+            return 401, json.dumps({"ok": False, "error_code": 401,
+                                    "description": "Unauthorized"}).encode()
+        params, files = _params(request_data)
+        if api_method == "getUpdates" and not tg.updates:
+            # Long polling: wait briefly for an update instead of spinning.
+            tg.update_event.clear()
+            try:
+                await asyncio.wait_for(tg.update_event.wait(), timeout=0.2)
+            except TimeoutError:
+                pass
+        try:
+            result = tg.call(api_method, params, files)
+        except TelegramError as exc:
+            body: dict[str, Any] = {"ok": False, "error_code": exc.code,
+                                    "description": exc.description}
+            if exc.retry_after is not None:
+                body["parameters"] = {"retry_after": exc.retry_after}
+            return exc.code, json.dumps(body).encode()
+        return 200, json.dumps({"ok": True, "result": result}).encode()
+
+
+def as_update(bot: Bot, payload: dict[str, Any]) -> Update:
+    update = Update.de_json(payload, bot)
+    assert update is not None
+    return update

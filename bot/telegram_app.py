@@ -1,0 +1,104 @@
+"""Build and run the python-telegram-bot Application around the engine."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot.candidate_handlers import CandidateHandlers, tell_to_retry
+from bot.recruiter_commands import RecruiterCommands
+from bot.recruiter_notifications import OutboxSender
+from bot.reminders import Reminders
+from bot.update_processor import PerUserUpdateProcessor
+from flows.engine import Engine
+from flows.messages import LANGUAGES, Msg, render
+from flows.ports import FileStore
+from flows.vacancy import Vacancy
+from settings import Settings
+from storage.dossier_repository import SqlDossierStore
+
+log = logging.getLogger(__name__)
+MENU = ("start", "status", "back", "restart", "language", "vacancies", "withdraw", "help")
+OUTBOX_INTERVAL = 10  # seconds between outbox runs (and right after every submit)
+SWEEP_INTERVAL = 60  # seconds between reminder/expiry sweeps
+
+
+@dataclass
+class BotParts:
+    app: Application
+    outbox: OutboxSender
+    reminders: Reminders
+
+
+def build_application(settings: Settings, engine: Engine, store: SqlDossierStore,
+                      files: FileStore, vacancies: dict[str, Vacancy],
+                      clock: Callable[[], datetime],
+                      request: BaseRequest | None = None) -> BotParts:
+    assert settings.telegram_bot_token is not None
+    builder = (ApplicationBuilder()
+               .token(settings.telegram_bot_token.get_secret_value())
+               .rate_limiter(AIORateLimiter(max_retries=3))
+               .concurrent_updates(PerUserUpdateProcessor(64))
+               .post_init(set_command_menu))
+    if settings.telegram_api_base_url:
+        builder = builder.base_url(settings.telegram_api_base_url)
+    if settings.telegram_file_base_url:
+        builder = builder.base_file_url(settings.telegram_file_base_url)
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    app = builder.build()
+
+    outbox = OutboxSender(store, files, vacancies, settings.recruiter_chat_id, clock)
+    reminders = Reminders(engine, store, settings.reminder_days)
+
+    async def deliver(context: ContextTypes.DEFAULT_TYPE) -> None:
+        await outbox.deliver(context.bot)
+
+    def kick(context: ContextTypes.DEFAULT_TYPE) -> None:
+        if context.job_queue is not None:
+            context.job_queue.run_once(deliver, 0)
+
+    # Recruiter commands first: in one handler group the first match wins.
+    RecruiterCommands(store, files, vacancies, settings.recruiter_user_ids).register(app)
+    candidates = CandidateHandlers(engine, after_submit=kick)
+    candidates.register(app)
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.COMMAND, candidates.command))
+    app.add_error_handler(tell_to_retry)
+    if app.job_queue is not None:
+        app.job_queue.run_repeating(deliver, interval=OUTBOX_INTERVAL, first=1)
+        app.job_queue.run_repeating(reminders.sweep, interval=SWEEP_INTERVAL, first=0)
+    return BotParts(app, outbox, reminders)
+
+
+async def set_command_menu(app: Application) -> None:
+    """The command menu in Dutch (also the default) and English."""
+    for lang in LANGUAGES:
+        commands = [BotCommand(name, render(Msg(f"cmd.{name}"), lang)) for name in MENU]
+        await app.bot.set_my_commands(commands, language_code=lang)
+        if lang == "nl":
+            await app.bot.set_my_commands(commands)
+
+
+def run(parts: BotParts, settings: Settings) -> None:
+    """Long polling, or a webhook when WEBHOOK_URL is set (the secret checked on every call)."""
+    app = parts.app
+    if settings.webhook_url:
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        app.run_webhook(listen="0.0.0.0", port=settings.port, url_path="telegram",
+                        webhook_url=settings.webhook_url, secret_token=secret,
+                        allowed_updates=Update.ALL_TYPES)
+    else:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
