@@ -36,7 +36,7 @@ from storage.tables import (
     metadata,
     outbox_table,
 )
-from tests.db_fixtures import TemporaryPostgres, sqlite_url
+from tests.db_fixtures import sqlite_url
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 T0 = datetime(2025, 3, 14, 9, 30, 15, 123456, tzinfo=UTC)
@@ -44,22 +44,6 @@ TABLES = {"candidate", "dossier", "document", "outbox", "audit"}
 
 
 # --------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[TemporaryPostgres]:
-    database = TemporaryPostgres.create()
-    yield database
-    database.drop()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path, postgres: TemporaryPostgres):
-    if request.param == "sqlite":
-        return sqlite_url(tmp_path)
-    if postgres.error is not None:
-        pytest.skip(postgres.skip_reason)
-    return postgres.fresh_url()
 
 
 @pytest.fixture

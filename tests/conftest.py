@@ -1,0 +1,27 @@
+"""Fixtures shared by the suites: a real database of each kind."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.db_fixtures import TemporaryPostgres, sqlite_url
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[TemporaryPostgres]:
+    database = TemporaryPostgres.create()
+    yield database
+    database.drop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, postgres: TemporaryPostgres) -> str:
+    """The same test on SQLite and on the real PostgreSQL (skipped, saying why, if unreachable)."""
+    if request.param == "sqlite":
+        return sqlite_url(tmp_path)
+    if postgres.error is not None:
+        pytest.skip(postgres.skip_reason)
+    return postgres.fresh_url()
