@@ -102,6 +102,42 @@ def cmd_run(settings: Settings, vacancies: dict[str, Vacancy]) -> int:
     return 0
 
 
+def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.simulation import ScriptError, junit_xml, load_script, run_script, script_paths
+
+    paths = script_paths(args.paths)
+    if not paths:
+        print("simulate: no scripts found in " + ", ".join(args.paths), file=sys.stderr)
+        return 2
+    scripts, problems = [], []
+    for path in paths:
+        try:
+            scripts.append((path, load_script(path)))
+        except ScriptError as exc:
+            problems.append(str(exc))
+    if problems:
+        print("These scripts are not valid:", file=sys.stderr)
+        for problem in problems:
+            print("  " + problem.replace("\n", "\n  "), file=sys.stderr)
+        return 2
+    results = []
+    for path, script in scripts:
+        result = asyncio.run(run_script(script, path, settings.vacancies_dir))
+        results.append(result)
+        status = "✓" if result.ok else "✗"
+        print(f"\n=== {status} {script.name}  ({path})")
+        print("\n".join(result.transcript))
+    failed = [r for r in results if not r.ok]
+    checks = sum(len(r.checks) for r in results)
+    print(f"\n{len(results) - len(failed)} passed, {len(failed)} failed "
+          f"({checks} expectations in {len(results)} scripts)")
+    if args.junit:
+        Path(args.junit).write_text(junit_xml(results), encoding="utf-8")
+    return 1 if failed else 0
+
+
 def cmd_product(settings: Settings, vacancies: dict[str, Vacancy]) -> int:
     if settings.telegram_bot_token is None:
         print("No TELEGRAM_BOT_TOKEN: starting the terminal chat (set one in .env for "
@@ -123,6 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--user", default="local", help="who you are in the database")
     chat.add_argument("--lang", choices=("nl", "en"), help="language (default Dutch)")
     chat.add_argument("--now", help="pretend it is this moment (ISO 8601 with offset)")
+    simulate = sub.add_parser("simulate", help="run scripted conversations against the bot")
+    simulate.add_argument("paths", nargs="+", help="script files or folders of *.yaml")
+    simulate.add_argument("--junit", help="also write a JUnit XML report to this file")
     return parser
 
 
@@ -143,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_chat(settings, args)
     if args.command == "run":
         return cmd_run(settings, vacancies)
+    if args.command == "simulate":
+        return cmd_simulate(settings, args)
     return cmd_product(settings, vacancies)
 
 

@@ -1,0 +1,485 @@
+"""Simulated conversations: scripted candidates and recruiters against the real bot.
+
+A script (YAML) is run through the real python-telegram-bot `Application`, the real engine and
+a fresh temporary database, with the fake Bot API instead of Telegram and a frozen clock the
+script moves. It prints a transcript with ✓/✗ per expectation; the exit code says whether all
+held. Whoever adds a vacancy or changes a flow tests it this way before a candidate sees it.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+from xml.sax.saxutils import escape
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from telegram.ext import CallbackContext
+
+from bot.fake_bot_api import FakeBotApi, FakeTelegram, Sent, as_update
+
+RECRUITER_CHAT = -100100
+ACTION_KEYS = ("send", "press", "upload", "photo", "wait_until")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _aware(value: Any) -> Any:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        raise ValueError("a moment needs an offset, e.g. 2026-07-01T10:00+02:00")
+    return value
+
+
+class Actor(Strict):
+    user_id: int
+    name: str = "Kandidaat"
+    language: str = "nl"
+    recruiter: bool = False
+
+
+class UploadSpec(Strict):
+    name: str = "document.pdf"
+    path: str | None = None
+    generate: Literal["pdf", "jpg", "oversized", "wrong_type"] | None = None
+    mime_type: str | None = None
+    size_mb: float | None = Field(default=None, description="declared size (oversized)")
+
+    @model_validator(mode="after")
+    def _source(self) -> UploadSpec:
+        if (self.path is None) == (self.generate is None):
+            raise ValueError("give either 'path' or 'generate' (pdf, jpg, oversized, wrong_type)")
+        return self
+
+
+class DossierExpect(Strict):
+    actor: str | None = None
+    state: str | None = None
+    status: str | None = None
+    verdict: str | None = None
+    answers: dict[str, Any] = Field(default_factory=dict)
+
+
+class DocumentsExpect(Strict):
+    actor: str | None = None
+    count: int | None = None
+    kinds: list[str] | None = None
+
+
+class NotificationExpect(Strict):
+    says: list[str] = Field(default_factory=list)
+    documents: int | None = None
+
+    @field_validator("says", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
+class Expect(Strict):
+    says: str | None = None
+    not_says: str | None = None
+    matches: str | None = None
+    buttons: list[str] | None = None
+    nothing_sent: bool | None = None
+    dossier: DossierExpect | None = None
+    documents: DocumentsExpect | None = None
+    recruiter_notification: NotificationExpect | None = None
+    no_recruiter_notification: bool | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Expect:
+        given = [k for k, v in self.__dict__.items() if v is not None]
+        if len(given) != 1:
+            raise ValueError(f"an expectation has exactly one key; got {given or 'none'}")
+        return self
+
+    @field_validator("matches")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from exc
+        return value
+
+
+class Step(Strict):
+    as_: str | None = Field(default=None, alias="as")
+    send: str | None = None
+    press: str | None = None
+    upload: UploadSpec | None = None
+    photo: UploadSpec | None = None
+    wait_until: datetime | None = None
+    now: datetime | None = None
+    expect: list[Expect] = Field(default_factory=list)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("wait_until", "now", mode="before")
+    @classmethod
+    def _times(cls, value: Any) -> Any:
+        return _aware(value)
+
+    @model_validator(mode="after")
+    def _one_action(self) -> Step:
+        actions = [k for k in ACTION_KEYS if getattr(self, k) is not None]
+        if len(actions) > 1:
+            raise ValueError(f"one action per step; got {', '.join(actions)}")
+        if actions and actions[0] != "wait_until" and self.as_ is None:
+            raise ValueError(f"'{actions[0]}' needs 'as: <actor>'")
+        if not actions and not self.expect:
+            raise ValueError(f"a step needs an action ({', '.join(ACTION_KEYS)}) or 'expect'")
+        return self
+
+    @property
+    def action(self) -> str | None:
+        return next((k for k in ACTION_KEYS if getattr(self, k) is not None), None)
+
+
+class Script(Strict):
+    name: str
+    description: str | None = None
+    now: datetime
+    vacancies: str | None = Field(default=None, description="folder; default: VACANCIES_DIR")
+    reminder_days: list[int] = Field(default_factory=lambda: [3, 1])
+    actors: dict[str, Actor] = Field(min_length=1)
+    steps: list[Step] = Field(min_length=1)
+
+    @field_validator("now", mode="before")
+    @classmethod
+    def _time(cls, value: Any) -> Any:
+        return _aware(value)
+
+    @model_validator(mode="after")
+    def _actors_known(self) -> Script:
+        for i, step in enumerate(self.steps):
+            names = [step.as_] if step.as_ else []
+            for e in step.expect:
+                for sub in (e.dossier, e.documents):
+                    if sub is not None and sub.actor:
+                        names.append(sub.actor)
+            for name in names:
+                if name not in self.actors:
+                    raise ValueError(f"steps.{i}: unknown actor {name!r}; actors are: "
+                                     f"{', '.join(self.actors)}")
+        return self
+
+
+class ScriptError(Exception):
+    pass
+
+
+def load_script(path: Path) -> Script:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ScriptError(f"{path}: cannot read: {exc}") from None
+    if not isinstance(data, dict):
+        raise ScriptError(f"{path}: a script is a YAML mapping with name, now, actors, steps")
+    try:
+        return Script.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"])
+            lines.append(f"{path}: {where or '(top)'}: {err['msg'].removeprefix('Value error, ')}")
+        raise ScriptError("\n".join(lines)) from None
+
+
+def script_paths(paths: list[str]) -> list[Path]:
+    found: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            found += sorted([*p.glob("*.yaml"), *p.glob("*.yml")])
+        else:
+            found.append(p)
+    return found
+
+
+# ---------------------------------------------------------------------------- running
+
+
+@dataclass
+class Check:
+    ok: bool
+    what: str
+    detail: str = ""
+
+
+@dataclass
+class Result:
+    path: Path
+    name: str
+    checks: list[Check] = field(default_factory=list)
+    transcript: list[str] = field(default_factory=list)
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and all(c.ok for c in self.checks)
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _generated(spec: UploadSpec, folder: Path) -> tuple[str, bytes, str | None, int | None]:
+    if spec.path is not None:
+        path = Path(spec.path)
+        return spec.name if spec.name != "document.pdf" else path.name, path.read_bytes(), \
+            spec.mime_type, None
+    kind = spec.generate
+    if kind == "jpg":
+        return spec.name, b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64, "image/jpeg", None
+    if kind == "wrong_type":
+        name = spec.name if spec.name != "document.pdf" else "programma.exe"
+        return name, b"MZ\x90\x00" + b"\x00" * 64, spec.mime_type or "application/x-msdownload", None
+    data = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+    declared = int((spec.size_mb or 25) * 1024 * 1024) if kind == "oversized" else None
+    return spec.name, data, spec.mime_type or "application/pdf", declared
+
+
+async def run_script(script: Script, path: Path, vacancies_dir: Path) -> Result:
+    """Run one script against a fresh bot; never raises for a failing expectation."""
+    from bot.telegram_app import build_application
+    from flows.vacancy_loader import load_catalogue
+    from main import build_engine
+    from settings import Settings
+
+    result = Result(path, script.name)
+    started = time.perf_counter()
+    folder = Path(script.vacancies) if script.vacancies else vacancies_dir
+    if not folder.is_absolute() and not folder.exists():
+        folder = path.parent / folder
+    with tempfile.TemporaryDirectory(prefix="intake-sim-") as tmp:
+        tg = FakeTelegram()
+        tg.add_group(RECRUITER_CHAT, "Recruiters")
+        for actor in script.actors.values():
+            tg.add_user(actor.user_id, actor.name, actor.language)
+        recruiters = ",".join(str(a.user_id) for a in script.actors.values() if a.recruiter)
+        settings = Settings(_env_file=None, telegram_bot_token=tg.token,
+                            database_url=f"sqlite:///{tmp}/sim.sqlite3",
+                            upload_dir=Path(tmp) / "uploads", vacancies_dir=folder,
+                            recruiter_chat_id=RECRUITER_CHAT, recruiter_user_ids=recruiters,
+                            reminder_days=tuple(script.reminder_days))
+        clock = Clock(script.now)
+        vacancies = load_catalogue(folder)
+        engine = build_engine(settings, vacancies, clock)
+        parts = build_application(settings, engine, engine.store, engine.files,  # type: ignore[arg-type]
+                                  vacancies, clock, request=FakeBotApi(tg))
+        runner = _Runner(script, result, tg, parts, engine, clock, Path(tmp))
+        async with parts.app:
+            for index, step in enumerate(script.steps):
+                try:
+                    await runner.step(index, step)
+                except Exception as exc:  # a crash of the bot is a failure, reported
+                    result.error = f"step {index + 1}: {type(exc).__name__}: {exc}"
+                    result.transcript.append(f"  ✗ crashed: {result.error}")
+                    break
+        engine.store._engine.dispose()  # type: ignore[attr-defined]
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+class _Runner:
+    def __init__(self, script: Script, result: Result, tg: FakeTelegram, parts: Any,
+                 engine: Any, clock: Clock, tmp: Path) -> None:
+        self.script = script
+        self.result = result
+        self.tg = tg
+        self.parts = parts
+        self.engine = engine
+        self.clock = clock
+        self.tmp = tmp
+        self.last_actor: str | None = None
+
+    def say(self, line: str) -> None:
+        self.result.transcript.append(line)
+
+    async def step(self, index: int, step: Step) -> None:
+        if step.now is not None:
+            self.clock.now = step.now
+            self.say(f"  ⏱  now {step.now.isoformat()}")
+        if step.as_:
+            self.last_actor = step.as_
+        mark = len(self.tg.sent)
+        app = self.parts.app
+        actor = self.script.actors[step.as_] if step.as_ else None
+        action = step.action
+        if action == "wait_until":
+            assert step.wait_until is not None
+            self.clock.now = step.wait_until
+            self.say(f"  ⏱  wait until {step.wait_until.isoformat()}")
+            await self.parts.reminders.sweep(CallbackContext(app))
+        elif actor is not None:
+            payload = self.payload(step, actor)
+            if payload is None:
+                return
+            await app.process_update(as_update(app.bot, payload))
+        await self.parts.outbox.deliver(app.bot)
+        new = self.tg.sent[mark:]
+        for message in new:
+            self.show(message)
+        for expectation in step.expect:
+            check = self.check(expectation, new)
+            self.result.checks.append(check)
+            self.say(f"    {'✓' if check.ok else '✗'} {check.what}"
+                     + (f"\n        {check.detail}" if check.detail and not check.ok else ""))
+
+    def payload(self, step: Step, actor: Actor) -> dict[str, Any] | None:
+        name = step.as_
+        if step.send is not None:
+            self.say(f"{name} ▸ {step.send}")
+            return self.tg.text_update(actor.user_id, step.send)
+        if step.press is not None:
+            self.say(f"{name} ▸ [{step.press}]")
+            found = self.button(actor.user_id, step.press)
+            if found is None:
+                offered = [lbl for m in self.tg.messages_to(actor.user_id)[-3:] for lbl in m.labels()]
+                check = Check(False, f"press [{step.press}]",
+                              f"no such button; offered: {offered or 'none'}")
+                self.result.checks.append(check)
+                self.say(f"    ✗ {check.what}\n        {check.detail}")
+                return None
+            message, data = found
+            return self.tg.press_update(actor.user_id, message, data)
+        spec = step.upload or step.photo
+        assert spec is not None
+        file_name, data, mime, declared = _generated(spec, self.tmp)
+        if step.photo is not None:
+            self.say(f"{name} ▸ 📷 photo ({len(data)} bytes)")
+            return self.tg.photo_update(actor.user_id, data)
+        size = declared if declared is not None else len(data)
+        self.say(f"{name} ▸ 📎 {file_name} ({size / 1024:.0f} kB)")
+        return self.tg.document_update(actor.user_id, file_name, data, mime, declared)
+
+    def button(self, user_id: int, label: str) -> tuple[Sent, str] | None:
+        for message in reversed(self.tg.messages_to(user_id)):
+            for row in message.buttons:
+                for b in row:
+                    if b["text"] == label:
+                        return message, b["callback_data"]
+            for row in message.buttons:
+                for b in row:
+                    if label.lower() in b["text"].lower():
+                        return message, b["callback_data"]
+        return None
+
+    def show(self, message: Sent) -> None:
+        who = "bot → recruiters" if message.chat_id == RECRUITER_CHAT else "bot"
+        if message.document is not None:
+            self.say(f"  {who} ▸ 📎 {message.document['file_name']}")
+            return
+        text = (message.text or "").strip().replace("\n", "\n      ")
+        self.say(f"  {who} ▸ {text}")
+        if message.buttons:
+            self.say("      " + " ".join(f"[{lbl}]" for lbl in message.labels()))
+
+    def actor_dossier(self, name: str | None) -> Any:
+        actor = self.script.actors[name or self.last_actor or next(iter(self.script.actors))]
+        with self.engine.store.unit_of_work("telegram", str(actor.user_id)) as uow:
+            candidate = uow.candidate()
+            if candidate is None:
+                return None, []
+            dossiers = uow.dossiers()
+            active = next((d for d in dossiers if d.id == candidate.active_dossier_id), None)
+            dossier = active or (dossiers[-1] if dossiers else None)
+            documents = uow.documents(dossier.id) if dossier else []
+            return dossier, documents
+
+    def check(self, e: Expect, new: list[Sent]) -> Check:
+        actor = self.script.actors.get(self.last_actor or "") if self.last_actor else None
+        to_actor = [m for m in new if actor is None or m.chat_id == actor.user_id]
+        text = "\n".join(m.text or "" for m in to_actor)
+        if e.says is not None:
+            return Check(e.says in text, f"says “{e.says}”", f"bot said: {_short(text)}")
+        if e.not_says is not None:
+            return Check(e.not_says not in text, f"does not say “{e.not_says}”",
+                         f"bot said: {_short(text)}")
+        if e.matches is not None:
+            return Check(re.search(e.matches, text) is not None, f"matches /{e.matches}/",
+                         f"bot said: {_short(text)}")
+        if e.buttons is not None:
+            labels = to_actor[-1].labels() if to_actor else []
+            missing = [b for b in e.buttons if not any(b == lbl or b in lbl for lbl in labels)]
+            return Check(not missing, f"buttons {e.buttons}",
+                         f"missing {missing}; offered {labels}")
+        if e.nothing_sent is not None:
+            return Check(not new, "nothing sent", f"sent: {_short(' | '.join(m.text or '📎' for m in new))}")
+        if e.dossier is not None:
+            return self.check_dossier(e.dossier)
+        if e.documents is not None:
+            _dossier, documents = self.actor_dossier(e.documents.actor)
+            kinds = sorted(d.kind for d in documents)
+            ok = ((e.documents.count is None or len(documents) == e.documents.count)
+                  and (e.documents.kinds is None or kinds == sorted(e.documents.kinds)))
+            return Check(ok, f"documents {e.documents.model_dump(exclude_none=True)}",
+                         f"stored: {kinds}")
+        rec = [m for m in new if m.chat_id == RECRUITER_CHAT]
+        if e.no_recruiter_notification is not None:
+            return Check(not rec, "no recruiter notification", f"{len(rec)} messages sent")
+        assert e.recruiter_notification is not None
+        rtext = "\n".join(m.text or "" for m in rec)
+        docs = [m for m in rec if m.document is not None]
+        missing = [s for s in e.recruiter_notification.says if s not in rtext]
+        ok = bool(rec) and not missing and (e.recruiter_notification.documents is None
+                                            or len(docs) == e.recruiter_notification.documents)
+        return Check(ok, f"recruiter notification {e.recruiter_notification.model_dump(exclude_none=True)}",
+                     f"{len(rec)} messages, {len(docs)} documents; missing {missing}; "
+                     f"text: {_short(rtext)}")
+
+    def check_dossier(self, want: DossierExpect) -> Check:
+        dossier, _docs = self.actor_dossier(want.actor)
+        if dossier is None:
+            return Check(False, f"dossier {want.model_dump(exclude_none=True)}", "no dossier stored")
+        got = {"state": dossier.state, "status": dossier.status,
+               "verdict": (dossier.verdict or {}).get("status")}
+        problems = [f"{k}: expected {getattr(want, k)!r}, got {got[k]!r}"
+                    for k in ("state", "status", "verdict")
+                    if getattr(want, k) is not None and getattr(want, k) != got[k]]
+        for qid, value in want.answers.items():
+            if dossier.answers.get(qid) != value:
+                problems.append(f"answer {qid}: expected {value!r}, got {dossier.answers.get(qid)!r}")
+        return Check(not problems, f"dossier {want.model_dump(exclude_none=True, exclude_defaults=True)}",
+                     "; ".join(problems))
+
+
+def _short(text: str, limit: int = 300) -> str:
+    flat = " ⏎ ".join(line for line in text.splitlines() if line.strip())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def junit_xml(results: list[Result]) -> str:
+    failures = sum(1 for r in results if not r.ok)
+    out = [f'<?xml version="1.0" encoding="UTF-8"?>\n<testsuite name="simulate" '
+           f'tests="{len(results)}" failures="{failures}" '
+           f'time="{sum(r.seconds for r in results):.3f}">']
+    for r in results:
+        out.append(f'  <testcase classname="{escape(r.path.stem)}" name="{escape(r.name)}" '
+                   f'time="{r.seconds:.3f}">')
+        if not r.ok:
+            failed = [c for c in r.checks if not c.ok]
+            message = r.error or "; ".join(c.what for c in failed)
+            body = "\n".join(f"{c.what}: {c.detail}" for c in failed)
+            out.append(f'    <failure message="{escape(message, {chr(34): "&quot;"})}">'
+                       f"{escape(body)}</failure>")
+        out.append(f"    <system-out>{escape(chr(10).join(r.transcript))}</system-out>")
+        out.append("  </testcase>")
+    out.append("</testsuite>\n")
+    return "\n".join(out)
