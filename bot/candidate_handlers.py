@@ -49,7 +49,8 @@ class CandidateHandlers:
     async def run(self, update: Update, context: ContextTypes.DEFAULT_TYPE,
                   inbound: Inbound) -> None:
         # The engine is synchronous (one short transaction); keep the event loop free.
-        replies = await asyncio.to_thread(self.engine.handle, sender_of(update), inbound)
+        replies = await asyncio.to_thread(self.engine.handle, sender_of(update),
+                                          inbound.numbered(update.update_id))
         chat = update.effective_chat
         assert chat is not None
         await send_replies(context, chat.id, replies)

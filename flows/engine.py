@@ -86,7 +86,10 @@ class Engine:
         try:
             with self.store.unit_of_work(sender.channel, sender.external_id) as uow:
                 turn = _Turn(self, uow, sender, now)
+                if turn.seen(inbound.event_id):
+                    return []  # re-delivered after a crash: applied already, answered already
                 result = turn.dispatch(inbound)
+                turn.mark_seen(inbound.event_id)
         except BaseException:
             # The transaction rolled back: files stored during it belong to nothing.
             if turn is not None:
@@ -138,6 +141,16 @@ class _Turn:
         self.dossier: DossierRecord | None = None
         if self.candidate and self.candidate.active_dossier_id:
             self.dossier = self.uow.dossier(self.candidate.active_dossier_id)
+
+    def seen(self, event_id: int | None) -> bool:
+        last = self.candidate.last_event_id if self.candidate else None
+        return event_id is not None and last is not None and event_id <= last
+
+    def mark_seen(self, event_id: int | None) -> None:
+        # Stored with the answer in one transaction: applied and remembered, or neither.
+        if event_id is not None and self.candidate is not None and self.candidate.id is not None:
+            self.candidate.last_event_id = event_id
+            self.uow.save_candidate(self.candidate)
 
     # ------------------------------------------------------------------ dispatch
 

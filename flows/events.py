@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,6 +34,10 @@ class Inbound:
     token: str | None = None  # a pressed button's token
     command: str | None = None
     upload: Upload | None = None
+    event_id: int | None = None  # the channel's increasing id (Telegram's update_id), if any
+
+    def numbered(self, event_id: int | None) -> Inbound:
+        return replace(self, event_id=event_id)
 
     @classmethod
     def start(cls, payload: str | None = None) -> Inbound:

@@ -22,6 +22,7 @@ class CandidateRecord:
     language: str
     created_at: datetime
     active_dossier_id: int | None = None
+    last_event_id: int | None = None  # the channel's id of the last event applied
 
 
 @dataclass

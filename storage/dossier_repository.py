@@ -102,6 +102,7 @@ _UPDATE_CANDIDATE = (
         chat_id=bindparam("v_chat_id"),
         language=bindparam("v_language"),
         active_dossier_id=bindparam("v_active_dossier_id"),
+        last_event_id=bindparam("v_last_event_id"),
     )
 )
 _DELETE_CANDIDATE = delete(candidate_table).where(_C.id == bindparam("b_id"))
@@ -211,6 +212,7 @@ def _candidate_record(row: Mapping[str, Any]) -> CandidateRecord:
         language=row["language"],
         created_at=_loaded(row["created_at"]),
         active_dossier_id=row["active_dossier_id"],
+        last_event_id=row["last_event_id"],
     )
 
 
@@ -327,6 +329,7 @@ class SqlUnitOfWork:
                 "language": candidate.language,
                 "created_at": _to_utc(candidate.created_at),
                 "active_dossier_id": candidate.active_dossier_id,
+                "last_event_id": candidate.last_event_id,
             },
         ).scalar_one()
         self._candidate_id, self._candidate_known = candidate.id, True
@@ -341,6 +344,7 @@ class SqlUnitOfWork:
                 "v_chat_id": candidate.chat_id,
                 "v_language": candidate.language,
                 "v_active_dossier_id": candidate.active_dossier_id,
+                "v_last_event_id": candidate.last_event_id,
             },
         )
 

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
     DateTime,
     ForeignKey,
@@ -50,6 +51,9 @@ class CandidateRow(SQLModel, table=True):
     # No foreign key (it would make candidate <-> dossier a cycle); the repository clears it
     # when the dossier it points at is deleted.
     active_dossier_id: int | None = Field(default=None)
+    # The channel's id of the last event applied (Telegram's update_id): a re-delivered update
+    # (after a crash before the offset was confirmed) is recognised and not applied twice.
+    last_event_id: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class DossierRow(SQLModel, table=True):

@@ -15,7 +15,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy import Engine, func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from flows.ports import (
@@ -147,9 +147,29 @@ def test_migrate_creates_the_schema_and_a_second_run_is_a_no_op(empty_engine: En
     with empty_engine.connect() as connection:
         second = MigrationContext.configure(connection).get_current_revision()
 
-    assert first == second == head == "0001"
+    assert first == second == head == "0002"
     assert tables == TABLES | {"alembic_version"}
     assert set(inspect(empty_engine).get_table_names()) == tables
+
+
+def test_an_existing_database_upgrades_and_keeps_its_rows(empty_engine: Engine):
+    from alembic import command
+
+    config = alembic_config()
+    with empty_engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")  # a database as the first release left it
+        connection.execute(text(
+            "INSERT INTO candidate (channel, external_id, language, created_at) "
+            "VALUES ('telegram', '42', 'nl', '2026-11-01 10:00:00+00')"))
+    migrate(empty_engine)
+    columns = {c["name"] for c in inspect(empty_engine).get_columns("candidate")}
+    assert "last_event_id" in columns
+    with empty_engine.connect() as connection:
+        rows = connection.execute(text("SELECT external_id, last_event_id FROM candidate")).all()
+        revision = MigrationContext.configure(connection).get_current_revision()
+    assert [tuple(r) for r in rows] == [("42", None)]
+    assert revision == ScriptDirectory.from_config(config).get_current_head()
 
 
 def test_migrated_schema_matches_the_sqlmodel_tables(engine: Engine):

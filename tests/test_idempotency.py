@@ -1,0 +1,53 @@
+"""A re-delivered event (same Telegram update_id, after a crash) is applied once, answered once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flows.engine import Engine
+from flows.events import Inbound, Sender
+from flows.vacancy_loader import load_catalogue
+from storage.database import make_engine, migrate
+from storage.dossier_repository import SqlDossierStore
+from storage.file_store import LocalFileStore
+from tests.test_restart_safety import ROOT
+
+NOW = datetime(2026, 11, 22, 10, tzinfo=UTC)
+
+
+def test_redelivered_update_is_not_applied_twice(database_url, tmp_path):
+    db = make_engine(database_url)
+    migrate(db)
+    engine = Engine(load_catalogue(ROOT / "vacancies"), SqlDossierStore(db, clock=lambda: NOW),
+                    LocalFileStore(tmp_path), lambda: NOW)
+    me = Sender("telegram", "77")
+    privacy = engine.handle(me, Inbound.start("school-ict-coordinator").numbered(1))[-1]
+    engine.handle(me, Inbound.press(privacy.choices[0].token).numbered(2))
+    engine.handle(me, Inbound.say("Noor Claes").numbered(3))
+    engine.handle(me, Inbound.say("noor@example.be").numbered(4))
+    first = engine.handle(me, Inbound.say("ja").numbered(5))  # has an extract: asks the date
+    assert first[-1].question_id == "record.issued_on"
+
+    again = engine.handle(me, Inbound.say("ja").numbered(5))  # Telegram sends update 5 again
+    assert again == []
+    with engine.store.unit_of_work("telegram", "77") as uow:
+        candidate = uow.candidate()
+        assert candidate is not None and candidate.last_event_id == 5
+        dossier = uow.dossier(candidate.active_dossier_id)
+    assert dossier is not None and dossier.state == "q:record.issued_on"
+    assert "record.issued_on" not in dossier.answers
+
+    nxt = engine.handle(me, Inbound.say("02-11-2026").numbered(6))
+    assert nxt[-1].question_id == "record.mention"
+
+
+def test_events_before_consent_store_nothing_even_with_ids(database_url, tmp_path):
+    db = make_engine(database_url)
+    migrate(db)
+    engine = Engine(load_catalogue(ROOT / "vacancies"), SqlDossierStore(db, clock=lambda: NOW),
+                    LocalFileStore(tmp_path), lambda: NOW)
+    me = Sender("telegram", "78")
+    engine.handle(me, Inbound.start("vera-projectcoordinator").numbered(10))
+    engine.handle(me, Inbound.say("Mijn naam is Bart").numbered(11))
+    with engine.store.unit_of_work("telegram", "78") as uow:
+        assert uow.candidate() is None
