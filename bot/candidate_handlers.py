@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import tempfile
+import traceback
 from dataclasses import replace
 from pathlib import Path
 
@@ -122,8 +123,9 @@ async def tell_to_retry(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
     """Error handler: log without personal data; ask the candidate to try again."""
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
-    log.error("update %s failed: %s", update_id, type(error).__name__,
-              exc_info=(type(error), error, error.__traceback__) if error else None)
+    # Type and code location only: an exception's message may quote what the candidate sent.
+    where = "".join(traceback.format_tb(error.__traceback__)[-3:]) if error else ""
+    log.error("update %s failed: %s\n%s", update_id, type(error).__name__, where)
     if isinstance(error, Forbidden):
         return  # the user blocked the bot: nobody to tell
     if isinstance(update, Update) and update.effective_chat is not None:
