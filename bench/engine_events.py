@@ -18,13 +18,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flows.engine import Engine  # noqa: E402
-from flows.events import Inbound, Sender  # noqa: E402
-from flows.flow import Flow  # noqa: E402
-from flows.vacancy_loader import load_catalogue  # noqa: E402
-from storage.database import make_engine, migrate  # noqa: E402
-from storage.dossier_repository import SqlDossierStore  # noqa: E402
-from storage.file_store import LocalFileStore  # noqa: E402
+from flows.engine import Engine
+from flows.events import Inbound, Sender
+from flows.flow import Flow
+from flows.vacancy_loader import load_catalogue
+from storage.database import make_engine, migrate
+from storage.dossier_repository import SqlDossierStore
+from storage.file_store import LocalFileStore
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 7, 1, 10, tzinfo=UTC)
