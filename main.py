@@ -1,4 +1,4 @@
-"""The command line: run | chat | validate | export.
+"""The command line: run | chat | validate | simulate | export | purge.
 
 Without a command: the product — the Telegram bot when TELEGRAM_BOT_TOKEN is set, else the
 terminal chat. `run` is strictly the bot and refuses clearly without a usable token.
@@ -138,6 +138,67 @@ def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _store(settings: Settings, vacancies: dict[str, Vacancy]) -> Engine:
+    return build_engine(settings, vacancies, fixed_or_system_clock(None))
+
+
+def cmd_export(settings: Settings, vacancies: dict[str, Vacancy], args: argparse.Namespace) -> int:
+    """CSV per vacancy, and the recruiter notifications that were not delivered to a chat."""
+    from flows.dossier_summary import csv_export, summary
+
+    unknown = [v for v in args.vacancy if v not in vacancies]
+    if unknown:
+        print(f"export: unknown vacancy {', '.join(unknown)}; known: {', '.join(vacancies)}",
+              file=sys.stderr)
+        return 2
+    engine = _store(settings, vacancies)
+    store = engine.store
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for vacancy_id in args.vacancy or list(vacancies):
+        rows = [found for d in store.list_dossiers(vacancy_id, None)  # type: ignore[attr-defined]
+                if (found := store.get_dossier(d.id)) is not None]  # type: ignore[attr-defined]
+        path = out / f"{vacancy_id}.csv"
+        path.write_bytes(csv_export(vacancies[vacancy_id], rows))
+        print(f"{path}: {len(rows)} dossiers")
+    pending = store.pending_outbox(datetime.max.replace(tzinfo=UTC), 1000)  # type: ignore[attr-defined]
+    print(f"\n{len(pending)} recruiter notifications not delivered to a chat:")
+    for message in pending:
+        found = store.get_dossier(message.dossier_id) if message.dossier_id else None  # type: ignore[attr-defined]
+        if found is None or found[0].vacancy_id not in vacancies:
+            continue
+        dossier, _candidate, documents = found
+        print("\n" + summary(vacancies[dossier.vacancy_id], dossier, documents))
+        for doc in documents:
+            print(f"    file: {engine.files.path(doc.stored_path)}")
+    return 0
+
+
+def cmd_purge(settings: Settings, vacancies: dict[str, Vacancy], args: argparse.Namespace) -> int:
+    """Erase one candidate completely (rows and files): the right to erasure."""
+    channel, _, external_id = args.candidate.partition(":")
+    if not external_id:
+        print("purge: give the candidate as CHANNEL:ID, e.g. telegram:123456789", file=sys.stderr)
+        return 2
+    engine = _store(settings, vacancies)
+    with engine.store.unit_of_work(channel, external_id) as uow:
+        candidate = uow.candidate()
+        if candidate is None or candidate.id is None:
+            print(f"purge: no candidate {args.candidate}")
+            return 1
+        paths: list[str] = []
+        dossiers = uow.dossiers()
+        for dossier in dossiers:
+            assert dossier.id is not None
+            paths += uow.delete_dossier(dossier.id)
+        uow.delete_candidate(candidate.id)
+        uow.audit(None, "purge", {"dossiers": len(dossiers)})
+    for path in paths:
+        engine.files.delete(path)
+    print(f"purged {args.candidate}: {len(dossiers)} dossiers, {len(paths)} files")
+    return 0
+
+
 def cmd_product(settings: Settings, vacancies: dict[str, Vacancy]) -> int:
     if settings.telegram_bot_token is None:
         print("No TELEGRAM_BOT_TOKEN: starting the terminal chat (set one in .env for "
@@ -159,6 +220,11 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--user", default="local", help="who you are in the database")
     chat.add_argument("--lang", choices=("nl", "en"), help="language (default Dutch)")
     chat.add_argument("--now", help="pretend it is this moment (ISO 8601 with offset)")
+    export = sub.add_parser("export", help="CSV of dossiers; undelivered recruiter notifications")
+    export.add_argument("vacancy", nargs="*", help="vacancy ids (default: all)")
+    export.add_argument("--out", default="data/exports", help="folder for the CSV files")
+    purge = sub.add_parser("purge", help="erase a candidate completely, files included")
+    purge.add_argument("--candidate", required=True, help="CHANNEL:ID, e.g. telegram:123456789")
     simulate = sub.add_parser("simulate", help="run scripted conversations against the bot")
     simulate.add_argument("paths", nargs="+", help="script files or folders of *.yaml")
     simulate.add_argument("--junit", help="also write a JUnit XML report to this file")
@@ -184,6 +250,10 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_run(settings, vacancies)
     if args.command == "simulate":
         return cmd_simulate(settings, args)
+    if args.command == "export":
+        return cmd_export(settings, vacancies, args)
+    if args.command == "purge":
+        return cmd_purge(settings, vacancies, args)
     return cmd_product(settings, vacancies)
 
 

@@ -1,0 +1,55 @@
+"""`main.py export` writes the CSVs and shows undelivered notifications; `purge` erases all."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+           "UPLOAD_DIR": str(tmp_path / "uploads"), "TELEGRAM_BOT_TOKEN": "",
+           "RECRUITER_CHAT_ID": ""}
+    return subprocess.run([sys.executable, "main.py", *args], input=stdin, capture_output=True,
+                          text=True, cwd=ROOT, env=env, timeout=60)
+
+
+def test_export_then_purge(tmp_path):
+    pdf = tmp_path / "doc.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n")
+    lines = ["1", "Noor Claes", "noor@example.be", "ja", "02-11-2026", "nee", *[str(pdf)] * 3]
+    chat = _run(tmp_path, "chat", "--user", "noor", "--vacancy", "school-ict-coordinator",
+                stdin="\n".join(lines) + "\n")
+    assert "is volledig en ingediend" in chat.stdout, chat.stdout + chat.stderr
+    assert len(list((tmp_path / "uploads").rglob("*.pdf"))) == 3
+
+    export = _run(tmp_path, "export", "school-ict-coordinator", "--out", str(tmp_path / "out"))
+    assert export.returncode == 0, export.stderr
+    rows = list(csv.DictReader(io.StringIO(
+        (tmp_path / "out" / "school-ict-coordinator.csv").read_text(encoding="utf-8-sig")),
+        delimiter=";"))
+    assert [(r["name"], r["email"], r["status"], r["record.mention"]) for r in rows] == [
+        ("Noor Claes", "noor@example.be", "submitted", "nee")]
+    assert "1 recruiter notifications not delivered to a chat" in export.stdout
+    assert "Kandidaat: Noor Claes <noor@example.be>" in export.stdout
+
+    purge = _run(tmp_path, "purge", "--candidate", "terminal:noor")
+    assert purge.returncode == 0
+    assert "1 dossiers, 3 files" in purge.stdout
+    assert list((tmp_path / "uploads").rglob("*.pdf")) == []
+    again = _run(tmp_path, "export", "school-ict-coordinator", "--out", str(tmp_path / "out"))
+    assert "0 dossiers" in again.stdout
+    assert "Noor" not in again.stdout
+    assert _run(tmp_path, "purge", "--candidate", "terminal:noor").returncode == 1
+
+
+def test_export_unknown_vacancy_is_refused(tmp_path):
+    proc = _run(tmp_path, "export", "nope")
+    assert proc.returncode == 2
+    assert "unknown vacancy nope" in proc.stderr
