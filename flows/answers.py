@@ -82,7 +82,7 @@ def _squash(text: str) -> str:
 
 def _choice_from_text(question: Question, text: str, labels: list[str]) -> Parsed:
     # A typed option number ("2"), a label, or an option's own value ("mbo-4") works too.
-    if text.isdigit() and 1 <= int(text) <= len(question.options):
+    if text.isascii() and text.isdecimal() and 1 <= int(text) <= len(question.options):
         return Parsed(True, question.options[int(text) - 1].value)
     typed = _squash(text)
     if typed:

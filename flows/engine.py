@@ -258,6 +258,7 @@ class _Turn:
     # ------------------------------------------------------------------ start & vacancies
 
     def start(self, payload: str | None) -> list[Reply]:
+        payload = (payload or "").strip()
         if payload:
             return self.choose_vacancy(payload.strip())
         if self.active():
@@ -357,6 +358,9 @@ class _Turn:
         question = self.flow.question_at(d.state)
         if question is None:
             return self.prompt((Msg(f"text.in_{d.status}"),))
+        if question.optional and text.strip().lower() in {
+                render(Msg("btn.skip"), lang).lower() for lang in LANGUAGES}:
+            return self.answer(question, "")
         labels = [render(o.label, self.lang) for o in question.options]
         parsed = parse_text(question, text, self.now.astimezone(self.vacancy.zone).date(), labels)
         if not parsed.ok:
@@ -371,6 +375,9 @@ class _Turn:
         knocked = verdict.status is Status.NOT_ELIGIBLE
         target = self.engine.flows[d.vacancy_id].forward_target(d.answers, knocked)
         self.move("answer", target, f"answer:{question.id}")
+        required = {doc.id for doc in verdict.documents}
+        for kind in {doc.kind for doc in self.uow.documents(d.id)} - required:
+            self.obsolete_files += self.uow.remove_documents(d.id, kind)  # no longer asked
         if target == COLLECTING:
             missing = R.missing_documents(verdict, self.uow.documents(d.id))
             d.awaiting_document = missing[0].id if missing else None
@@ -396,7 +403,8 @@ class _Turn:
         if kind == "x":
             if rest in LANGUAGES and self.candidate is None:
                 self.lang = rest
-            return [self.say(Msg("privacy.declined")), self.vacancy_list("vacancies.others")]
+            key = "privacy.declined" if self.candidate is None else "privacy.declined_known"
+            return [self.say(Msg(key)), self.vacancy_list("vacancies.others")]
         if kind == "l" and rest in LANGUAGES:
             return self.set_language(rest)
         if kind == "m":
@@ -428,12 +436,13 @@ class _Turn:
                 return self.prompt((Msg("button.stale"),))
             return self.answer(question, "")
         values = question.option_values() or ()
-        if question.kind == "yes_no":
+        if question.kind == "yes_no" and option_text in ("0", "1"):
             value: Any = option_text == "1"
-        elif option_text.isdigit() and int(option_text) < len(values):
+        elif (question.kind == "choice" and option_text.isascii() and option_text.isdecimal()
+              and int(option_text) < len(values)):
             value = values[int(option_text)]
         else:
-            return self.prompt((Msg("button.stale"),))
+            return self.prompt((Msg("button.stale"),))  # a forged or corrupt token
         return self.answer(question, value)
 
     # ------------------------------------------------------------------ commands
@@ -459,12 +468,14 @@ class _Turn:
             if not self.engine.flows[self.dossier.vacancy_id].can("restart", self.dossier.state):
                 return self.prompt((Msg("restart.not_now"),))
             return [self.say(Msg("restart.confirm"), choices=(
-                Choice("c:restart", Msg("btn.confirm_restart")), Choice("c:no", Msg("btn.cancel"))))]
+                Choice(f"c:restart:{self.dossier.id}", Msg("btn.confirm_restart")),
+                Choice("c:no", Msg("btn.cancel"))))]
         if name == "withdraw":
             if self.dossier.status == "withdrawn":
                 return [self.say(Msg("withdraw.already")), self.vacancy_list()]
             return [self.say(Msg("withdraw.confirm", {"title": self.vacancy.title}), choices=(
-                Choice("c:withdraw", Msg("btn.confirm_withdraw")), Choice("c:no", Msg("btn.cancel"))))]
+                Choice(f"c:withdraw:{self.dossier.id}", Msg("btn.confirm_withdraw")),
+                Choice("c:no", Msg("btn.cancel"))))]
         return [self.say(Msg("command.unknown")), *self.prompt()]
 
     def back(self) -> list[Reply]:
@@ -492,10 +503,14 @@ class _Turn:
         asked = [q for q in self.flow.questions if q.rule_id == rule_id and q.id in d.answers]
         return q_state(asked[-1]) if asked else None
 
-    def confirmed(self, what: str) -> list[Reply]:
+    def confirmed(self, rest: str) -> list[Reply]:
         d = self.dossier
         if d is None:
             return [self.vacancy_list()]
+        what, _, dossier_id = rest.partition(":")
+        if what in ("restart", "withdraw") and dossier_id != str(d.id):
+            # A confirmation shown for another application: never act on the current one.
+            return self.prompt((Msg("button.stale"),))
         if what == "restart":
             if not self.flow.can("restart", d.state) or not self.vacancy.is_open(self.now):
                 return self.prompt((Msg("restart.not_now"),))
@@ -590,19 +605,20 @@ class _Turn:
             key = "upload.answer_first" if d.status == "draft" else f"upload.not_now_{d.status}"
             return self.prompt((Msg(key),))
         if not self.vacancy.is_open(self.now):
-            return None  # expire_if_closed answers
+            return [self.say(self.closed_since(self.vacancy))]
         doc = self.awaited_document()
         if doc is None:
             return self.prompt((Msg("upload.all_done"),))
         kind = file_type(upload)
         if kind not in doc.types:
-            return [self.say(Msg("upload.wrong_type", {
+            return self.prompt((Msg("upload.wrong_type", {
                 "label": doc.label, "allowed": ", ".join(doc.types),
-                "given": kind or (Path(upload.file_name).suffix or upload.media_type or "?")}))]
+                "given": kind or (Path(upload.file_name).suffix or upload.media_type or "?")}),))
         if upload.size > doc.max_size_mb * 1024 * 1024:
-            return [self.say(Msg("upload.too_big", {
+            size = f"{upload.size / 1024 / 1024:.1f}"
+            return self.prompt((Msg("upload.too_big", {
                 "label": doc.label, "max": f"{doc.max_size_mb:g}",
-                "given": f"{upload.size / 1024 / 1024:.1f}"}))]
+                "given": size.replace(".", ",") if self.lang == "nl" else size}),))
         return None
 
     def awaited_document(self) -> Any:

@@ -48,7 +48,9 @@ def time_left_text(left: timedelta | None) -> Msg | None:
     minutes = int(left.total_seconds() // 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
-    if days >= 1:
+    if days == 1:
+        return Msg("time.one_day", {"hours": hours})
+    if days > 1:
         return Msg("time.days", {"days": days, "hours": hours})
     if hours >= 1:
         return Msg("time.hours", {"hours": hours, "minutes": mins})
@@ -127,8 +129,10 @@ def reason_lines(reasons: tuple[Reason, ...], only: set[Outcome] | None = None) 
 
 def verdict_parts(vacancy: Vacancy, verdict: Verdict) -> list[Any]:
     parts: list[Any] = [Msg(f"verdict.{verdict.status.value}", {"title": vacancy.title})]
-    shown = {Outcome.MET, Outcome.FAILED, Outcome.CONDITION, Outcome.INFO}
-    parts.append(reason_lines(verdict.reasons, shown))
+    # What the candidate must still do comes first; what is fine follows.
+    order = (Outcome.FAILED, Outcome.CONDITION, Outcome.MET, Outcome.INFO)
+    parts.append([line for outcome in order
+                  for line in reason_lines(verdict.reasons, {outcome})])
     if verdict.score is not None and verdict.max_score:
         parts.append(Msg("verdict.score", {"score": verdict.score, "max": verdict.max_score}))
     if vacancy.notes:
@@ -211,7 +215,8 @@ def submitted(vacancy: Vacancy, lang: str, before: tuple[Any, ...] = ()) -> Repl
         values = {"name": step.name,
                   "day": format_date(step.day, "d MMMM y", locale=LOCALES[lang]) if step.day else "",
                   "note": step.date_note or ""}
-        steps.append(Msg("step.dated" if step.day else "step.line", values))
+        key = ("step.dated" if step.day else "step.line") + ("_note" if step.date_note else "")
+        steps.append(Msg(key, values))
     parts: list[Any] = [*before, Msg("submitted.confirm", {"title": vacancy.title,
                                                            "employer": vacancy.employer})]
     parts.append([Msg("submitted.next"), *steps] if steps else Msg("submitted.no_steps"))

@@ -1,0 +1,1077 @@
+"""The conversation engine, driven like a chat: every shipped vacancy, start to submission.
+
+Each test is a short script (tests/conversation.py): start with the deep link, press buttons,
+type answers, upload files, and check what the bot says and what it stored. The clock is frozen
+and moved by hand; Nieuwpoort (deadline 1 Aug 2025) and Hardenberg (14 Jul 2026 09:00) are
+closed on the real today (22 Nov 2026), so their conversations run while they were open.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from flows import replies as R
+from flows.eligibility import evaluate
+from flows.events import COMMANDS, Upload
+from flows.flow import Flow, status_of
+from flows.messages import LANGUAGES, Msg, catalogue, placeholders, render
+from flows.questions import slug
+from tests.conversation import (
+    AMSTERDAM,
+    BRUSSELS,
+    PDF,
+    TODAY,
+    Chat,
+    Clock,
+    make_engine,
+)
+from tests.conversation import shipped_vacancies as vacancies
+
+HARDENBERG = "hardenberg-medewerker-intern-service-punt"
+NIEUWPOORT = "nieuwpoort-systeembeheerder-ict"
+SPL = "sint-pieters-leeuw-projectmedewerker-samenleven"
+VERA = "vera-projectcoordinator"
+SCHOOL = "school-ict-coordinator"
+
+IDENTITY = {"candidate.name": "Alice Peeters", "candidate.email": "alice@example.org"}
+MB = 1024 * 1024
+
+
+def nieuwpoort_matrix(known: str = "Windows OS (10/11, Server 2022)") -> dict[str, str]:
+    """'Geen kennis' for every technology but one, which gets a level and years."""
+    script: dict[str, str] = {}
+    rule = next(r for r in vacancies()[NIEUWPOORT].requirements if r.id == "matrix")
+    for group in rule.groups:
+        for item in group.items:
+            base = f"matrix.{slug(item)}"
+            script[f"{base}.level"] = "Operationele kennis" if item == known else "Geen kennis"
+            script[f"{base}.years"] = "4"
+    script["matrix.extra"] = "Ansible en Proxmox"
+    return script
+
+
+@dataclass(frozen=True)
+class Spec:
+    id: str
+    title: str
+    open_at: datetime  # an instant at which the vacancy takes applications
+    script: dict[str, str]  # question id -> button label, or text to type
+    verdict: str
+    deadline: str  # as the checklist shows it
+    documents: tuple[str, ...]  # required on the happy path
+    steps: tuple[str, ...]  # what the confirmation lists
+    stored: dict[str, object] = field(default_factory=dict)  # some answers as stored
+
+
+SPECS = {
+    "hardenberg": Spec(
+        HARDENBERG, "Medewerker Intern Service Punt",
+        datetime(2026, 7, 1, 10, 0, tzinfo=UTC),  # 12:00 in Hardenberg
+        {**IDENTITY, "diploma.level": "hbo", "diploma.foreign": "Nee",
+         "customer_contact.years": "6", "multidisciplinary": "Ja", "government_ict": "Ja",
+         "score.education_field": "Ja", "score.process_improvement": "Nee",
+         "score.topdesk": "1,5", "score.municipal_customer_contact": "4 jaar"},
+        "✅ Je komt in aanmerking voor Medewerker Intern Service Punt.",
+        "⏰ Uiterste datum: dinsdag 14 juli 2026, 09:00 (Europe/Amsterdam) — nog 12 dagen en 21 uur",
+        ("cv",),
+        ("• Stap 1: beoordeling cv's op de knock-outcriteria",
+         "• Stap 3: bericht over uitnodiging voor een gesprek: 16 juli 2026",
+         "• Stap 4: selectiegesprek: 20 juli 2026"),
+        {"diploma.level": "hbo", "diploma.foreign": False, "customer_contact.years": 6,
+         "score.topdesk": 1.5, "score.municipal_customer_contact": 4},
+    ),
+    "nieuwpoort": Spec(
+        NIEUWPOORT, "Systeembeheerder ICT",
+        datetime(2025, 7, 1, 10, 0, tzinfo=UTC),  # 12:00 in Nieuwpoort
+        {**IDENTITY, "diploma.level": "Bachelor", "diploma.foreign": "Nee",
+         "language.dutch_education": "Ja", "language.certificate": "Ja", "civil_rights": "Ja",
+         "record.has_extract": "Ja", "record.issued_on": "15-06-2025", "record.mention": "Nee",
+         **nieuwpoort_matrix()},
+        "✅ Je komt in aanmerking voor Systeembeheerder ICT.",
+        "⏰ Uiterste datum: vrijdag 1 augustus 2025 (de hele dag) — nog 31 dagen en 12 uur",
+        ("cv", "motivation", "diploma_copy", "record_extract"),
+        ("• Schriftelijke proef: 16 september 2025 (onder voorbehoud)",
+         "• Mondelinge proef: 16 september 2025 (onder voorbehoud)",
+         "• Assessment (datum onder voorbehoud)"),
+        {"diploma.level": "bachelor", "record.issued_on": "2025-06-15",
+         "matrix.windows_os_10_11_server_2022.level": "operational",
+         "matrix.windows_os_10_11_server_2022.years": 4, "matrix.sentinelone.level": "none",
+         "matrix.extra": "Ansible en Proxmox"},
+    ),
+    "spl": Spec(
+        SPL, "Projectmedewerker Samenleven en integratie", TODAY,
+        {**IDENTITY, "diploma.level": "Bachelor", "diploma.foreign": "Nee",
+         "language.dutch_education": "Ja", "language.certificate": "Ja"},
+        "✅ Je komt in aanmerking voor Projectmedewerker Samenleven en integratie.",
+        "Er is geen uiterste datum bekend: de vacature staat open tot ze is ingevuld.",
+        ("cv", "motivation", "diploma_copy"),
+        ("• Schriftelijke proef (gevalstudie en competentieproef) (datum nog niet bekend)",
+         "• Mondelinge proef (datum nog niet bekend)"),
+        {"diploma.level": "bachelor", "language.dutch_education": True},
+    ),
+    "vera": Spec(
+        VERA, "Projectcoördinator", TODAY,
+        {**IDENTITY, "diploma.level": "Master", "diploma.foreign": "Nee",
+         "language.dutch_education": "Ja", "language.certificate": "Ja"},
+        "✅ Je komt in aanmerking voor Projectcoördinator.",
+        "Er is geen uiterste datum bekend: de vacature staat open tot ze is ingevuld.",
+        ("cv", "motivation", "diploma_copy"),
+        ("De werkgever heeft de volgende stappen nog niet bekendgemaakt",),
+        {"diploma.level": "master"},
+    ),
+    "school": Spec(
+        SCHOOL, "ICT-coördinator", TODAY,
+        {**IDENTITY, "record.has_extract": "Ja", "record.issued_on": "02-11-2026",
+         "record.mention": "Nee"},
+        "✅ Je komt in aanmerking voor ICT-coördinator.",
+        "Er is geen uiterste datum bekend: de vacature staat open tot ze is ingevuld.",
+        ("cv", "motivation", "record_extract"),
+        ("De werkgever heeft de volgende stappen nog niet bekendgemaakt",),
+        {"record.issued_on": "2026-11-02", "record.mention": False},
+    ),
+}
+ALL = sorted(SPECS)
+
+
+# ---------------------------------------------------------------- fixtures and helpers
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(TODAY)
+
+
+@pytest.fixture
+def engine(tmp_path: Path, clock: Clock):
+    return make_engine(tmp_path, clock)
+
+
+def applicant(engine, clock: Clock, spec: Spec, user: str = "alice", lang: str = "nl") -> Chat:
+    """A candidate who opened the deep link and accepted the privacy notice."""
+    clock.set(spec.open_at)
+    chat = Chat(engine, user, lang=lang, script_lang="nl" if lang != "nl" else None)
+    chat.start(spec.id)
+    chat.press("I agree" if lang == "en" else "Akkoord")
+    return chat
+
+
+def upload_all(chat: Chat) -> list[str]:
+    """Upload whatever the checklist asks for next, until it asks for nothing."""
+    sent: list[str] = []
+    for _ in range(10):
+        reply = chat.last[-1]
+        if reply.expects != "document" or reply.document is None:
+            break
+        sent.append(reply.document)
+        chat.upload(f"{reply.document}.pdf")
+    return sent
+
+
+def stored(chat: Chat) -> dict[str, int]:
+    data = chat.data
+    return {"candidates": len(data.candidates), "dossiers": len(data.dossiers),
+            "documents": len(data.documents), "outbox": len(data.outbox),
+            "audit": len(data.audit)}
+
+
+NOTHING = {"candidates": 0, "dossiers": 0, "documents": 0, "outbox": 0, "audit": 0}
+
+
+# ---------------------------------------------------------------- happy paths
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_happy_path_from_deep_link_to_submission(name, engine, clock):
+    spec = SPECS[name]
+    clock.set(spec.open_at)
+    chat = Chat(engine, "alice")
+
+    chat.start(spec.id).expect(f"🔒 Privacy — {spec.title}", "We bewaren niets tot je hieronder akkoord gaat")
+    assert chat.labels == ["Akkoord, verder", "Niet akkoord"]
+    assert stored(chat) == NOTHING
+
+    chat.press("Akkoord").expect("Bedankt. We beginnen.", "Vraag 1 van", "Hoe heet je?")
+    dossier = chat.dossier()
+    assert (dossier.state, dossier.status) == ("q:candidate.name", "draft")
+    assert dossier.consented_at == clock.now
+
+    chat.answer_all(spec.script)
+    chat.expect(spec.verdict, "📄 Documenten voor een volledige kandidatuur:", spec.deadline,
+                "Stuur nu je")
+    dossier = chat.dossier()
+    assert (dossier.state, dossier.status) == ("collecting", "collecting")
+    assert dossier.verdict["status"] == "eligible"
+    assert dossier.verdict["documents"] == list(spec.documents)
+    for qid, value in spec.stored.items():
+        assert dossier.answers[qid] == value, qid
+    assert {k: dossier.answers[k] for k in IDENTITY} == IDENTITY
+
+    # Progress: "Vraag n van N" goes up by one at every question, no question asked twice.
+    asked = chat.asked()
+    numbers = [progress[0] for _, progress in asked]
+    assert numbers == list(range(1, len(asked) + 1))
+    assert len({qid for qid, _ in asked}) == len(asked)
+
+    assert upload_all(chat) == list(spec.documents)
+    chat.expect("🎉 Je kandidatuur voor", "is volledig en ingediend bij", *spec.steps)
+    dossier = chat.dossier()
+    assert (dossier.state, dossier.status) == ("submitted", "submitted")
+    assert dossier.submitted_at == clock.now
+    assert chat.data.outbox == [{"kind": "dossier_submitted", "dossier_id": dossier.id,
+                                 "payload": {"dossier_id": dossier.id}}]
+    assert sorted(d.kind for d in chat.documents()) == sorted(spec.documents)
+    assert len(chat.files_on_disk()) == len(spec.documents)
+
+    # After submission: nothing more is taken, nothing changes, no second outbox row.
+    chat.say("nog iets").expect("Je kandidatuur is al ingediend.")
+    chat.upload("extra.pdf").expect("ik bewaar geen extra documenten")
+    chat.do("back").expect("antwoorden aanpassen kan niet meer")
+    chat.do("restart").expect("Opnieuw beginnen kan nu niet meer.")
+    assert chat.dossier().state == "submitted"
+    assert len(chat.documents()) == len(spec.documents)
+    assert len(chat.data.outbox) == 1
+
+
+def test_hardenberg_verdict_names_rules_sources_score_and_notes(engine, clock):
+    chat = applicant(engine, clock, SPECS["hardenberg"])
+    chat.answer_all(SPECS["hardenberg"].script)
+    chat.expect(
+        "✅ Diploma: hbo (bachelor) voldoet (vereist: mbo niveau 4).",
+        "Bron: “1. Aantoonbare afgeronde opleiding op minimaal mbo-4 niveau;”",
+        "✅ Ervaring: 6 jaar werkervaring in een dienstverlenende klantcontactfunctie",
+        "ℹ️ Verklaring Omtrent het Gedrag (VOG): de werkgever vraagt dit later in de procedure.",
+        # 20 (ICT education) + 0 (no process examples) + 15 (1.5 y TOPdesk) + 15 (4 y municipal)
+        "Indicatieve score op de selectiecriteria: 50 van 100 punten",
+        "Hybride werken is niet mogelijk",
+        "bestand: pdf; max. 10 MB", "minimaal 2 referenties",
+    )
+
+
+def test_nieuwpoort_matrix_asks_every_technology_of_the_seed_with_years_only_when_known(engine, clock):
+    spec = SPECS["nieuwpoort"]
+    chat = applicant(engine, clock, spec)
+    chat.answer_all(spec.script, stop_at=["matrix.windows_os_10_11_server_2022.level"])
+    chat.expect("Microsoft Technologieën – Windows OS (10/11, Server 2022): hoeveel kennis heb je?")
+    assert chat.labels == ["Geen kennis", "Conceptuele kennis", "Operationele kennis",
+                           "Implementatiekennis", "Designkennis"]
+    chat.press("Operationele kennis").expect(
+        "Windows OS (10/11, Server 2022): hoeveel jaar ervaring heb je ermee?")
+    chat.say("4").expect("Microsoft Technologieën – Active Directory, DNS, DHCP")
+    chat.answer_all(spec.script, stop_at=["matrix.extra"])
+    asked = [qid for qid, _ in chat.asked() if qid.startswith("matrix.")]
+    levels = [q for q in asked if q.endswith(".level")]
+    # The brochure's matrix: 19 technologies in 5 groups (Microsoft 6, virtualisation 3,
+    # networking 3, security 3, other 4), each with a level; years only for the known one.
+    assert len(levels) == 19
+    assert [q for q in asked if q.endswith(".years")] == ["matrix.windows_os_10_11_server_2022.years"]
+    chat.expect("Wil je nog iets toevoegen aan de kennismatrix")
+    assert "Overslaan" in chat.labels
+    chat.press("Overslaan")
+    assert chat.dossier().answers["matrix.extra"] == ""
+    assert chat.dossier().state == "collecting"
+
+
+# ---------------------------------------------------------------- knock-outs
+
+
+@dataclass(frozen=True)
+class KnockOut:
+    vacancy: str
+    question: str
+    bad: str
+    good: str
+    reason: str
+    quote: str  # the start of the seed sentence shown after "Bron:"
+
+
+KNOCK_OUTS = [
+    KnockOut("hardenberg", "diploma.level", "mbo niveau 3", "mbo niveau 4",
+             "❌ Diploma: deze vacature vraagt minstens mbo niveau 4; jij gaf mbo niveau 3 op.",
+             "1. Aantoonbare afgeronde opleiding op minimaal mbo-4 niveau;"),
+    KnockOut("hardenberg", "customer_contact.years", "4", "5",
+             "❌ Ervaring: deze vacature vraagt minimaal 5 jaar werkervaring in een "
+             "dienstverlenende klantcontactfunctie",
+             "2. Minimaal 5 jaar aantoonbare werkervaring in een dienstverlenende"),
+    KnockOut("hardenberg", "multidisciplinary", "Nee", "Ja",
+             "❌ Niet voldaan (vereist): Heb je aantoonbare werkervaring in multidisciplinaire teams",
+             "3. Aantoonbare werkervaring met het werken in multidisciplinaire teams"),
+    KnockOut("hardenberg", "government_ict", "Nee", "Ja",
+             "❌ Niet voldaan (vereist): Heb je aantoonbare werkervaring in het complexe",
+             "4. Aantoonbare werkervaring binnen het complexe en veranderende ICT-landschap"),
+    KnockOut("nieuwpoort", "diploma.level", "Secundair onderwijs", "Bachelor",
+             "❌ Diploma: deze vacature vraagt minstens Bachelor of hoger onderwijs van één cyclus;"
+             " jij gaf Secundair onderwijs op.",
+             "In het bezit zijn van ofwel een bachelordiploma"),
+    KnockOut("nieuwpoort", "civil_rights", "Nee", "Ja",
+             "❌ Niet voldaan (vereist): Geniet je de burgerlijke en politieke rechten?",
+             "De burgerlijke en politieke rechten genieten;"),
+    KnockOut("spl", "diploma.level", "Secundair onderwijs", "Master",
+             "❌ Diploma: deze vacature vraagt minstens Bachelor of hoger onderwijs van één cyclus;"
+             " jij gaf Secundair onderwijs op.",
+             "Graadcompetenties voor het niveau van Deskundige"),
+    KnockOut("vera", "diploma.level", "Bachelor", "Master",
+             "❌ Diploma: deze vacature vraagt minstens Master; jij gaf Bachelor of hoger onderwijs"
+             " van één cyclus op.",
+             "FUNCTIONELE LOOPBAAN A1a-A2a-A3a"),
+]
+
+
+@pytest.mark.parametrize("ko", KNOCK_OUTS, ids=lambda k: f"{k.vacancy}-{k.question}-{k.bad}")
+def test_knock_out_stops_early_says_why_and_back_lets_a_better_answer_continue(ko, engine, clock):
+    spec = SPECS[ko.vacancy]
+    chat = applicant(engine, clock, spec)
+    chat.answer_all(spec.script, stop_at=[ko.question])
+    chat.answer(ko.bad)
+
+    chat.expect(f"❌ Je komt helaas niet in aanmerking voor {spec.title}:", ko.reason,
+                f"Bron: “{ko.quote}", "Vergist? Pas je antwoord aan.")
+    assert chat.labels == ["Antwoord aanpassen", "Opnieuw beginnen", "Andere vacatures"]
+    dossier = chat.dossier()
+    assert (dossier.state, dossier.status) == ("knocked_out", "ineligible")
+    assert dossier.verdict["status"] == "not_eligible"
+    assert dossier.verdict["failed"] == [ko.question.split(".")[0]]
+    # Stopped early: the question after the failing one was never asked.
+    order = [q.id for q in engine.flows[spec.id].questions]
+    later = set(order[order.index(ko.question) + 1:])
+    assert not later & set(dossier.answers)
+
+    # Typing or uploading while knocked out changes nothing.
+    chat.say("Ja").expect("Je antwoorden sluiten deze vacature uit.", ko.reason)
+    chat.upload("cv.pdf").expect("ik bewaar geen documenten")
+    assert chat.documents() == [] and chat.files_on_disk() == set()
+    assert chat.dossier().answers == dossier.answers
+
+    chat.press("Antwoord aanpassen").expect_question(ko.question)
+    chat.expect(f"Je huidige antwoord: {ko.bad}")
+    chat.answer(ko.good)
+    assert chat.dossier().state != "knocked_out"
+    chat.answer_all(spec.script)
+    chat.expect("Je komt in aanmerking voor")
+    assert chat.dossier().state == "collecting"
+
+
+def test_restart_from_a_knock_out_keeps_name_and_email(engine, clock):
+    chat = applicant(engine, clock, SPECS["vera"])
+    chat.answer_all(SPECS["vera"].script, stop_at=["diploma.level"]).press("Geen diploma")
+    chat.press("Opnieuw beginnen").expect("Opnieuw beginnen?").press("Ja, begin opnieuw")
+    chat.expect("We beginnen opnieuw.").expect_question("diploma.level")
+    assert chat.dossier().answers == IDENTITY
+
+
+# ---------------------------------------------------------------- conditional paths
+
+
+@dataclass(frozen=True)
+class Condition:
+    vacancy: str
+    answers: dict[str, str]
+    reason: str
+    rule: str
+    document: str | None
+    label: str | None
+
+
+CONDITIONS = [
+    *(Condition(v, {"diploma.foreign": "Ja"},
+                f"⚠️ Buitenlands diploma: je moet een {label} bezorgen.", "diploma", doc, label)
+      for v, doc, label in [
+          ("hardenberg", "diploma_valuation", "diplomawaardering van je buitenlands diploma"),
+          ("nieuwpoort", "equivalence_statement", "gelijkwaardigheidsattest van je buitenlands diploma"),
+          ("spl", "equivalence_statement", "gelijkwaardigheidsattest van je buitenlands diploma"),
+          ("vera", "equivalence_statement", "gelijkwaardigheidsattest van je buitenlands diploma"),
+      ]),
+    *(Condition(v, {"language.dutch_education": "Nee", "language.certificate": "Ja"},
+                "⚠️ Kennis van het Nederlands: bezorg je taalattest Nederlands.", "language",
+                "language_certificate", "taalattest Nederlands")
+      for v in ("nieuwpoort", "spl", "vera")),
+    *(Condition(v, {"language.dutch_education": "Nee", "language.certificate": "Nee"},
+                "⚠️ Kennis van het Nederlands: je hebt nog een taalattest Nederlands nodig. "
+                "Vraag het zo snel mogelijk aan.", "language",
+                "language_certificate", "taalattest Nederlands")
+      for v in ("nieuwpoort", "spl", "vera")),
+    Condition("nieuwpoort", {"record.mention": "Ja"},
+              "⚠️ Strafregister: bij een ongunstige vermelding mag je een schriftelijke toelichting"
+              " toevoegen.", "record", "record_explanation",
+              "schriftelijke toelichting bij de ongunstige vermelding"),
+    Condition("school", {"record.mention": "Ja"},
+              "⚠️ Strafregister: bij een ongunstige vermelding mag je een schriftelijke toelichting"
+              " toevoegen.", "record", "record_explanation",
+              "schriftelijke toelichting bij de vermelding op je uittreksel"),
+    Condition("nieuwpoort", {"record.has_extract": "Nee"},
+              "⚠️ uittreksel uit het strafregister: vraag het aan bij je gemeente; het mag hoogstens"
+              " 3 maanden oud zijn.", "record", None, None),
+    Condition("school", {"record.has_extract": "Nee"},
+              "vraag het aan bij je gemeente; het mag hoogstens 3 maanden oud zijn.", "record",
+              None, None),
+]
+
+
+@pytest.mark.parametrize("cond", CONDITIONS,
+                         ids=lambda c: f"{c.vacancy}-{'-'.join(f'{k}={v}' for k, v in c.answers.items())}")
+def test_conditional_answers_give_a_conditional_verdict_and_their_document(cond, engine, clock):
+    spec = SPECS[cond.vacancy]
+    chat = applicant(engine, clock, spec)
+    chat.answer_all({**spec.script, **cond.answers})
+    chat.expect(f"⚠️ Je komt in aanmerking voor {spec.title}, op voorwaarde dat", cond.reason)
+    verdict = chat.dossier().verdict
+    assert verdict["status"] == "conditional"
+    assert cond.rule in verdict["conditions"]
+    if cond.document:
+        chat.expect(f"⬜ {cond.label}")
+        assert set(verdict["documents"]) == {*spec.documents, cond.document}
+        assert cond.document in upload_all(chat)
+        assert chat.dossier().status == "submitted"
+    else:
+        assert verdict["documents"] == list(spec.documents)
+    if cond.answers.get("record.has_extract") == "Nee":
+        asked = {qid for qid, _ in chat.asked()}
+        assert not asked & {"record.issued_on", "record.mention"}
+
+
+@pytest.mark.parametrize("name, too_old, just_valid, model", [
+    ("nieuwpoort", "31-03-2025", "01-04-2025", "uittreksel uit het strafregister"),
+    ("school", "21-08-2026", "22-08-2026",
+     "uittreksel uit het strafregister model 2 (art. 596, tweede lid, Wetboek van strafvordering)"),
+])
+def test_extract_older_than_three_months_is_too_old(name, too_old, just_valid, model, tmp_path, clock):
+    spec = SPECS[name]  # Nieuwpoort on 1 July 2025; the school on 22 November 2026
+    chat = applicant(make_engine(tmp_path / "old", clock), clock, spec)
+    chat.answer_all({**spec.script, "record.issued_on": too_old})
+    chat.expect("⚠️ Je komt in aanmerking", f"⚠️ {model}: uitgereikt op {too_old}, dus te oud "
+                "(het mag hoogstens 3 maanden oud zijn). Vraag een nieuw aan.")
+    assert "record" in chat.dossier().verdict["conditions"]
+
+    chat = applicant(make_engine(tmp_path / "valid", clock), clock, spec)
+    chat.answer_all({**spec.script, "record.issued_on": just_valid})
+    chat.expect(f"✅ {model}: in orde.").expect_not("te oud")
+
+
+def test_changing_a_branching_answer_skips_its_follow_ups(engine, clock):
+    """Back to 'do you have an extract?', answer No: date and mention no longer count."""
+    spec = SPECS["nieuwpoort"]
+    chat = applicant(engine, clock, spec)
+    chat.answer_all({**spec.script, "record.issued_on": "01-01-2025"},
+                    stop_at=["matrix.windows_os_10_11_server_2022.level"])
+    chat.do("back").expect_question("record.mention")
+    chat.do("back").expect_question("record.issued_on").expect("Je huidige antwoord: 2025-01-01")
+    chat.do("back").expect_question("record.has_extract").expect("Je huidige antwoord: Ja")
+    chat.press("Nee").expect_question("matrix.windows_os_10_11_server_2022.level")
+    chat.answer_all(spec.script)
+    chat.expect("vraag het aan bij je gemeente").expect_not("te oud", "Strafregister: bij")
+
+
+# ---------------------------------------------------------------- back, restart, status, help
+
+
+def test_back_shows_the_current_answer_and_stops_at_the_first_question(engine, clock):
+    chat = applicant(engine, clock, SPECS["vera"])
+    chat.say("Alice Peeters").say("alice@example.org").press("Master")
+    chat.expect_question("diploma.foreign").expect("Vraag 4 van 5")
+
+    chat.do("back").expect_question("diploma.level")
+    chat.expect("Je huidige antwoord: Master", "Vraag 3 van 5", "Wat is je hoogste behaalde diploma?")
+    chat.do("back").expect_question("candidate.email").expect("Je huidige antwoord: alice@example.org")
+    chat.do("back").expect_question("candidate.name").expect("Je huidige antwoord: Alice Peeters")
+    chat.do("back").expect("Dit is de eerste vraag.").expect_question("candidate.name")
+    # Going back erased nothing.
+    assert chat.dossier().answers == {**IDENTITY, "diploma.level": "master"}
+
+    # A corrected name is stored; answered questions are then skipped, not asked again.
+    chat.say("Alice Janssens").expect_question("diploma.foreign")
+    assert chat.dossier().answers["candidate.name"] == "Alice Janssens"
+
+
+def test_back_from_the_checklist_returns_to_the_last_question(engine, clock):
+    spec = SPECS["school"]
+    chat = applicant(engine, clock, spec)
+    chat.answer_all(spec.script)
+    chat.do("back").expect_question("record.mention").expect("Je huidige antwoord: Nee")
+    chat.upload("cv.pdf").expect("Beantwoord eerst de vragen")
+    chat.press("Nee").expect("📄 Documenten voor een volledige kandidatuur:")
+
+
+def test_restart_asks_for_confirmation_and_erases_answers_and_documents(engine, clock):
+    spec = SPECS["spl"]
+    chat = applicant(engine, clock, spec)
+    chat.answer_all(spec.script)
+    chat.upload("cv.pdf")
+    assert len(chat.documents()) == 1 and len(chat.files_on_disk()) == 1
+
+    chat.do("restart").expect("Opnieuw beginnen?", "je naam en e-mail blijven")
+    assert chat.labels == ["Ja, begin opnieuw", "Nee, ga verder"]
+    before = chat.dossier()
+    chat.press("Nee, ga verder").expect("Oké, er is niets veranderd.", "Stuur nu je")
+    after = chat.dossier()
+    assert (after.answers, after.state) == (before.answers, before.state)
+    assert len(chat.documents()) == 1
+
+    chat.do("restart").press("Ja, begin opnieuw")
+    chat.expect("We beginnen opnieuw.", "Vraag 3 van", "Wat is je hoogste behaalde diploma?")
+    dossier = chat.dossier()
+    assert dossier.answers == IDENTITY
+    assert (dossier.state, dossier.status) == ("q:diploma.level", "draft")
+    assert chat.documents() == []
+    assert chat.files_on_disk() == set()
+    assert "restart" in [a["event"] for a in chat.data.audit]
+
+
+def test_status_tells_question_missing_documents_and_time_left(engine, clock):
+    spec = SPECS["hardenberg"]
+    chat = applicant(engine, clock, spec)
+    chat.answer_all(spec.script, stop_at=["diploma.foreign"])
+    chat.do("status").expect(
+        "📋 Medewerker Intern Service Punt: vragen beantwoorden",
+        "Je bent bij vraag 4 van 11.",
+        "Nog op te laden:\n⬜ cv",
+        "⏰ Uiterste datum: dinsdag 14 juli 2026, 09:00 (Europe/Amsterdam) — nog 12 dagen en 21 uur",
+        "Heb je dat diploma in het buitenland behaald?",  # and asks the question again
+    )
+    clock.set(2026, 7, 14, 7, 30, tz=AMSTERDAM)
+    chat.do("status").expect("nog 1 uur en 30 minuten")
+    clock.set(2026, 7, 14, 8, 55, tz=AMSTERDAM)
+    chat.do("status").expect("nog 5 minuten")
+
+    clock.set(spec.open_at)
+    chat.answer_all({**spec.script, "diploma.foreign": "Ja"})
+    chat.upload("cv.pdf")
+    chat.do("status").expect("documenten opladen", "⬜ diplomawaardering van je buitenlands diploma")
+    chat.expect_not("⬜ cv\n")
+    upload_all(chat)
+    chat.do("status").expect("📋 Medewerker Intern Service Punt: ingediend").expect_not("Nog op te laden")
+
+
+def test_help_lists_the_commands_and_repeats_the_question(engine, clock):
+    chat = applicant(engine, clock, SPECS["vera"])
+    chat.do("help").expect("/status", "/back", "/restart", "/language", "/vacancies", "/withdraw",
+                           "Hoe heet je?")
+    chat.do("onbekend").expect("Dat commando ken ik niet.", "Hoe heet je?")
+
+
+def test_start_again_welcomes_back_where_the_candidate_was(engine, clock):
+    chat = applicant(engine, clock, SPECS["vera"])
+    chat.say("Alice Peeters").say("alice@example.org")
+    chat.start().expect("Welkom terug! Je was bezig met je sollicitatie voor Projectcoördinator.")
+    chat.expect_question("diploma.level")
+    chat.start(VERA).expect("Welkom terug!").expect_question("diploma.level")
+    assert len(chat.data.dossiers) == 1
+
+
+# ---------------------------------------------------------------- language
+
+
+def test_language_switch_changes_the_texts_and_persists(engine, clock):
+    spec = SPECS["hardenberg"]
+    chat = applicant(engine, clock, spec)
+    chat.answer_all(spec.script, stop_at=["diploma.foreign"])
+
+    chat.do("language").expect("Kies je taal / Choose your language:")
+    chat.press("English").expect("The language is now English.", "Question 4 of 11",
+                                 "Did you obtain that diploma abroad?")
+    assert chat.labels == ["Yes", "No"]
+    assert chat.candidate().language == "en" and chat.dossier().language == "en"
+
+    # Persisted: the next reply, and a later session with a Dutch phone, stay English.
+    chat.press("No").expect("Question 5 of 11", "How many years of experience in a customer-contact")
+    later = Chat(engine, "alice", lang="nl")
+    later.start().expect("Welcome back! You were applying for Internal service desk officer.")
+    later.say("six").expect("I need a number from 0 to 60")
+    later.say("6").expect("Do you have demonstrable experience working in multidisciplinary teams")
+    later.say("yes").expect("Question 7 of 11")
+
+    later.do("language").press("Nederlands").expect("De taal is nu Nederlands.", "Vraag 7 van 11",
+                                                    "ICT-landschap van een overheidsinstelling")
+    assert later.labels == ["Ja", "Nee"]
+    assert later.candidate().language == "nl" and later.dossier().language == "nl"
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_happy_path_in_english(name, engine, clock):
+    spec = SPECS[name]
+    title_en = vacancies()[spec.id].title.en
+    chat = applicant(engine, clock, spec, lang="en")
+    assert chat.history[0][1][0].text().startswith(f"🔒 Privacy — {title_en}")
+    chat.expect("Thank you. Let's begin.", "Question 1 of", "What is your name?")
+    chat.answer_all(spec.script)
+    chat.expect(f"✅ You are eligible for {title_en}.", "📄 Documents for a complete application:",
+                "Now send your")
+    deadline = {"hardenberg": "⏰ Deadline: Tuesday 14 July 2026, 09:00 (Europe/Amsterdam)",
+                "nieuwpoort": "⏰ Deadline: Friday 1 August 2025 (the whole day) — 31 days and 12",
+                }.get(name, "No closing date is known: the vacancy is open until filled.")
+    chat.expect(deadline)
+    upload_all(chat)
+    chat.expect(f"🎉 Your application for {title_en} is complete and submitted")
+    assert chat.dossier().status == "submitted"
+    if name == "nieuwpoort":
+        chat.expect("• Written test: 16 September 2025 (subject to change)")
+    if name == "hardenberg":
+        chat.expect("• Step 4: selection interview: 20 July 2026")
+    # Not a word of the Dutch catalogue slipped through.
+    everything = "\n".join(r.text() for _, replies in chat.history for r in replies)
+    for dutch in ("Vraag ", "Stuur nu", "Uiterste datum", "Bedankt", "Je komt", "Bron:",
+                  "Ontvangen", "kandidatuur"):
+        assert dutch not in everything, dutch
+
+
+# ---------------------------------------------------------------- withdraw and re-apply
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_withdraw_erases_answers_and_files_and_reapplying_asks_consent_again(name, engine, clock):
+    spec = SPECS[name]
+    chat = applicant(engine, clock, spec)
+    # Hardenberg asks only a CV; a foreign diploma adds a second document to be missing.
+    chat.answer_all({**spec.script, "diploma.foreign": "Ja"})
+    chat.upload("eerste.pdf")
+    assert chat.dossier().status == "collecting" and chat.files_on_disk()
+
+    chat.do("withdraw").expect(f"Je kandidatuur voor {spec.title} intrekken?", "definitief gewist")
+    assert chat.labels == ["Ja, trek in en wis", "Nee, ga verder"]
+    chat.press("Nee, ga verder").expect("Oké, er is niets veranderd.")
+    assert chat.dossier().status == "collecting" and chat.files_on_disk()
+
+    chat.do("withdraw").press("Ja, trek in en wis")
+    chat.expect(f"Je kandidatuur voor {spec.title} is ingetrokken en je antwoorden en documenten"
+                " zijn gewist.")
+    dossier = next(iter(chat.data.dossiers.values()))
+    assert (dossier.state, dossier.status) == ("withdrawn", "withdrawn")
+    assert dossier.answers == {} and dossier.verdict is None
+    assert chat.data.documents == {}
+    assert chat.files_on_disk() == set()
+    assert chat.candidate().active_dossier_id is None
+    assert chat.data.outbox == []  # nothing had been submitted
+
+    chat.do("withdraw").expect("Je bent nog geen sollicitatie begonnen.")
+    chat.say("hallo").expect("Kies een vacature")
+    assert dossier.answers == {}
+
+    clock.advance(hours=1)
+    chat.start(spec.id).expect("🔒 Privacy")
+    chat.press("Akkoord").expect("Bedankt. We beginnen.", "Vraag 1 van", "Hoe heet je?")
+    again = chat.dossier()
+    assert again.id == dossier.id and again.answers == {}
+    assert (again.state, again.consented_at) == ("q:candidate.name", clock.now)
+
+
+def test_withdrawing_a_submitted_application_tells_the_employer(engine, clock):
+    spec = SPECS["vera"]
+    chat = applicant(engine, clock, spec)
+    chat.answer_all(spec.script)
+    upload_all(chat)
+    chat.do("withdraw").press("Ja, trek in en wis").expect("is ingetrokken")
+    dossier_id = next(iter(chat.data.dossiers))
+    assert [o["kind"] for o in chat.data.outbox] == ["dossier_submitted", "dossier_withdrawn"]
+    assert chat.data.outbox[-1]["dossier_id"] == dossier_id
+    assert chat.files_on_disk() == set() and chat.data.documents == {}
+
+
+# ---------------------------------------------------------------- privacy
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_nothing_is_stored_before_the_privacy_notice_is_accepted(name, engine, clock):
+    spec = SPECS[name]
+    clock.set(spec.open_at)
+    chat = Chat(engine, "bob")
+    chat.start(spec.id).expect("🔒 Privacy")
+    accept = chat.token("Akkoord")
+    chat.say("Bob Peeters").say("bob@example.org").say("Ja").say("")
+    for command in (*COMMANDS, "onbekend", ""):
+        chat.do(command)
+    chat.upload("cv.pdf").expect("Kies eerst een vacature")
+    chat.upload("foto.jpg", media_type="image/jpeg")
+    for token in ("a:0:1", "a:2:0", "s:0", "d:cv", "c:restart", "c:withdraw", "c:no",
+                  "m:status", "m:back", "l:en", "l:nl", "x:nl", "zzz", ""):
+        chat.press_token(token)
+    chat.start(spec.id)
+    assert stored(chat) == NOTHING
+    assert chat.files_on_disk() == set()
+
+    chat.press("Niet akkoord").expect("Geen probleem: we hebben niets van je bewaard.")
+    assert stored(chat) == NOTHING
+
+    chat.press_token(accept).expect("Bedankt. We beginnen.")  # changed their mind
+    assert stored(chat)["candidates"] == 1 and stored(chat)["dossiers"] == 1
+
+
+def test_declining_in_english_answers_in_english_and_stores_nothing(engine, clock):
+    chat = Chat(engine, "carla", lang="en-GB")
+    chat.start(VERA).expect("We store nothing until you agree below.")
+    chat.press("I do not agree").expect("No problem: we have stored nothing about you.")
+    assert stored(chat) == NOTHING
+
+
+# ---------------------------------------------------------------- closed vacancies and expiry
+
+
+@pytest.mark.parametrize("name, since", [
+    ("nieuwpoort", "vrijdag 1 augustus 2025 (de hele dag)"),
+    ("hardenberg", "dinsdag 14 juli 2026, 09:00 (Europe/Amsterdam)"),
+])
+def test_a_closed_vacancy_says_since_when_and_offers_the_open_ones(name, since, engine, clock):
+    spec = SPECS[name]
+    chat = Chat(engine, "dirk")
+    chat.start(spec.id).expect(f"De vacature {spec.title} is afgesloten: de uiterste datum was {since}.")
+    assert chat.labels == ["ICT-coördinator", "Projectmedewerker Samenleven en integratie",
+                           "Projectcoördinator"]
+    # An old privacy button for it (from before the deadline) does not open it either.
+    clock.set(spec.open_at)
+    accept = Chat(engine, "dirk").start(spec.id).token("Akkoord")
+    clock.set(TODAY)
+    chat.press_token(accept).expect("is afgesloten")
+    assert stored(chat) == NOTHING
+
+
+@pytest.mark.parametrize("name, last_open, first_closed", [
+    # Hardenberg closes at 09:00 Amsterdam time (07:00 UTC in summer).
+    ("hardenberg", datetime(2026, 7, 14, 8, 59, tzinfo=AMSTERDAM),
+     datetime(2026, 7, 14, 7, 0, tzinfo=UTC)),
+    # Nieuwpoort takes the whole of 1 August in Brussels; 22:30 UTC is already 2 August there.
+    ("nieuwpoort", datetime(2025, 8, 1, 23, 59, tzinfo=BRUSSELS),
+     datetime(2025, 8, 1, 22, 30, tzinfo=UTC)),
+])
+def test_deadline_boundary_in_the_vacancy_zone(name, last_open, first_closed, engine, clock):
+    spec = SPECS[name]
+    clock.set(last_open)
+    Chat(engine, "erik").start(spec.id).expect("🔒 Privacy")
+    clock.set(first_closed)
+    Chat(engine, "erik").start(spec.id).expect("is afgesloten")
+
+
+def test_a_draft_expires_at_the_deadline_and_takes_nothing_more(engine, clock):
+    spec = SPECS["hardenberg"]
+    chat = applicant(engine, clock, spec)
+    chat.answer_all(spec.script, stop_at=["diploma.foreign"])
+    answers = chat.dossier().answers
+
+    clock.set(2026, 7, 14, 9, 0, tz=AMSTERDAM)
+    chat.press("Nee").expect(
+        "De vacature Medewerker Intern Service Punt is afgesloten: de uiterste datum was dinsdag"
+        " 14 juli 2026, 09:00 (Europe/Amsterdam).",
+        "Je kandidatuur was nog niet volledig en kan niet meer worden ingediend.")
+    dossier = chat.dossier()
+    assert (dossier.state, dossier.status) == ("expired", "expired")
+    assert dossier.answers == answers  # the late answer was not stored
+
+    chat.say("Nee").expect("is afgesloten")
+    chat.press_token("a:3:0").expect("is afgesloten")
+    chat.upload("cv.pdf").expect("is afgesloten")
+    chat.do("back").expect("is afgesloten")
+    chat.do("restart").expect("is afgesloten")
+    chat.do("status").expect("verlopen (vacature afgesloten)")
+    assert chat.dossier().answers == answers and chat.dossier().state == "expired"
+    assert chat.documents() == [] and chat.files_on_disk() == set()
+    assert [a["event"] for a in chat.data.audit].count("expire") == 1
+
+
+def test_a_dossier_collecting_documents_expires_on_the_next_upload(engine, clock):
+    spec = SPECS["nieuwpoort"]
+    chat = applicant(engine, clock, spec)
+    chat.answer_all(spec.script)
+    chat.upload("cv.pdf")
+    on_disk = chat.files_on_disk()
+    clock.set(2025, 8, 2, 0, 0, tz=BRUSSELS)
+    chat.upload("motivatie.pdf").expect("is afgesloten", "kan niet meer worden ingediend")
+    assert chat.dossier().status == "expired"
+    assert [d.kind for d in chat.documents()] == ["cv"]
+    assert chat.files_on_disk() == on_disk
+    assert chat.data.outbox == []
+
+
+# ---------------------------------------------------------------- stale and double presses
+
+
+def test_a_button_of_an_earlier_question_changes_nothing(engine, clock):
+    spec = SPECS["nieuwpoort"]
+    chat = applicant(engine, clock, spec)
+    chat.answer_all(spec.script, stop_at=["diploma.level"])
+    level_no_diploma = chat.token("Geen diploma")
+    chat.press("Bachelor")
+    foreign_yes = chat.token("Ja")
+    chat.press("Nee").expect_question("language.dutch_education")
+    before = chat.dossier()
+
+    for token in (level_no_diploma, foreign_yes):
+        chat.press_token(token).expect("Die vraag is al beantwoord; er is niets veranderd.")
+        chat.expect_question("language.dutch_education")
+        after = chat.dossier()
+        assert after.answers == before.answers
+        assert (after.version, after.state) == (before.version, before.state)
+
+
+def test_pressing_the_same_button_twice_applies_it_once(engine, clock):
+    chat = applicant(engine, clock, SPECS["vera"])
+    chat.say("Alice Peeters").say("alice@example.org")
+    master = chat.token("Master")
+    chat.press_token(master).expect_question("diploma.foreign")
+    version = chat.dossier().version
+    chat.press_token(master).expect("al beantwoord").expect_question("diploma.foreign")
+    assert chat.dossier().version == version
+    assert [a["event"] for a in chat.data.audit].count("answer:diploma.level") == 1
+
+
+def test_pressing_accept_twice_keeps_one_dossier_and_the_answers(engine, clock):
+    chat = Chat(engine, "alice")
+    chat.start(VERA)
+    accept = chat.token("Akkoord")
+    chat.press_token(accept).say("Alice Peeters")
+    chat.press_token(accept).expect_question("candidate.email")
+    assert len(chat.data.dossiers) == 1
+    assert chat.dossier().answers == {"candidate.name": "Alice Peeters"}
+
+
+# ---------------------------------------------------------------- uploads
+
+
+def at_checklist(engine, clock, name: str = "nieuwpoort") -> Chat:
+    chat = applicant(engine, clock, SPECS[name])
+    chat.answer_all(SPECS[name].script)
+    return chat
+
+
+def test_an_upload_of_the_wrong_type_is_refused_with_the_allowed_types(engine, clock):
+    chat = at_checklist(engine, clock, "hardenberg")
+    chat.upload("cv.docx").expect("Dat bestand (docx) kan ik niet aannemen als cv. Toegelaten: pdf.")
+    chat.upload("cv.exe", data=b"MZ\x90\x00").expect("(.exe)", "Toegelaten: pdf.")
+    chat.upload("", media_type="image/gif").expect("(image/gif)", "Toegelaten: pdf.")
+    assert chat.documents() == [] and chat.files_on_disk() == set()
+    assert chat.dossier().status == "collecting"
+
+
+def test_an_oversized_upload_is_refused(engine, clock):
+    chat = at_checklist(engine, clock, "hardenberg")
+    chat.upload("cv.pdf", size=11 * MB).expect("Dat bestand is te groot", "Je cv mag hoogstens 10 MB zijn.")
+    assert chat.documents() == [] and chat.files_on_disk() == set()
+    chat.upload("cv.pdf", size=10 * MB).expect("🎉")  # exactly the limit is fine
+
+
+def test_an_upload_during_the_questions_is_refused_politely_and_not_kept(engine, clock):
+    chat = applicant(engine, clock, SPECS["vera"])
+    chat.say("Alice Peeters")
+    chat.upload("cv.pdf").expect("Bedankt! Beantwoord eerst de vragen; daarna vraag ik je documenten."
+                                 " Dit bestand heb ik niet bewaard.", "Op welk e-mailadres")
+    chat.expect_question("candidate.email")
+    assert chat.data.documents == {} and chat.files_on_disk() == set()
+    assert chat.dossier().answers == {"candidate.name": "Alice Peeters"}
+
+
+def test_replacing_a_document_keeps_one_row_and_deletes_the_old_file(engine, clock):
+    chat = at_checklist(engine, clock)
+    chat.upload("cv.pdf", data=PDF + b"% old\n").expect("📥 Ontvangen: cv (cv.pdf).",
+                                                         "Stuur nu je motivatiebrief")
+    old = chat.documents()[0]
+    assert chat.stored_file(old).read_bytes().endswith(b"% old\n")
+
+    chat.press("cv vervangen").expect("Stuur nu je cv als bestand")
+    chat.upload("cv-nieuw.pdf", data=PDF + b"% new\n").expect("📥 Vervangen: cv is nu cv-nieuw.pdf.",
+                                                              "Stuur nu je motivatiebrief")
+    rows = [d for d in chat.documents() if d.kind == "cv"]
+    assert len(rows) == 1 and rows[0].original_name == "cv-nieuw.pdf"
+    assert not chat.stored_file(old).exists()
+    assert chat.stored_file(rows[0]).read_bytes().endswith(b"% new\n")
+    assert chat.files_on_disk() == {rows[0].stored_path}
+
+
+def test_a_file_is_stored_under_a_generated_name(engine, clock):
+    chat = at_checklist(engine, clock)
+    data = PDF + b"% alice\n"
+    chat.upload("../../Alice Peeters CV.pdf", data=data)
+    (doc,) = chat.documents()
+    assert doc.original_name == "../../Alice Peeters CV.pdf"  # kept as data only
+    assert "Alice" not in doc.stored_path and "/" not in doc.stored_path
+    assert re.fullmatch(r"[0-9a-f]{32}(\.\w+)?", doc.stored_path)
+    path = chat.stored_file(doc)
+    assert path.parent == Path(engine.files.root) and path.read_bytes() == data
+    assert doc.size == len(data) and doc.media_type == "application/pdf"
+    assert doc.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_a_photo_without_a_file_name_counts_by_its_media_type(engine, clock):
+    chat = at_checklist(engine, clock)
+    chat.press("kopie van je diploma (bachelor) opladen").expect("bestand: pdf, jpg, png")
+    chat.upload("", data=b"\xff\xd8\xff\xe0 jpeg", media_type="image/jpeg").expect("📥 Ontvangen")
+    assert [d.kind for d in chat.documents()] == ["diploma_copy"]
+
+
+def test_check_upload_refuses_before_download_without_storing(engine, clock):
+    chat = at_checklist(engine, clock, "hardenberg")
+    check = engine.check_upload
+    assert check(chat.sender, Upload("cv.pdf", "application/pdf", 1000)) == []
+    (refusal,) = check(chat.sender, Upload("cv.docx", None, 1000))
+    assert "Toegelaten: pdf" in refusal.text()
+    (refusal,) = check(chat.sender, Upload("cv.pdf", None, 20 * MB))
+    assert "te groot" in refusal.text()
+    assert chat.documents() == [] and chat.files_on_disk() == set()
+
+
+def test_text_while_collecting_points_to_the_document(engine, clock):
+    chat = at_checklist(engine, clock, "school")
+    chat.say("hier is mijn cv").expect("Ik wacht op een document.", "Stuur nu je cv")
+
+
+# ---------------------------------------------------------------- vacancies
+
+
+def test_an_unknown_vacancy_id_lists_the_open_vacancies(engine, clock):
+    chat = Chat(engine, "frank")
+    chat.start("bestaat-niet").expect("Ik ken geen vacature “bestaat-niet”.", "Open vacatures:")
+    assert chat.labels == ["ICT-coördinator", "Projectmedewerker Samenleven en integratie",
+                           "Projectcoördinator"]
+    chat.expect_not("Systeembeheerder ICT", "Medewerker Intern Service Punt")
+    chat.start("x" * 500).expect("Ik ken geen vacature “" + "x" * 64 + "”.")
+    chat.press("Projectcoördinator").expect("🔒 Privacy — Projectcoördinator")
+    assert stored(chat) == NOTHING
+
+
+def test_start_without_a_payload_welcomes_and_lists_the_open_vacancies(engine, clock):
+    Chat(engine, "gina").start().expect("👋 Welkom!", "Kies een vacature:", "• Projectcoördinator — VERA")
+    clock.set(SPECS["nieuwpoort"].open_at)
+    chat = Chat(engine, "gina").start()
+    assert len(chat.labels) == 5  # in July 2025 every vacancy was open
+
+
+# ---------------------------------------------------------------- catalogues
+
+
+def test_both_catalogues_have_the_same_keys_and_placeholders():
+    nl, en = catalogue("nl"), catalogue("en")
+    assert set(nl) == set(en)
+    assert {k: placeholders(v) for k, v in nl.items()} == {k: placeholders(v) for k, v in en.items()}
+
+
+def _keys_used_by_the_code() -> set[str]:
+    source = "\n".join(p.read_text(encoding="utf-8")
+                       for p in (Path(__file__).resolve().parents[1] / "flows").glob("*.py"))
+    literal = set(re.findall(r"""Msg\(\s*["']([\w.\-]+)["']""", source))
+    literal |= set(re.findall(r"""_bad\(\s*["']([\w.\-]+)["']""", source))
+    literal |= set(re.findall(r"""_q\([^,]+,\s*"\w+",\s*"([\w.]+)\"""", source))
+    for pair in re.findall(r"""key = "([\w.]+)" if kind == "yes_no" else "([\w.]+)\"""", source):
+        literal |= set(pair)
+    statuses = ("draft", "ineligible", "collecting", "submitted", "withdrawn", "expired")
+    literal |= {f"status.{s}" for s in statuses} | {f"text.in_{s}" for s in statuses}
+    literal |= {f"back.{s}" for s in ("submitted", "withdrawn", "expired")}
+    literal |= {f"upload.not_now_{s}" for s in ("ineligible", "submitted", "withdrawn", "expired")}
+    literal |= {f"reason.mark.{o}" for o in ("met", "failed", "condition", "pending", "info")}
+    literal |= {f"verdict.{s}" for s in ("eligible", "not_eligible", "conditional", "closed", "incomplete")}
+    literal |= {f"reason.experience.{o}" for o in ("met", "failed")}
+    literal |= {f"reason.yes_no.{o}" for o in ("met", "failed", "condition", "pending")}
+    literal |= {f"authority.{c}" for c in ("BE", "NL")}
+    literal |= {f"rec.verdict.{s}" for s in ("eligible", "not_eligible", "conditional", "closed",
+                                             "incomplete")}
+    from flows.vacancy import DIPLOMA_SCALES
+    literal |= {f"diploma.{c}.{level}" for c, scale in DIPLOMA_SCALES.items() for level in scale}
+    # Every family of keys built at run time (Msg(f"status.{...}")) is expanded above.
+    for prefix in re.findall(r"""Msg\(f["']([\w.]+)\{""", source):
+        assert any(k.startswith(prefix) for k in literal), f"expand Msg(f'{prefix}...') here"
+    return literal
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_key_the_code_uses_is_in_the_catalogue(lang):
+    keys = _keys_used_by_the_code()
+    assert len(keys) > 100
+    missing = sorted(k for k in keys if k not in catalogue(lang))
+    assert missing == []
+
+
+def _answer_values(question) -> list[object]:
+    if question.kind in ("choice", "yes_no"):
+        return list(question.option_values())
+    if question.kind == "number":
+        return [0, 1, 2.5, 5, 60]
+    if question.kind == "date":
+        return ["2025-06-15", "2024-01-01", "2026-11-01"]
+    return ["Alice", "alice@example.org", ""]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("name", ALL)
+def test_every_prompt_option_reason_and_reply_renders(name, lang):
+    """Each question's prompt and options; every reason any single answer can give (pending,
+    met, failed, condition, info), with the verdict, knock-out, checklist and confirmation."""
+    spec = SPECS[name]
+    vacancy = vacancies()[spec.id]
+    flow = Flow(vacancy)
+    for question in flow.questions:
+        text = render(question.prompt, lang)
+        assert text.strip() and "{" not in text, question.id
+        for option in question.options:
+            assert render(option.label, lang).strip(), question.id
+    first = {q.id: _answer_values(q)[0] for q in flow.questions}
+    variants = [{}, first, *({**first, q.id: v} for q in flow.questions for v in _answer_values(q))]
+    for answers in variants:
+        verdict = evaluate(vacancy, answers, spec.open_at)
+        replies = [R.knockout(vacancy, verdict, lang),
+                   R.checklist(vacancy, verdict, [], None, spec.open_at, lang),
+                   R.privacy_notice(vacancy, lang), R.submitted(vacancy, lang)]
+        texts = [render(R.verdict_parts(vacancy, verdict), lang),
+                 render(R.deadline_line(vacancy, spec.open_at, lang), lang),
+                 *(r.text() for r in replies), *(label for r in replies for label in r.labels())]
+        for text in texts:
+            assert text.strip() and not re.search(r"\{\w*\}", text), text
+    for state in flow.states:  # every state a dossier can be in has a status text
+        assert render(Msg(f"status.{status_of(state)}"), lang)
+
+
+# ---------------------------------------------------------------- bugs found by these tests, fixed
+
+
+@pytest.mark.parametrize("typed", ["²", "①"])
+def test_typing_a_unicode_digit_at_a_choice_question_is_re_asked(typed, engine, clock):
+    chat = applicant(engine, clock, SPECS["vera"])
+    chat.answer_all(SPECS["vera"].script, stop_at=["diploma.level"])
+    chat.say(typed).expect("Kies een van de knoppen").expect_question("diploma.level")
+
+
+def test_a_forged_choice_token_with_a_unicode_digit_is_stale(engine, clock):
+    chat = applicant(engine, clock, SPECS["vera"])
+    chat.answer_all(SPECS["vera"].script, stop_at=["diploma.level"])
+    chat.press_token("a:2:²").expect("al beantwoord").expect_question("diploma.level")
+
+
+def test_a_corrupt_yes_no_token_is_not_taken_for_no(engine, clock):
+    spec = SPECS["nieuwpoort"]
+    chat = applicant(engine, clock, spec)
+    chat.answer_all(spec.script, stop_at=["civil_rights"])
+    index = chat.tokens[0].split(":")[1]
+    chat.press_token(f"a:{index}:7")
+    assert chat.dossier().state == "q:civil_rights"
+    assert "civil_rights" not in chat.dossier().answers
+
+
+def test_a_withdraw_confirmation_only_withdraws_the_application_it_named(engine, clock):
+    chat = applicant(engine, clock, SPECS["vera"])
+    chat.say("Alice Peeters").say("alice@example.org")
+    chat.do("withdraw").expect("Je kandidatuur voor Projectcoördinator intrekken?")
+    confirm_vera = chat.token("Ja, trek in en wis")
+    chat.start(SCHOOL).press("Akkoord").say("Alice Peeters")  # meanwhile: another application
+    chat.press_token(confirm_vera)
+    school = next(d for d in chat.data.dossiers.values() if d.vacancy_id == SCHOOL)
+    assert school.status == "draft" and school.answers  # the school application is untouched
+
+
+def test_a_document_no_longer_required_is_not_kept_or_submitted(engine, clock):
+    spec = SPECS["vera"]
+    chat = applicant(engine, clock, spec)
+    chat.answer_all({**spec.script, "diploma.foreign": "Ja"})
+    chat.press("gelijkwaardigheidsattest van je buitenlands diploma opladen")
+    chat.upload("attest.pdf")
+    chat.do("back").do("back").expect_question("diploma.foreign")
+    chat.press("Nee")  # not a foreign diploma after all
+    upload_all(chat)
+    dossier = chat.dossier()
+    assert dossier.status == "submitted"
+    assert {d.kind for d in chat.documents()} <= set(dossier.verdict["documents"])
+
+
+def test_typing_skip_at_an_optional_question_skips_it(engine, clock):
+    spec = SPECS["nieuwpoort"]
+    chat = applicant(engine, clock, spec)
+    chat.answer_all(spec.script, stop_at=["matrix.extra"])
+    chat.say("Overslaan")
+    assert chat.dossier().answers["matrix.extra"] == ""
