@@ -7,6 +7,7 @@ terminal chat. `run` is strictly the bot and refuses clearly without a usable to
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
 from collections.abc import Callable
@@ -76,6 +77,33 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     return run_chat(engine, sender, args.vacancy)
 
 
+async def check_telegram(settings: Settings) -> str | None:
+    """One getMe before starting: a clear line instead of python-telegram-bot's retry log."""
+    from telegram import Bot
+    from telegram.error import InvalidToken, NetworkError
+
+    assert settings.telegram_bot_token is not None
+    kwargs = {}
+    if settings.telegram_api_base_url:
+        kwargs["base_url"] = settings.telegram_api_base_url
+    if settings.telegram_file_base_url:
+        kwargs["base_file_url"] = settings.telegram_file_base_url
+    bot = Bot(settings.telegram_bot_token.get_secret_value(), **kwargs)
+    try:
+        await bot.initialize()  # calls getMe
+    except InvalidToken:
+        return "Telegram rejected TELEGRAM_BOT_TOKEN: check the token from @BotFather in .env."
+    except NetworkError as exc:
+        return (f"Cannot reach the Telegram Bot API ({type(exc).__name__}): check the network "
+                "or TELEGRAM_API_BASE_URL.")
+    finally:
+        try:
+            await bot.shutdown()
+        except Exception:
+            pass
+    return None
+
+
 def cmd_run(settings: Settings, vacancies: dict[str, Vacancy]) -> int:
     from telegram.error import InvalidToken, NetworkError
 
@@ -85,6 +113,10 @@ def cmd_run(settings: Settings, vacancies: dict[str, Vacancy]) -> int:
         print("TELEGRAM_BOT_TOKEN is not set: put the token from @BotFather in .env "
               "(see .env.example), or try the bot with `python main.py chat`.", file=sys.stderr)
         return 2
+    problem = asyncio.run(check_telegram(settings))
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2 if "rejected" in problem else 3
     clock = fixed_or_system_clock(None)
     engine = build_engine(settings, vacancies, clock)
     parts = build_application(settings, engine, engine.store, engine.files,  # type: ignore[arg-type]
@@ -103,7 +135,6 @@ def cmd_run(settings: Settings, vacancies: dict[str, Vacancy]) -> int:
 
 
 def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
-    import asyncio
 
     from bot.simulation import ScriptError, junit_xml, load_script, run_script, script_paths
 

@@ -23,9 +23,11 @@ from telegram.ext import (
 from bot.rendering import to_messages
 from flows.engine import Engine
 from flows.events import COMMANDS, Inbound, Reply, Sender, Upload
+from flows.messages import Msg, normalise_language, render
 
 log = logging.getLogger(__name__)
-PRIVATE = filters.ChatType.PRIVATE
+# New messages only: an edited earlier message must not answer the current question.
+PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 
 
 def sender_of(update: Update) -> Sender:
@@ -76,7 +78,10 @@ class CandidateHandlers:
     async def press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         assert query is not None
-        await query.answer()
+        try:
+            await query.answer()  # stops the button's spinner; too old after downtime
+        except TelegramError:
+            pass
         await self.run(update, context, Inbound.press(query.data or ""))
         # The pressed message's buttons have done their job; leaving them invites stale presses.
         if isinstance(query.message, Message):
@@ -117,24 +122,26 @@ class CandidateHandlers:
         app.add_handler(MessageHandler(PRIVATE & (filters.Document.ALL | filters.PHOTO),
                                        self.document))
         app.add_handler(MessageHandler(PRIVATE & filters.TEXT, self.text))
+        app.add_error_handler(self.on_error)
 
-
-async def tell_to_retry(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Error handler: log without personal data; ask the candidate to try again."""
-    error = context.error
-    update_id = update.update_id if isinstance(update, Update) else None
-    # Type and code location only: an exception's message may quote what the candidate sent.
-    where = "".join(traceback.format_tb(error.__traceback__)[-3:]) if error else ""
-    log.error("update %s failed: %s\n%s", update_id, type(error).__name__, where)
-    if isinstance(error, Forbidden):
-        return  # the user blocked the bot: nobody to tell
-    if isinstance(update, Update) and update.effective_chat is not None:
-        from flows.messages import Msg, normalise_language, render
-
-        user = update.effective_user
-        lang = normalise_language(user.language_code if user else None)
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log without personal data; show the candidate where they are, so that nothing
+        they repeat lands on a question they have not seen."""
+        error = context.error
+        update_id = update.update_id if isinstance(update, Update) else None
+        # Type and code location only: an exception's message may quote what was sent.
+        where = "".join(traceback.format_tb(error.__traceback__)[-3:]) if error else ""
+        log.error("update %s failed: %s\n%s", update_id, type(error).__name__, where)
+        if isinstance(error, Forbidden) or not isinstance(update, Update):
+            return  # the user blocked the bot: nobody to tell
+        if update.effective_chat is None or update.effective_user is None:
+            return
+        lang = normalise_language(update.effective_user.language_code)
         try:
             await context.bot.send_message(update.effective_chat.id,
                                            render(Msg("error.try_again"), lang))
-        except TelegramError:
-            pass
+            replies = await asyncio.to_thread(self.engine.handle, sender_of(update),
+                                              Inbound.do("status"))
+            await send_replies(context, update.effective_chat.id, replies)
+        except Exception:
+            log.warning("could not tell update %s where the candidate is", update_id)

@@ -93,20 +93,19 @@ class RecruiterCommands:
                 "ids": ", ".join(sorted(self.vacancies))}), "nl"))
             return
         vacancy = self.vacancies[args[0]]
-        data = await asyncio.to_thread(self.export_rows, vacancy)
+        data, count = await asyncio.to_thread(self.export_rows, vacancy)
         message = update.effective_message
         assert message is not None
-        count = data.count(b"\n") - 1
         await message.reply_document(data, filename=f"{vacancy.id}.csv", caption=render(
             Msg("rec.export.caption", {"title": vacancy.title, "n": count}), "nl"))
 
-    def export_rows(self, vacancy: Vacancy) -> bytes:
+    def export_rows(self, vacancy: Vacancy) -> tuple[bytes, int]:
         rows = []
         for d in self.store.list_dossiers(vacancy.id, None):
             found = self.store.get_dossier(d.id)
             if found is not None:
                 rows.append(found)
-        return csv_export(vacancy, rows)
+        return csv_export(vacancy, rows), len(rows)
 
     def register(self, app: Application) -> None:
         app.add_handler(CommandHandler("dossiers", self.only_recruiters(self.dossiers)))

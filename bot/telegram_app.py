@@ -18,7 +18,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.candidate_handlers import CandidateHandlers, tell_to_retry
+from bot.candidate_handlers import PRIVATE, CandidateHandlers
 from bot.recruiter_commands import RecruiterCommands
 from bot.recruiter_notifications import OutboxSender
 from bot.reminders import Reminders
@@ -75,8 +75,7 @@ def build_application(settings: Settings, engine: Engine, store: SqlDossierStore
     RecruiterCommands(store, files, vacancies, settings.recruiter_user_ids).register(app)
     candidates = CandidateHandlers(engine, after_submit=kick)
     candidates.register(app)
-    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.COMMAND, candidates.command))
-    app.add_error_handler(tell_to_retry)
+    app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, candidates.command))
     if app.job_queue is not None:
         app.job_queue.run_repeating(deliver, interval=OUTBOX_INTERVAL, first=1)
         app.job_queue.run_repeating(reminders.sweep, interval=SWEEP_INTERVAL, first=0)

@@ -46,6 +46,7 @@ from flows.vacancy import Vacancy
 log = logging.getLogger(__name__)
 
 PRIVACY_VERSION = "2026-11-22"
+REDELIVERY_WINDOW = timedelta(hours=24)  # Telegram keeps an unconfirmed update at most a day
 IDENTITY_IDS = {q.id for q in IDENTITY}
 MEDIA_TYPES = {
     "pdf": {"application/pdf"},
@@ -143,13 +144,18 @@ class _Turn:
             self.dossier = self.uow.dossier(self.candidate.active_dossier_id)
 
     def seen(self, event_id: int | None) -> bool:
-        last = self.candidate.last_event_id if self.candidate else None
-        return event_id is not None and last is not None and event_id <= last
+        """An event applied already: Telegram re-delivers an unconfirmed update for up to a
+        day; after a quiet week it numbers updates at random, so only recent ids count."""
+        c = self.candidate
+        if event_id is None or c is None or c.last_event_id is None or c.last_event_at is None:
+            return False
+        return event_id <= c.last_event_id and self.now - c.last_event_at < REDELIVERY_WINDOW
 
     def mark_seen(self, event_id: int | None) -> None:
         # Stored with the answer in one transaction: applied and remembered, or neither.
         if event_id is not None and self.candidate is not None and self.candidate.id is not None:
             self.candidate.last_event_id = event_id
+            self.candidate.last_event_at = self.now
             self.uow.save_candidate(self.candidate)
 
     # ------------------------------------------------------------------ dispatch

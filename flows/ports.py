@@ -23,6 +23,7 @@ class CandidateRecord:
     created_at: datetime
     active_dossier_id: int | None = None
     last_event_id: int | None = None  # the channel's id of the last event applied
+    last_event_at: datetime | None = None
 
 
 @dataclass

@@ -103,6 +103,7 @@ _UPDATE_CANDIDATE = (
         language=bindparam("v_language"),
         active_dossier_id=bindparam("v_active_dossier_id"),
         last_event_id=bindparam("v_last_event_id"),
+        last_event_at=bindparam("v_last_event_at"),
     )
 )
 _DELETE_CANDIDATE = delete(candidate_table).where(_C.id == bindparam("b_id"))
@@ -213,6 +214,7 @@ def _candidate_record(row: Mapping[str, Any]) -> CandidateRecord:
         created_at=_loaded(row["created_at"]),
         active_dossier_id=row["active_dossier_id"],
         last_event_id=row["last_event_id"],
+        last_event_at=_loaded_or_none(row["last_event_at"]),
     )
 
 
@@ -330,6 +332,7 @@ class SqlUnitOfWork:
                 "created_at": _to_utc(candidate.created_at),
                 "active_dossier_id": candidate.active_dossier_id,
                 "last_event_id": candidate.last_event_id,
+                "last_event_at": _to_utc_or_none(candidate.last_event_at),
             },
         ).scalar_one()
         self._candidate_id, self._candidate_known = candidate.id, True
@@ -345,6 +348,7 @@ class SqlUnitOfWork:
                 "v_language": candidate.language,
                 "v_active_dossier_id": candidate.active_dossier_id,
                 "v_last_event_id": candidate.last_event_id,
+                "v_last_event_at": _to_utc_or_none(candidate.last_event_at),
             },
         )
 

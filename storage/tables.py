@@ -54,6 +54,7 @@ class CandidateRow(SQLModel, table=True):
     # The channel's id of the last event applied (Telegram's update_id): a re-delivered update
     # (after a crash before the offset was confirmed) is recognised and not applied twice.
     last_event_id: int | None = Field(default=None, sa_type=BigInteger)
+    last_event_at: datetime | None = Field(default=None, sa_type=UTC_DATETIME)
 
 
 class DossierRow(SQLModel, table=True):

@@ -1,4 +1,4 @@
-"""Candidate.last_event_id: apply a re-delivered Telegram update only once.
+"""Candidate.last_event_id/_at: apply a re-delivered Telegram update only once.
 
 Revision ID: 0002
 Revises: 0001
@@ -19,8 +19,10 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("candidate") as batch:
         batch.add_column(sa.Column("last_event_id", sa.BigInteger(), nullable=True))
+        batch.add_column(sa.Column("last_event_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("candidate") as batch:
+        batch.drop_column("last_event_at")
         batch.drop_column("last_event_id")
