@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
 
 from flows.engine import Engine
 from flows.events import Inbound, Sender
@@ -15,11 +18,15 @@ from tests.test_restart_safety import ROOT
 NOW = datetime(2026, 11, 22, 10, tzinfo=UTC)
 
 
-def test_redelivered_update_is_not_applied_twice(database_url, tmp_path):
+@pytest.fixture
+def engine(database_url: str, tmp_path: Path) -> Engine:
     db = make_engine(database_url)
     migrate(db)
-    engine = Engine(load_catalogue(ROOT / "vacancies"), SqlDossierStore(db, clock=lambda: NOW),
-                    LocalFileStore(tmp_path), lambda: NOW)
+    return Engine(load_catalogue(ROOT / "vacancies"), SqlDossierStore(db, clock=lambda: NOW),
+                  LocalFileStore(tmp_path), lambda: NOW)
+
+
+def test_redelivered_update_is_not_applied_twice(engine):
     me = Sender("telegram", "77")
     privacy = engine.handle(me, Inbound.start("school-ict-coordinator").numbered(1))[-1]
     engine.handle(me, Inbound.press(privacy.choices[0].token).numbered(2))
@@ -41,11 +48,7 @@ def test_redelivered_update_is_not_applied_twice(database_url, tmp_path):
     assert nxt[-1].question_id == "record.mention"
 
 
-def test_events_before_consent_store_nothing_even_with_ids(database_url, tmp_path):
-    db = make_engine(database_url)
-    migrate(db)
-    engine = Engine(load_catalogue(ROOT / "vacancies"), SqlDossierStore(db, clock=lambda: NOW),
-                    LocalFileStore(tmp_path), lambda: NOW)
+def test_events_before_consent_store_nothing_even_with_ids(engine):
     me = Sender("telegram", "78")
     engine.handle(me, Inbound.start("vera-projectcoordinator").numbered(10))
     engine.handle(me, Inbound.say("Mijn naam is Bart").numbered(11))
