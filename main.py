@@ -113,6 +113,10 @@ def cmd_run(settings: Settings, vacancies: dict[str, Vacancy]) -> int:
         print("TELEGRAM_BOT_TOKEN is not set: put the token from @BotFather in .env "
               "(see .env.example), or try the bot with `python main.py chat`.", file=sys.stderr)
         return 2
+    if settings.webhook_url and settings.webhook_secret is None:
+        print("WEBHOOK_URL is set but WEBHOOK_SECRET is not: set a long random secret in .env "
+              "(without it anyone could post updates to the bot).", file=sys.stderr)
+        return 2
     problem = asyncio.run(check_telegram(settings))
     if problem:
         print(problem, file=sys.stderr)
@@ -206,7 +210,19 @@ def cmd_export(settings: Settings, vacancies: dict[str, Vacancy], args: argparse
 
 
 def cmd_purge(settings: Settings, vacancies: dict[str, Vacancy], args: argparse.Namespace) -> int:
-    """Erase one candidate completely (rows and files): the right to erasure."""
+    """Erase one candidate completely (rows and files): the right to erasure; or, with
+    --expired, every dossier past the retention the privacy notice promises."""
+    if args.expired:
+        from storage.retention import purge_expired
+
+        engine = _store(settings, vacancies)
+        dossiers, files = purge_expired(engine.store, engine.files, vacancies,  # type: ignore[arg-type]
+                                        engine.clock())
+        print(f"purged {dossiers} dossiers past their retention, {files} files")
+        return 0
+    if not args.candidate:
+        print("purge: give --candidate CHANNEL:ID or --expired", file=sys.stderr)
+        return 2
     channel, _, external_id = args.candidate.partition(":")
     if not external_id:
         print("purge: give the candidate as CHANNEL:ID, e.g. telegram:123456789", file=sys.stderr)
@@ -255,7 +271,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("vacancy", nargs="*", help="vacancy ids (default: all)")
     export.add_argument("--out", default="data/exports", help="folder for the CSV files")
     purge = sub.add_parser("purge", help="erase a candidate completely, files included")
-    purge.add_argument("--candidate", required=True, help="CHANNEL:ID, e.g. telegram:123456789")
+    purge.add_argument("--candidate", help="CHANNEL:ID, e.g. telegram:123456789")
+    purge.add_argument("--expired", action="store_true",
+                       help="delete every dossier past its retention (also done daily by the bot)")
     simulate = sub.add_parser("simulate", help="run scripted conversations against the bot")
     simulate.add_argument("paths", nargs="+", help="script files or folders of *.yaml")
     simulate.add_argument("--junit", help="also write a JUnit XML report to this file")
@@ -270,6 +288,9 @@ def main(argv: list[str] | None = None) -> int:
     # Library chatter (state changes, migrations, HTTP calls) is not what an operator needs.
     for noisy in ("transitions", "alembic", "httpx", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # python-telegram-bot logs request parameters (messages, the token in URLs) at DEBUG:
+    # never below INFO, whatever LOG_LEVEL says — logs carry no personal data.
+    logging.getLogger("telegram").setLevel(max(logging.INFO, logging.getLogger().level))
     if args.command == "validate":
         return cmd_validate(settings, args)
     vacancies = load_vacancies(settings.vacancies_dir)

@@ -52,8 +52,10 @@ class CandidateHandlers:
     async def run(self, update: Update, context: ContextTypes.DEFAULT_TYPE,
                   inbound: Inbound) -> None:
         # The engine is synchronous (one short transaction); keep the event loop free.
+        message = update.message
+        sent_at = message.date if message is not None else None  # a press has no send time
         replies = await asyncio.to_thread(self.engine.handle, sender_of(update),
-                                          inbound.numbered(update.update_id))
+                                          inbound.numbered(update.update_id, sent_at))
         chat = update.effective_chat
         assert chat is not None
         await send_replies(context, chat.id, replies)
@@ -95,11 +97,13 @@ class CandidateHandlers:
         assert message is not None
         if message.document is not None:
             doc = message.document
-            upload = Upload(doc.file_name or "document", doc.mime_type, doc.file_size or 0)
+            upload = Upload(doc.file_name or "document", doc.mime_type, doc.file_size or 0,
+                            group=message.media_group_id)
             file_id = doc.file_id
         elif message.photo:
             photo = message.photo[-1]  # the largest size Telegram offers
-            upload = Upload("foto.jpg", "image/jpeg", photo.file_size or 0)
+            upload = Upload("foto.jpg", "image/jpeg", photo.file_size or 0,
+                            group=message.media_group_id)
             file_id = photo.file_id
         else:
             return
@@ -121,7 +125,8 @@ class CandidateHandlers:
         app.add_handler(CallbackQueryHandler(self.press))
         app.add_handler(MessageHandler(PRIVATE & (filters.Document.ALL | filters.PHOTO),
                                        self.document))
-        app.add_handler(MessageHandler(PRIVATE & filters.TEXT, self.text))
+        # Unknown /commands go to the command fallback, never into an answer.
+        app.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, self.text))
         app.add_error_handler(self.on_error)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

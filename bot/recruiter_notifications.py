@@ -56,7 +56,7 @@ class OutboxSender:
                     await asyncio.to_thread(self.store.mark_outbox_failed, message.id,
                                             self.clock(), "RetryAfter", retry)
                     break
-                except (TelegramError, OSError) as exc:
+                except (TelegramError, OSError, LookupError) as exc:
                     log.warning("outbox %s failed: %s", message.id, type(exc).__name__)
                     retry = self.clock() + backoff(message.attempts)
                     await asyncio.to_thread(self.store.mark_outbox_failed, message.id,
@@ -75,7 +75,8 @@ class OutboxSender:
         dossier, _candidate, documents = found
         vacancy = self.vacancies.get(dossier.vacancy_id)
         if vacancy is None:
-            return
+            # A retired vacancy file: keep the notification pending (export shows it).
+            raise LookupError("vacancy file missing")
         if kind == "dossier_withdrawn":
             await bot.send_message(self.chat_id, render(Msg("rec.withdrawn", {
                 "id": dossier.id, "title": vacancy.title}), "nl"))

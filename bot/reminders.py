@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
@@ -18,6 +19,7 @@ from flows.events import Sender
 from storage.dossier_repository import SqlDossierStore
 
 log = logging.getLogger(__name__)
+EVENT_MEMORY = timedelta(hours=48)  # Telegram re-delivers an unconfirmed update within a day
 
 
 class Reminders:
@@ -28,12 +30,18 @@ class Reminders:
 
     async def sweep(self, context: ContextTypes.DEFAULT_TYPE) -> int:
         sent = 0
+        await asyncio.to_thread(self.store.prune_events, self.engine.clock() - EVENT_MEMORY)
         unfinished = await asyncio.to_thread(self.store.unfinished_dossiers)
         for dossier, candidate in unfinished:
-            if candidate.channel != "telegram" or dossier.id is None:
-                continue
+            if (candidate.channel != "telegram" or dossier.id is None
+                    or dossier.vacancy_id not in self.engine.vacancies):
+                continue  # a vacancy file retired by the operator: nothing to remind or expire
             sender = Sender("telegram", candidate.external_id, candidate.chat_id)
-            replies = await asyncio.to_thread(self.engine.sweep, sender, dossier.id, self.days)
+            try:
+                replies = await asyncio.to_thread(self.engine.sweep, sender, dossier.id, self.days)
+            except Exception as exc:  # one dossier must not stop the others
+                log.error("sweep of dossier %s failed: %s", dossier.id, type(exc).__name__)
+                continue
             if not replies:
                 continue
             try:

@@ -45,15 +45,15 @@ def summary(vacancy: Vacancy, dossier: DossierRecord, documents: list[DocumentRe
     matrix_ids = {r.id for r in vacancy.requirements if isinstance(r, KnowledgeMatrixRule)}
     matrix: list[Any] = []
     for q in questions:
-        if q.id in IDENTITY_IDS or q.id not in counted:
-            continue
+        if q.id in IDENTITY_IDS or q.id not in counted or counted[q.id] == "":
+            continue  # skipped optional answers say nothing to a recruiter
         value = R.answer_label(q, counted[q.id])
         if q.rule_id in matrix_ids:
             if q.id.endswith(".level"):
                 years = counted.get(q.id.removesuffix(".level") + ".years")
                 matrix.append(Msg("rec.matrix_row", {
                     "item": q.prompt_values.get("item", q.id), "level": value,
-                    "years": "" if years is None else f" · {years:g} j"}))
+                    "years": "" if years is None else f" · {render(float(years), lang)} j"}))
             elif q.id.endswith(".extra") and value:
                 matrix.append(Msg("rec.matrix_extra", {"text": value}))
             continue

@@ -155,7 +155,11 @@ def _record(v: Vacancy, rule: CriminalRecordRule, a: dict[str, Any], now: dateti
     if mention:
         if rule.unfavourable_mention == "excluded":
             return [_reason(rule, rule.id, Outcome.FAILED, "reason.record.mention_excluded")]
-        out.append(_reason(rule, rule.id, Outcome.CONDITION, "reason.record.mention_explain"))
+        explain = a.get(f"{rule.id}.explain")
+        if explain is None:
+            return [_reason(rule, rule.id, Outcome.PENDING, "reason.record.pending", model=rule.model)]
+        key = "reason.record.mention_explained" if explain else "reason.record.mention_unexplained"
+        out.append(_reason(rule, rule.id, Outcome.CONDITION, key))
     today = now.astimezone(v.zone).date()
     if isinstance(issued, str):
         issued = date.fromisoformat(issued)

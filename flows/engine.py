@@ -12,7 +12,7 @@ import logging
 import mimetypes
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,11 @@ from flows.vacancy import Vacancy
 log = logging.getLogger(__name__)
 
 PRIVACY_VERSION = "2026-11-22"
-REDELIVERY_WINDOW = timedelta(hours=24)  # Telegram keeps an unconfirmed update at most a day
+REMINDER_EARLIEST_HOUR = 9
+REMINDER_IDLE = timedelta(hours=1)  # no reminder to someone who is answering right now
+# A message sent before the deadline but handled after it (a backlog, a restart, a slow
+# download) still counts, if handled within this grace period; expiry waits for it too.
+DEADLINE_GRACE = timedelta(hours=1)
 IDENTITY_IDS = {q.id for q in IDENTITY}
 MEDIA_TYPES = {
     "pdf": {"application/pdf"},
@@ -71,6 +75,17 @@ def file_type(upload: Upload) -> str | None:
     return None
 
 
+def reminder_at(vacancy: Vacancy, days_before: int) -> datetime:
+    """When the reminder `days_before` the deadline is due: that moment, but not before 09:00
+    local time (a whole-day deadline closes at midnight; nobody wants a message then)."""
+    closes = vacancy.closes_at()
+    assert closes is not None
+    due = (closes - timedelta(days=days_before)).astimezone(vacancy.zone)
+    if due.hour < REMINDER_EARLIEST_HOUR:
+        due = due.replace(hour=REMINDER_EARLIEST_HOUR, minute=0, second=0, microsecond=0)
+    return min(due, closes).astimezone(UTC)
+
+
 class Engine:
     def __init__(self, vacancies: dict[str, Vacancy], store: DossierStore, files: FileStore,
                  clock: Callable[[], datetime]) -> None:
@@ -86,11 +101,13 @@ class Engine:
         turn: _Turn | None = None
         try:
             with self.store.unit_of_work(sender.channel, sender.external_id) as uow:
-                turn = _Turn(self, uow, sender, now)
-                if turn.seen(inbound.event_id):
+                turn = _Turn(self, uow, sender, now, inbound.sent_at)
+                known = turn.candidate is not None
+                if known and not turn.claim(inbound.event_id):
                     return []  # re-delivered after a crash: applied already, answered already
                 result = turn.dispatch(inbound)
-                turn.mark_seen(inbound.event_id)
+                if not known:
+                    turn.claim(inbound.event_id)  # the consent itself is not applied twice
         except BaseException:
             # The transaction rolled back: files stored during it belong to nothing.
             if turn is not None:
@@ -110,7 +127,8 @@ class Engine:
         with self.store.unit_of_work(sender.channel, sender.external_id) as uow:
             turn = _Turn(self, uow, sender, self.clock())
             dossier = uow.dossier(dossier_id)
-            if dossier is None or dossier.status not in ("draft", "collecting"):
+            if (dossier is None or dossier.status not in ("draft", "collecting")
+                    or dossier.vacancy_id not in self.vacancies):
                 return []
             turn.dossier = dossier
             turn.lang = dossier.language
@@ -132,6 +150,7 @@ class _Turn:
     uow: UnitOfWork
     sender: Sender
     now: datetime
+    sent_at: datetime | None = None
     new_files: list[str] = field(default_factory=list)
     obsolete_files: list[str] = field(default_factory=list)
 
@@ -142,21 +161,25 @@ class _Turn:
         self.dossier: DossierRecord | None = None
         if self.candidate and self.candidate.active_dossier_id:
             self.dossier = self.uow.dossier(self.candidate.active_dossier_id)
+            if self.dossier is not None and self.dossier.vacancy_id not in self.engine.vacancies:
+                # Its vacancy file was retired: that application can no longer move.
+                self.candidate.active_dossier_id = None
+                self.uow.save_candidate(self.candidate)
+                self.dossier = None
+        # The deadline is judged by when the candidate sent the message.
+        sent = self.sent_at
+        self.deadline_now = (sent if sent is not None and timedelta(0) <= self.now - sent
+                             <= DEADLINE_GRACE else self.now)
 
-    def seen(self, event_id: int | None) -> bool:
-        """An event applied already: Telegram re-delivers an unconfirmed update for up to a
-        day; after a quiet week it numbers updates at random, so only recent ids count."""
-        c = self.candidate
-        if event_id is None or c is None or c.last_event_id is None or c.last_event_at is None:
-            return False
-        return event_id <= c.last_event_id and self.now - c.last_event_at < REDELIVERY_WINDOW
+    def is_open(self, vacancy: Vacancy) -> bool:
+        return vacancy.is_open(self.deadline_now)
 
-    def mark_seen(self, event_id: int | None) -> None:
-        # Stored with the answer in one transaction: applied and remembered, or neither.
-        if event_id is not None and self.candidate is not None and self.candidate.id is not None:
-            self.candidate.last_event_id = event_id
-            self.candidate.last_event_at = self.now
-            self.uow.save_candidate(self.candidate)
+    def claim(self, event_id: int | None) -> bool:
+        """Claim the event in this transaction: applied and remembered, or neither. Only for
+        known candidates — nothing is stored for someone who has not accepted the notice."""
+        if event_id is None or self.candidate is None:
+            return True
+        return self.uow.claim_event(event_id)
 
     # ------------------------------------------------------------------ dispatch
 
@@ -226,7 +249,7 @@ class _Turn:
     def expire_if_closed(self) -> list[Reply] | None:
         """A closed vacancy takes no new answers or documents: the dossier expires, once."""
         d = self.dossier
-        if d is None or self.vacancy.is_open(self.now):
+        if d is None or self.is_open(self.vacancy):
             return None
         if d.status in ("draft", "collecting"):
             self.move("expire", EXPIRED)
@@ -241,25 +264,28 @@ class _Turn:
         d = self.dossier
         assert d is not None
         vacancy = self.vacancy
-        if not vacancy.is_open(self.now):
+        if not vacancy.is_open(self.now - DEADLINE_GRACE):  # after the backlog had its chance
             self.move("expire", EXPIRED)
             self.save()
             return [self.say(self.closed_since(vacancy), Msg("dossier.expired"))]
+        if not vacancy.is_open(self.now):
+            return []  # closed, within the grace hour: no reminder, no expiry yet
         closes = vacancy.closes_at()
         if closes is None:
             return []
-        left = closes - self.now
-        due = [n for n in reminder_days if left <= timedelta(days=n)]
+        due = [n for n in reminder_days if self.now.astimezone(UTC) >= reminder_at(vacancy, n)]
         fresh = [f"{n}d" for n in due if f"{n}d" not in d.reminders_sent]
-        if not fresh:
-            return []
+        if not fresh or self.now - d.updated_at < REMINDER_IDLE:
+            return []  # nothing due, or they are busy with it right now
         # After downtime several may be due at once: send one, mark them all.
         d.reminders_sent = [*d.reminders_sent, *fresh]
         self.save()
         self.uow.audit(d.id, "reminder", {"sent": fresh})
         reminder = Msg("reminder", {"title": vacancy.title,
                                     "deadline": R.deadline_line(vacancy, self.now, self.lang)})
-        return self.prompt((reminder,))
+        # No question re-asked out of the blue: a button brings them back to where they were.
+        return [self.say(reminder, choices=(
+            Choice(f"v:{R.vacancy_key(vacancy.id)}:{self.lang}", Msg("btn.continue")),))]
 
     # ------------------------------------------------------------------ start & vacancies
 
@@ -286,8 +312,13 @@ class _Turn:
             if expired:
                 return expired
             return [self.say(Msg("welcome.back", {"title": vacancy.title})), *self.prompt()]
-        if not vacancy.is_open(self.now):
+        if not self.is_open(vacancy):
             return [self.say(self.closed_since(vacancy)), self.vacancy_list("vacancies.others")]
+        if self.candidate is not None and self.candidate.active_dossier_id is not None:
+            # Until they accept, nothing they type belongs to the application they left.
+            self.candidate.active_dossier_id = None
+            self.uow.save_candidate(self.candidate)
+            self.dossier = None
         return [R.privacy_notice(vacancy, self.lang)]
 
     def activate(self, dossier: DossierRecord) -> None:
@@ -299,7 +330,7 @@ class _Turn:
 
     def accept_privacy(self, vacancy_id: str) -> list[Reply]:
         vacancy = self.engine.vacancies[vacancy_id]
-        if not vacancy.is_open(self.now):
+        if not self.is_open(vacancy):
             return [self.say(self.closed_since(vacancy)), self.vacancy_list("vacancies.others")]
         if self.candidate is None:
             self.candidate = self.uow.add_candidate(CandidateRecord(
@@ -336,13 +367,13 @@ class _Turn:
             return [self.vacancy_list()]
         question = self.flow.question_at(d.state)
         if question is not None:
-            return [R.ask(self.flow, question, d.answers, self.lang, before)]
+            return [R.ask(self.flow, question, d.answers, self.lang, before, d.id)]
         verdict = self.verdict()
         if d.state == KNOCKED_OUT:
             return [*self.before(before), R.knockout(self.vacancy, verdict, self.lang)]
         if d.state == COLLECTING:
             return [R.checklist(self.vacancy, verdict, self.uow.documents(d.id), d.awaiting_document,
-                                self.now, self.lang, before)]
+                                self.now, self.lang, before, d.id)]
         if d.state == SUBMITTED:
             when = (d.submitted_at or self.now).astimezone(self.vacancy.zone)
             return [self.say(*before, Msg("dossier.submitted_on", {
@@ -370,7 +401,7 @@ class _Turn:
         labels = [render(o.label, self.lang) for o in question.options]
         parsed = parse_text(question, text, self.now.astimezone(self.vacancy.zone).date(), labels)
         if not parsed.ok:
-            return [R.ask(self.flow, question, d.answers, self.lang, (parsed.problem,))]
+            return [R.ask(self.flow, question, d.answers, self.lang, (parsed.problem,), d.id)]
         return self.answer(question, parsed.value)
 
     def answer(self, question: Question, value: Any) -> list[Reply]:
@@ -389,11 +420,19 @@ class _Turn:
             d.awaiting_document = missing[0].id if missing else None
         self.save(verdict)
         if target == KNOCKED_OUT:
+            # "Change my answer" must lead back to this very question.
+            assert d.verdict is not None
+            d.verdict["knocked_by"] = question.id
+            self.uow.save_dossier(d)
             return [R.knockout(self.vacancy, verdict, self.lang)]
         if target == COLLECTING:
+            told = [self.say(*R.verdict_parts(self.vacancy, verdict))]
+            info = R.info_parts(self.vacancy, verdict)
+            if info:
+                told.append(self.say(*info))
             if not R.missing_documents(verdict, self.uow.documents(d.id)):
-                return [self.say(*R.verdict_parts(self.vacancy, verdict)), *self.submit()]
-            return [self.say(*R.verdict_parts(self.vacancy, verdict)), *self.prompt()]
+                return [*told, *self.submit()]
+            return [*told, *self.prompt()]
         return self.prompt()
 
     def press(self, token: str) -> list[Reply]:
@@ -420,6 +459,10 @@ class _Turn:
         expired = self.expire_if_closed()
         if expired:
             return expired
+        dossier_id, _, rest = rest.partition(":")
+        if self.dossier is None or dossier_id != str(self.dossier.id):
+            # A button of another application (or none): never applied to the current one.
+            return [self.say(Msg("button.stale_other")), *self.prompt()]
         if kind in ("a", "s"):
             return self.press_answer(kind, rest)
         if kind == "d":
@@ -490,24 +533,14 @@ class _Turn:
         if d.status in ("submitted", "withdrawn", "expired"):
             return self.prompt((Msg(f"back.{d.status}"),))
         target = self.flow.back_target(d.state, d.answers)
-        if d.state == KNOCKED_OUT:
-            target = self.failing_question() or target
+        knocked_by = (d.verdict or {}).get("knocked_by")
+        if d.state == KNOCKED_OUT and knocked_by in self.flow.by_id:
+            target = q_state(self.flow.by_id[knocked_by])
         if target is None:
             return self.prompt((Msg("back.first"),))
         self.move("back", target)
         self.save()
         return self.prompt()
-
-    def failing_question(self) -> str | None:
-        """The last answered question of the first rule that failed (what knocked them out)."""
-        d = self.dossier
-        assert d is not None
-        failed = self.verdict().failed
-        if not failed:
-            return None
-        rule_id = failed[0].rule_id
-        asked = [q for q in self.flow.questions if q.rule_id == rule_id and q.id in d.answers]
-        return q_state(asked[-1]) if asked else None
 
     def confirmed(self, rest: str) -> list[Reply]:
         d = self.dossier
@@ -518,7 +551,7 @@ class _Turn:
             # A confirmation shown for another application: never act on the current one.
             return self.prompt((Msg("button.stale"),))
         if what == "restart":
-            if not self.flow.can("restart", d.state) or not self.vacancy.is_open(self.now):
+            if not self.flow.can("restart", d.state) or not self.is_open(self.vacancy):
                 return self.prompt((Msg("restart.not_now"),))
             # Keep who they are; forget the eligibility answers and uploaded documents.
             d.answers = {k: v for k, v in d.answers.items() if k in IDENTITY_IDS}
@@ -581,7 +614,7 @@ class _Turn:
             parts.append(Msg("status.question", {"n": n, "total": total}))
         if d.status in ("draft", "collecting"):
             missing = R.missing_documents(verdict, self.uow.documents(d.id))
-            if missing:
+            if missing and d.status == "collecting":
                 parts.append([Msg("status.missing_docs"),
                               *(Msg("checklist.todo", {"label": m.label}) for m in missing)])
             parts.append(R.deadline_line(self.vacancy, self.now, self.lang))
@@ -598,7 +631,7 @@ class _Turn:
         d.awaiting_document = doc_id
         self.save()
         doc = self.vacancy.document(doc_id)
-        return [self.say(Msg("checklist.send", {"label": doc.label}),
+        return [self.say(R.send_prompt(doc),
                          Msg("checklist.spec", {"types": ", ".join(doc.types),
                                                 "max": f"{doc.max_size_mb:g}"}))]
 
@@ -607,12 +640,14 @@ class _Turn:
         d = self.dossier
         if d is None:
             return [self.say(Msg("upload.no_dossier")), self.vacancy_list()]
+        if d.state == EXPIRED:
+            return self.prompt()  # says the vacancy closed, and since when
         if d.state != COLLECTING:
             key = "upload.answer_first" if d.status == "draft" else f"upload.not_now_{d.status}"
             return self.prompt((Msg(key),))
-        if not self.vacancy.is_open(self.now):
+        if not self.is_open(self.vacancy):
             return [self.say(self.closed_since(self.vacancy))]
-        doc = self.awaited_document()
+        doc = self.album_document(upload) or self.awaited_document()
         if doc is None:
             return self.prompt((Msg("upload.all_done"),))
         kind = file_type(upload)
@@ -625,6 +660,16 @@ class _Turn:
             return self.prompt((Msg("upload.too_big", {
                 "label": doc.label, "max": f"{doc.max_size_mb:g}",
                 "given": size.replace(".", ",") if self.lang == "nl" else size}),))
+        return None
+
+    def album_document(self, upload: Upload) -> Any:
+        """The document an earlier page of the same album went to, if any."""
+        d = self.dossier
+        if upload.group is None or d is None or d.id is None:
+            return None
+        for stored in self.uow.documents(d.id):
+            if stored.media_group == upload.group:
+                return self.vacancy.document(stored.kind)
         return None
 
     def awaited_document(self) -> Any:
@@ -643,16 +688,18 @@ class _Turn:
             return refusal
         d = self.dossier
         assert d is not None and d.id is not None and upload.path is not None
-        doc = self.awaited_document()
+        album = self.album_document(upload)
+        doc = album or self.awaited_document()
         stored = self.engine.files.put(upload.path)
         self.new_files.append(stored.stored_path)
-        replaced = self.uow.remove_documents(d.id, doc.id)
+        # Another page of the same album is added; anything else replaces the document.
+        replaced = [] if album else self.uow.remove_documents(d.id, doc.id)
         self.obsolete_files += replaced
         self.uow.add_document(DocumentRecord(
             id=None, dossier_id=d.id, kind=doc.id, original_name=upload.file_name[:255],
             stored_path=stored.stored_path, size=stored.size, sha256=stored.sha256,
             media_type=upload.media_type or mimetypes.guess_type(upload.file_name)[0] or "",
-            uploaded_at=self.now))
+            uploaded_at=self.now, media_group=upload.group))
         self.uow.audit(d.id, "upload", {"document": doc.id, "replaced": bool(replaced)})
         verdict = self.verdict()
         missing = R.missing_documents(verdict, self.uow.documents(d.id))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,6 +26,7 @@ class Upload:
     media_type: str | None
     size: int
     path: Path | None = None  # the received bytes; None when only checking before download
+    group: str | None = None  # album id: files of one album are pages of one document
 
 
 @dataclass(frozen=True)
@@ -34,10 +36,11 @@ class Inbound:
     token: str | None = None  # a pressed button's token
     command: str | None = None
     upload: Upload | None = None
-    event_id: int | None = None  # the channel's increasing id (Telegram's update_id), if any
+    event_id: int | None = None  # the channel's id of the event (Telegram's update_id), if any
+    sent_at: datetime | None = None  # when the candidate sent it (for the deadline), if known
 
-    def numbered(self, event_id: int | None) -> Inbound:
-        return replace(self, event_id=event_id)
+    def numbered(self, event_id: int | None, sent_at: datetime | None = None) -> Inbound:
+        return replace(self, event_id=event_id, sent_at=sent_at)
 
     @classmethod
     def start(cls, payload: str | None = None) -> Inbound:

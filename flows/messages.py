@@ -78,5 +78,6 @@ def render(value: Any, lang: str) -> str:
     if isinstance(value, list | tuple):
         return "\n".join(render(v, lang) for v in value)
     if isinstance(value, float):
-        return f"{value:g}"
+        # 2,5 in Dutch, 2.5 in English
+        return f"{value:g}".replace(".", ",") if lang == "nl" else f"{value:g}"
     return str(value)

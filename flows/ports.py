@@ -22,8 +22,6 @@ class CandidateRecord:
     language: str
     created_at: datetime
     active_dossier_id: int | None = None
-    last_event_id: int | None = None  # the channel's id of the last event applied
-    last_event_at: datetime | None = None
 
 
 @dataclass
@@ -57,6 +55,7 @@ class DocumentRecord:
     sha256: str
     media_type: str
     uploaded_at: datetime
+    media_group: str | None = None  # the client's album id: one album, one document
 
 
 @dataclass(frozen=True)
@@ -112,6 +111,11 @@ class UnitOfWork(Protocol):
         ...
 
     def add_outbox(self, kind: str, dossier_id: int | None, payload: dict[str, Any]) -> None: ...
+
+    def claim_event(self, event_id: int) -> bool:
+        """Record that this channel event (Telegram's update_id) is applied, in this
+        transaction; False when it already was (a re-delivery)."""
+        ...
 
     def audit(self, dossier_id: int | None, event: str, detail: dict[str, Any]) -> None:
         """Record what happened; `detail` holds ids and states only, never personal data."""

@@ -115,6 +115,10 @@ def _rule_questions(vacancy: Vacancy) -> list[Question]:
                           ask_if=_is(f"{rid}.has_extract", True)))
             out.append(_q(f"{rid}.mention", "yes_no", "q.record.mention", rule_id=rid,
                           ask_if=_is(f"{rid}.has_extract", True)))
+            if rule.unfavourable_mention == "explanation_allowed":
+                # The candidate *may* explain a mention: their choice, then the document.
+                out.append(_q(f"{rid}.explain", "yes_no", "q.record.explain", rule_id=rid,
+                              ask_if=_is(f"{rid}.mention", True)))
         elif isinstance(rule, ExperienceRule):
             out.append(_q(f"{rid}.years", "number", "q.experience.years",
                           prompt_values={"counts": rule.counts}, rule_id=rid,

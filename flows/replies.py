@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from babel.dates import format_date, format_datetime
@@ -11,7 +11,7 @@ from babel.dates import format_date, format_datetime
 from flows.eligibility import Outcome, Reason, Status, Verdict
 from flows.events import Choice, Reply
 from flows.flow import Flow
-from flows.messages import Msg
+from flows.messages import Msg, catalogue
 from flows.ports import DocumentRecord
 from flows.questions import Question
 from flows.vacancy import Document, Vacancy
@@ -36,7 +36,10 @@ def when_text(vacancy: Vacancy, lang: str) -> Msg:
     local = closes.astimezone(vacancy.zone)
     return Msg("deadline.exact", {
         "when": format_datetime(local, "EEEE d MMMM y, HH:mm", tzinfo=vacancy.zone, locale=locale),
-        "zone": vacancy.deadline.timezone,
+        # A named zone where the catalogue has a name for it ("Belgische tijd"), else the IANA id.
+        "zone": (Msg(f"zone.{vacancy.deadline.timezone}")
+                 if f"zone.{vacancy.deadline.timezone}" in catalogue(lang)
+                 else vacancy.deadline.timezone),
     })
 
 
@@ -49,11 +52,11 @@ def time_left_text(left: timedelta | None) -> Msg | None:
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
     if days == 1:
-        return Msg("time.one_day", {"hours": hours})
+        return Msg("time.one_day" if hours else "time.one_day_exact", {"hours": hours})
     if days > 1:
-        return Msg("time.days", {"days": days, "hours": hours})
+        return Msg("time.days" if hours else "time.days_exact", {"days": days, "hours": hours})
     if hours >= 1:
-        return Msg("time.hours", {"hours": hours, "minutes": mins})
+        return Msg("time.hours" if mins else "time.hours_exact", {"hours": hours, "minutes": mins})
     return Msg("time.minutes", {"minutes": max(mins, 1)})
 
 
@@ -61,13 +64,18 @@ def deadline_line(vacancy: Vacancy, now: datetime, lang: str) -> Msg:
     closes = vacancy.closes_at()
     if closes is None:
         return Msg("deadline.none")
+    left = closes.astimezone(UTC) - now.astimezone(UTC)
     return Msg("deadline.line", {"when": when_text(vacancy, lang),
-                                 "left": time_left_text(closes - now) or ""})
+                                 "left": time_left_text(left) or ""})
 
 
 def answer_label(question: Question, value: Any) -> Any:
     if question.kind == "yes_no":
         return Msg("btn.yes" if value else "btn.no")
+    if question.kind == "date" and isinstance(value, str):
+        return date.fromisoformat(value).strftime("%d-%m-%Y")
+    if value == "" and question.optional:
+        return Msg("answer.skipped")
     if question.kind == "choice":
         for option in question.options:
             if option.value == value:
@@ -76,20 +84,22 @@ def answer_label(question: Question, value: Any) -> Any:
 
 
 def ask(flow: Flow, question: Question, answers: dict[str, Any], lang: str,
-        before: tuple[Any, ...] = ()) -> Reply:
-    index = flow.index[question.id]
+        before: tuple[Any, ...] = (), dossier_id: int | None = None) -> Reply:
+    # Button data names the dossier and the question: a press is only ever applied to the
+    # application and the question it was shown for.
+    at = f"{dossier_id}:{flow.index[question.id]}"
     choices: tuple[Choice, ...] = ()
     if question.kind == "yes_no":
-        choices = (Choice(f"a:{index}:1", Msg("btn.yes")), Choice(f"a:{index}:0", Msg("btn.no")))
+        choices = (Choice(f"a:{at}:1", Msg("btn.yes")), Choice(f"a:{at}:0", Msg("btn.no")))
     elif question.kind == "choice":
-        choices = tuple(Choice(f"a:{index}:{i}", o.label) for i, o in enumerate(question.options))
+        choices = tuple(Choice(f"a:{at}:{i}", o.label) for i, o in enumerate(question.options))
     if question.optional:
-        choices += (Choice(f"s:{index}", Msg("btn.skip")),)
+        choices += (Choice(f"s:{at}", Msg("btn.skip")),)
     parts: list[Any] = list(before)
     if question.id in answers:
         parts.append(Msg("answer.current", {"value": answer_label(question, answers[question.id])}))
     n, total = _position(flow, question, answers)
-    parts.append(Msg("progress", {"n": n, "total": total}))
+    parts.append(Msg("progress", {"n": n, "total": total, "title": flow.vacancy.title}))
     parts.append(question.prompt)
     return Reply(lang, tuple(parts), choices,
                  expects="choice" if question.kind in ("yes_no", "choice") else "text",
@@ -135,6 +145,12 @@ def verdict_parts(vacancy: Vacancy, verdict: Verdict) -> list[Any]:
                   for line in reason_lines(verdict.reasons, {outcome})])
     if verdict.score is not None and verdict.max_score:
         parts.append(Msg("verdict.score", {"score": verdict.score, "max": verdict.max_score}))
+    return parts
+
+
+def info_parts(vacancy: Vacancy, verdict: Verdict) -> list[Any]:
+    """Good to know, and what the vacancy text leaves open: a message of its own."""
+    parts: list[Any] = []
     if vacancy.notes:
         parts.append([Msg("notes.title"), *(Msg("note.line", {"text": n.text}) for n in vacancy.notes)])
     if verdict.unknowns:
@@ -157,9 +173,14 @@ def missing_documents(verdict: Verdict, stored: list[DocumentRecord]) -> list[Do
     return [d for d in verdict.documents if d.id not in have]
 
 
+def send_prompt(document: Document) -> Msg:
+    photos = bool({"jpg", "png"} & set(document.types))
+    return Msg("checklist.send" if photos else "checklist.send_file", {"label": document.label})
+
+
 def checklist(vacancy: Vacancy, verdict: Verdict, stored: list[DocumentRecord],
               awaiting: str | None, now: datetime, lang: str,
-              before: tuple[Any, ...] = ()) -> Reply:
+              before: tuple[Any, ...] = (), dossier_id: int | None = None) -> Reply:
     by_kind = {d.kind: d for d in stored}
     lines: list[Any] = [Msg("checklist.title")]
     for doc in verdict.documents:
@@ -174,11 +195,12 @@ def checklist(vacancy: Vacancy, verdict: Verdict, stored: list[DocumentRecord],
     parts: list[Any] = [*before, lines, deadline_line(vacancy, now, lang)]
     missing = missing_documents(verdict, stored)
     target = next((d for d in missing if d.id == awaiting), missing[0] if missing else None)
-    choices = tuple(Choice(f"d:{d.id}", Msg("btn.replace" if d.id in by_kind else "btn.upload",
+    choices = tuple(Choice(f"d:{dossier_id}:{d.id}",
+                           Msg("btn.replace" if d.id in by_kind else "btn.upload",
                                             {"label": d.label}))
                     for d in verdict.documents if d is not target)
     if target is not None:
-        parts.append(Msg("checklist.send", {"label": target.label}))
+        parts.append(send_prompt(target))
     return Reply(lang, tuple(parts), choices, expects="document",
                  document=target.id if target else None)
 

@@ -42,10 +42,13 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from flows.ports import CandidateRecord, ConcurrentUpdate, DocumentRecord, DossierRecord
 from storage.database import BEGIN_MODE, is_postgresql, is_sqlite
 from storage.tables import (
+    applied_event_table,
     audit_table,
     candidate_table,
     document_table,
@@ -102,8 +105,6 @@ _UPDATE_CANDIDATE = (
         chat_id=bindparam("v_chat_id"),
         language=bindparam("v_language"),
         active_dossier_id=bindparam("v_active_dossier_id"),
-        last_event_id=bindparam("v_last_event_id"),
-        last_event_at=bindparam("v_last_event_at"),
     )
 )
 _DELETE_CANDIDATE = delete(candidate_table).where(_C.id == bindparam("b_id"))
@@ -213,8 +214,6 @@ def _candidate_record(row: Mapping[str, Any]) -> CandidateRecord:
         language=row["language"],
         created_at=_loaded(row["created_at"]),
         active_dossier_id=row["active_dossier_id"],
-        last_event_id=row["last_event_id"],
-        last_event_at=_loaded_or_none(row["last_event_at"]),
     )
 
 
@@ -250,6 +249,7 @@ def _document_record(row: Mapping[str, Any]) -> DocumentRecord:
         sha256=row["sha256"],
         media_type=row["media_type"],
         uploaded_at=_loaded(row["uploaded_at"]),
+        media_group=row["media_group"],
     )
 
 
@@ -331,8 +331,6 @@ class SqlUnitOfWork:
                 "language": candidate.language,
                 "created_at": _to_utc(candidate.created_at),
                 "active_dossier_id": candidate.active_dossier_id,
-                "last_event_id": candidate.last_event_id,
-                "last_event_at": _to_utc_or_none(candidate.last_event_at),
             },
         ).scalar_one()
         self._candidate_id, self._candidate_known = candidate.id, True
@@ -347,8 +345,6 @@ class SqlUnitOfWork:
                 "v_chat_id": candidate.chat_id,
                 "v_language": candidate.language,
                 "v_active_dossier_id": candidate.active_dossier_id,
-                "v_last_event_id": candidate.last_event_id,
-                "v_last_event_at": _to_utc_or_none(candidate.last_event_at),
             },
         )
 
@@ -472,6 +468,7 @@ class SqlUnitOfWork:
                 "sha256": document.sha256,
                 "media_type": document.media_type,
                 "uploaded_at": _to_utc(document.uploaded_at),
+                "media_group": document.media_group,
             },
         ).scalar_one()
         return document
@@ -503,6 +500,17 @@ class SqlUnitOfWork:
                 "attempts": 0,
             },
         )
+
+    def claim_event(self, event_id: int) -> bool:
+        """Record that this channel event is applied; False when it already was."""
+        insert_ = sqlite_insert if self._connection.dialect.name == "sqlite" else pg_insert
+        statement = insert_(applied_event_table).values(
+            channel=self._channel, event_id=event_id, at=_to_utc(self._clock())
+        ).on_conflict_do_nothing(index_elements=["channel", "event_id"]).returning(
+            applied_event_table.c.event_id
+        )
+        # A row comes back only when it was inserted (rowcount is not reliable with RETURNING).
+        return self._connection.execute(statement).first() is not None
 
     def audit(self, dossier_id: int | None, event: str, detail: dict[str, Any]) -> None:
         _check_audit_detail(detail)
@@ -606,6 +614,14 @@ class SqlDossierStore:
                 candidate = {k[2:]: v for k, v in row.items() if k.startswith("c_")}
                 out.append((_dossier_record(row), _candidate_record(candidate)))
         return out
+
+    def prune_events(self, before: datetime) -> int:
+        """Forget applied event ids older than `before` (Telegram re-delivers within a day)."""
+        with self._write() as connection:
+            result = connection.execute(
+                delete(applied_event_table).where(applied_event_table.c.at < _to_utc(before))
+            )
+            return result.rowcount
 
     def update_outbox_payload(self, outbox_id: int, payload: dict[str, Any]) -> None:
         """Save a notification's progress (parts sent) so a retry resumes, never repeats."""

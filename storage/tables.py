@@ -51,10 +51,6 @@ class CandidateRow(SQLModel, table=True):
     # No foreign key (it would make candidate <-> dossier a cycle); the repository clears it
     # when the dossier it points at is deleted.
     active_dossier_id: int | None = Field(default=None)
-    # The channel's id of the last event applied (Telegram's update_id): a re-delivered update
-    # (after a crash before the offset was confirmed) is recognised and not applied twice.
-    last_event_id: int | None = Field(default=None, sa_type=BigInteger)
-    last_event_at: datetime | None = Field(default=None, sa_type=UTC_DATETIME)
 
 
 class DossierRow(SQLModel, table=True):
@@ -116,6 +112,8 @@ class DocumentRow(SQLModel, table=True):
     sha256: str = Field(sa_type=String(64))
     media_type: str = Field(sa_type=String(128))
     uploaded_at: datetime = Field(sa_type=UTC_DATETIME)
+    # Telegram album id: the pages of one album belong to one document.
+    media_group: str | None = Field(default=None, sa_type=String(64))
 
 
 class OutboxRow(SQLModel, table=True):
@@ -158,6 +156,18 @@ class AuditRow(SQLModel, table=True):
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
+class AppliedEventRow(SQLModel, table=True):
+    """Channel event ids (Telegram update_id) already applied: a re-delivered update is
+    recognised, in any order. Kept a couple of days: Telegram re-delivers within 24 hours."""
+
+    __tablename__: ClassVar[str] = "applied_event"  # type: ignore[misc]
+    __table_args__ = (Index("ix_applied_event_at", "at"),)
+
+    channel: str = Field(sa_type=String(32), primary_key=True)
+    event_id: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    at: datetime = Field(sa_type=UTC_DATETIME)
+
+
 def _table(model: type[SQLModel]) -> Table:
     table = model.__table__  # type: ignore[attr-defined]
     assert isinstance(table, Table)
@@ -169,5 +179,6 @@ dossier_table = _table(DossierRow)
 document_table = _table(DocumentRow)
 outbox_table = _table(OutboxRow)
 audit_table = _table(AuditRow)
+applied_event_table = _table(AppliedEventRow)
 
 metadata = SQLModel.metadata

@@ -34,6 +34,7 @@ class MemoryData:
         self.documents: dict[int, DocumentRecord] = {}
         self.outbox: list[dict[str, Any]] = []
         self.audit: list[dict[str, Any]] = []
+        self.applied: set[tuple[str, int]] = set()
         self.next_id = 1
 
 
@@ -120,6 +121,13 @@ class MemoryUnitOfWork:
 
     def add_outbox(self, kind: str, dossier_id: int | None, payload: dict[str, Any]) -> None:
         self.d.outbox.append({"kind": kind, "dossier_id": dossier_id, "payload": payload})
+
+    def claim_event(self, event_id: int) -> bool:
+        key = (self.channel, event_id)
+        if key in self.d.applied:
+            return False
+        self.d.applied.add(key)
+        return True
 
     def audit(self, dossier_id: int | None, event: str, detail: dict[str, Any]) -> None:
         self.d.audit.append({"dossier_id": dossier_id, "event": event, "detail": detail})

@@ -185,6 +185,9 @@ async def test_full_application_then_recruiter_notification(bot: BotHarness, vac
         assert f"→ {SCRIPTS[vacancy_id][qid]}" in text or f"→ {dossier.answers[qid]}" in text, qid
     if vacancy_id == SCHOOL:
         assert "→ Ja" in text and "→ Nee" in text
+        # A date reads as the candidate typed it, not as stored (2026-10-01).
+        assert "Op welke datum werd het uitgereikt? (bijvoorbeeld 15-03-2025) → 01-10-2026" in text
+        assert "2026-10-01" not in text
     else:
         assert "→ Master" in text
     sent_docs = recruiter_documents(bot)
@@ -223,6 +226,7 @@ async def test_nieuwpoort_notification_shows_knowledge_matrix_and_limits_hold(bo
     assert "Operationele kennis · 3 j" in text
     assert "Geen kennis" in text
     assert "Toevoeging: Ansible en Terraform" in text
+    assert "→ 15-06-2025" in text and "2025-06-15" not in text
     assert [d["file_name"] for d in recruiter_documents(bot)] == [
         u[0] for u in UPLOADS[NIEUWPOORT]]
     # The long run (18 matrix items): Telegram never had to refuse a message or a button.
@@ -590,7 +594,9 @@ async def test_reminders_after_downtime_once_each_then_expiry(tmp_path: Path):
         assert await bot.sweep() == 1
         [reminder] = reminders_to(bot, CANDIDATE)
         assert "Medewerker Intern Service Punt" in reminder
-        assert "Vraag 2 van" in reminder  # it says where they are
+        assert "Vraag 2 van" not in reminder  # no question re-asked out of the blue...
+        sent = bot.tg.messages_to(CANDIDATE)[-1]
+        assert sent.labels() == ["Verder met mijn sollicitatie"]  # ...but a way back to it
         assert bot.dossier(CANDIDATE).reminders_sent == ["3d"]
         assert await bot.sweep() == 0
         await bot.restart()
@@ -607,6 +613,8 @@ async def test_reminders_after_downtime_once_each_then_expiry(tmp_path: Path):
 
         clock.set(datetime(2026, 7, 14, 9, 0, tzinfo=AMSTERDAM))
         before = len(bot.tg.messages_to(CANDIDATE))
+        assert await bot.sweep() == 0  # closed, but a backlog from before 09:00 gets an hour
+        clock.set(datetime(2026, 7, 14, 10, 0, tzinfo=AMSTERDAM))
         assert await bot.sweep() == 1
         told = bot.tg.messages_to(CANDIDATE)[before:]
         assert len(told) == 1

@@ -129,6 +129,9 @@ def with_rule_field(vacancy: Vacancy, rule_id: str, **fields: Any) -> Vacancy:
         for r in data["requirements"]:
             if r["id"] == rule_id:
                 r.update(fields)
+        if fields.get("unfavourable_mention") == "excluded":
+            # No explanation is asked then, so no document can depend on one.
+            data["documents"] = [d for d in data["documents"] if d["id"] != "record_explanation"]
 
     return modified(vacancy, change)
 
@@ -474,8 +477,9 @@ def test_foreign_question_not_applicable_without_a_diploma():
         pytest.param({"language.dutch_education": False, "language.certificate": True},
                      Status.CONDITIONAL, "reason.language.certificate", True,
                      id="not-dutch-has-certificate"),
+        # Without a certificate yet: eligible on condition of obtaining one; nothing to upload.
         pytest.param({"language.dutch_education": False, "language.certificate": False},
-                     Status.CONDITIONAL, "reason.language.obtain", True,
+                     Status.CONDITIONAL, "reason.language.obtain", False,
                      id="not-dutch-no-certificate-conditional"),
         pytest.param({"language.dutch_education": True, "language.certificate": False},
                      Status.ELIGIBLE, "reason.language.met_diploma", False,
@@ -484,7 +488,7 @@ def test_foreign_question_not_applicable_without_a_diploma():
                      Status.ELIGIBLE, "reason.language.met_diploma", False,
                      id="dutch-stale-certificate-yes-ignored"),
         pytest.param({"language.dutch_education": False}, Status.INCOMPLETE,
-                     "reason.language.pending", True, id="not-dutch-certificate-unanswered"),
+                     "reason.language.pending", False, id="not-dutch-certificate-unanswered"),
     ],
 )
 def test_nieuwpoort_language(answers, status, key, certificate_required):
@@ -512,13 +516,20 @@ def test_language_without_proof_excluded_fails():
 
 
 def test_nieuwpoort_unfavourable_mention_allows_explanation():
-    verdict = evaluate(NIEUWPOORT, nieuwpoort_passing(**{"record.mention": True}),
-                       NIEUWPOORT_NOW)
+    # "mag je daarover een schriftelijke toelichting voorleggen": the candidate chooses.
+    answers = nieuwpoort_passing(**{"record.mention": True})
+    assert evaluate(NIEUWPOORT, answers, NIEUWPOORT_NOW).status is Status.INCOMPLETE
+    verdict = evaluate(NIEUWPOORT, {**answers, "record.explain": True}, NIEUWPOORT_NOW)
     assert verdict.status is Status.CONDITIONAL
     assert doc_ids(verdict) == (*NIEUWPOORT_BASE_DOCS, "record_explanation")
     assert [(r.outcome, r.message.key) for r in reasons_for(verdict, "record")] == [
-        (Outcome.CONDITION, "reason.record.mention_explain")
+        (Outcome.CONDITION, "reason.record.mention_explained")
     ]
+    without = evaluate(NIEUWPOORT, {**answers, "record.explain": False}, NIEUWPOORT_NOW)
+    assert without.status is Status.CONDITIONAL
+    assert doc_ids(without) == NIEUWPOORT_BASE_DOCS
+    assert [r.message.key for r in reasons_for(without, "record")] == [
+        "reason.record.mention_unexplained"]
 
 
 def test_unfavourable_mention_excluded_is_not_eligible():
@@ -572,11 +583,12 @@ def test_nieuwpoort_extract_age_on_brussels_day(now, too_old):
 
 
 def test_too_old_extract_with_mention_gives_both_conditions():
-    answers = nieuwpoort_passing(issued_on=date(2025, 1, 1), **{"record.mention": True})
+    answers = nieuwpoort_passing(issued_on=date(2025, 1, 1),
+                                 **{"record.mention": True, "record.explain": True})
     verdict = evaluate(NIEUWPOORT, answers, NIEUWPOORT_NOW)
     assert verdict.status is Status.CONDITIONAL
     assert [r.message.key for r in reasons_for(verdict, "record")] == [
-        "reason.record.mention_explain",
+        "reason.record.mention_explained",
         "reason.record.too_old",
     ]
 

@@ -11,17 +11,19 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from flows import replies as R
 from flows.eligibility import evaluate
+from flows.engine import reminder_at
 from flows.events import COMMANDS, Upload
 from flows.flow import Flow, status_of
 from flows.messages import LANGUAGES, Msg, catalogue, placeholders, render
 from flows.questions import slug
+from flows.vacancy import Vacancy
 from tests.conversation import (
     AMSTERDAM,
     BRUSSELS,
@@ -78,7 +80,7 @@ SPECS = {
          "score.education_field": "Ja", "score.process_improvement": "Nee",
          "score.topdesk": "1,5", "score.municipal_customer_contact": "4 jaar"},
         "✅ Je komt in aanmerking voor Medewerker Intern Service Punt.",
-        "⏰ Uiterste datum: dinsdag 14 juli 2026, 09:00 (Europe/Amsterdam) — nog 12 dagen en 21 uur",
+        "⏰ Uiterste datum: dinsdag 14 juli 2026, 09:00 (Nederlandse tijd) — nog 12 dagen en 21 uur",
         ("cv",),
         ("• Stap 1: beoordeling cv's op de knock-outcriteria",
          "• Stap 3: bericht over uitnodiging voor een gesprek: 16 juli 2026",
@@ -356,6 +358,41 @@ def test_knock_out_stops_early_says_why_and_back_lets_a_better_answer_continue(k
     assert chat.dossier().state == "collecting"
 
 
+@pytest.mark.parametrize("how", ["button", "command"])
+@pytest.mark.parametrize("name, question, bad, later", [
+    # Knocked out on the diploma after the foreign question (same rule) was answered: the
+    # failing rule's last answered question is 'foreign', but the diploma knocked them out.
+    ("nieuwpoort", "diploma.level", "Secundair onderwijs", "language.dutch_education"),
+    ("hardenberg", "diploma.level", "mbo niveau 3", "customer_contact.years"),
+    ("nieuwpoort", "civil_rights", "Nee", "record.has_extract"),
+])
+def test_change_answer_after_a_knock_out_returns_to_the_question_that_knocked_out(
+        name, question, bad, later, how, engine, clock):
+    spec = SPECS[name]
+    chat = applicant(engine, clock, spec)
+    chat.answer_all(spec.script, stop_at=[later])
+    for _ in range(20):  # /back until the question, later answers stay stored
+        if chat.question_id == question:
+            break
+        chat.do("back")
+    chat.expect_question(question)
+    chat.answer(bad).expect("Je komt helaas niet in aanmerking")
+    dossier = chat.dossier()
+    assert (dossier.state, dossier.status) == ("knocked_out", "ineligible")
+    assert dossier.verdict["knocked_by"] == question
+    if how == "button":
+        chat.press("Antwoord aanpassen")
+    else:
+        chat.do("back")
+    chat.expect_question(question).expect(f"Je huidige antwoord: {bad}")
+    assert chat.dossier().state == f"q:{question}"
+    chat.answer(spec.script[question])
+    assert chat.dossier().state not in ("knocked_out", f"q:{question}")
+    chat.answer_all(spec.script)
+    chat.expect("Je komt in aanmerking voor")
+    assert chat.dossier().state == "collecting"
+
+
 def test_restart_from_a_knock_out_keeps_name_and_email(engine, clock):
     chat = applicant(engine, clock, SPECS["vera"])
     chat.answer_all(SPECS["vera"].script, stop_at=["diploma.level"]).press("Geen diploma")
@@ -375,7 +412,15 @@ class Condition:
     rule: str
     document: str | None
     label: str | None
+    not_asked: str | None = None  # a document label the checklist must not ask for
 
+
+NIEUWPOORT_EXPLANATION = "schriftelijke toelichting bij de ongunstige vermelding"
+SCHOOL_EXPLANATION = "schriftelijke toelichting bij de vermelding op je uittreksel"
+MENTION_EXPLAINED = ("⚠️ Strafregister: er staat een ongunstige vermelding op; je voegt een"
+                     " schriftelijke toelichting toe. De werkgever beoordeelt ze.")
+MENTION_UNEXPLAINED = ("⚠️ Strafregister: er staat een ongunstige vermelding op. De werkgever"
+                       " beoordeelt ze; je kan nog altijd een toelichting toevoegen (/back).")
 
 CONDITIONS = [
     *(Condition(v, {"diploma.foreign": "Ja"},
@@ -390,19 +435,21 @@ CONDITIONS = [
                 "⚠️ Kennis van het Nederlands: bezorg je taalattest Nederlands.", "language",
                 "language_certificate", "taalattest Nederlands")
       for v in ("nieuwpoort", "spl", "vera")),
+    # No certificate yet: a condition (obtain one), but nothing to upload; they can submit.
     *(Condition(v, {"language.dutch_education": "Nee", "language.certificate": "Nee"},
                 "⚠️ Kennis van het Nederlands: je hebt nog een taalattest Nederlands nodig. "
                 "Vraag het zo snel mogelijk aan.", "language",
-                "language_certificate", "taalattest Nederlands")
+                None, None, not_asked="taalattest Nederlands")
       for v in ("nieuwpoort", "spl", "vera")),
-    Condition("nieuwpoort", {"record.mention": "Ja"},
-              "⚠️ Strafregister: bij een ongunstige vermelding mag je een schriftelijke toelichting"
-              " toevoegen.", "record", "record_explanation",
-              "schriftelijke toelichting bij de ongunstige vermelding"),
-    Condition("school", {"record.mention": "Ja"},
-              "⚠️ Strafregister: bij een ongunstige vermelding mag je een schriftelijke toelichting"
-              " toevoegen.", "record", "record_explanation",
-              "schriftelijke toelichting bij de vermelding op je uittreksel"),
+    # An unfavourable mention: the candidate chooses whether to add a written explanation.
+    Condition("nieuwpoort", {"record.mention": "Ja", "record.explain": "Ja"},
+              MENTION_EXPLAINED, "record", "record_explanation", NIEUWPOORT_EXPLANATION),
+    Condition("school", {"record.mention": "Ja", "record.explain": "Ja"},
+              MENTION_EXPLAINED, "record", "record_explanation", SCHOOL_EXPLANATION),
+    Condition("nieuwpoort", {"record.mention": "Ja", "record.explain": "Nee"},
+              MENTION_UNEXPLAINED, "record", None, None, not_asked=NIEUWPOORT_EXPLANATION),
+    Condition("school", {"record.mention": "Ja", "record.explain": "Nee"},
+              MENTION_UNEXPLAINED, "record", None, None, not_asked=SCHOOL_EXPLANATION),
     Condition("nieuwpoort", {"record.has_extract": "Nee"},
               "⚠️ uittreksel uit het strafregister: vraag het aan bij je gemeente; het mag hoogstens"
               " 3 maanden oud zijn.", "record", None, None),
@@ -425,13 +472,53 @@ def test_conditional_answers_give_a_conditional_verdict_and_their_document(cond,
     if cond.document:
         chat.expect(f"⬜ {cond.label}")
         assert set(verdict["documents"]) == {*spec.documents, cond.document}
-        assert cond.document in upload_all(chat)
-        assert chat.dossier().status == "submitted"
     else:
         assert verdict["documents"] == list(spec.documents)
+    if cond.not_asked:
+        chat.expect_not(f"⬜ {cond.not_asked}", f"{cond.not_asked} opladen")
+    # Either way the candidate can complete the application with exactly those documents.
+    assert sorted(upload_all(chat)) == sorted(verdict["documents"])
+    assert chat.dossier().status == "submitted"
+    assert sorted(d.kind for d in chat.documents()) == sorted(verdict["documents"])
+    asked = {qid for qid, _ in chat.asked()}
     if cond.answers.get("record.has_extract") == "Nee":
-        asked = {qid for qid, _ in chat.asked()}
-        assert not asked & {"record.issued_on", "record.mention"}
+        assert not asked & {"record.issued_on", "record.mention", "record.explain"}
+    if "record.explain" in cond.answers:
+        assert "record.explain" in asked
+
+
+def test_the_explanation_question_is_asked_only_after_a_mention(engine, clock):
+    spec = SPECS["school"]
+    chat = applicant(engine, clock, spec)
+    chat.answer_all(spec.script, stop_at=["record.mention"])
+    chat.press("Ja").expect_question("record.explain").expect(
+        "Vraag 6 van 6", "Je mag daarover een schriftelijke toelichting toevoegen. Wil je dat doen?")
+    assert chat.labels == ["Ja", "Nee"]
+    dossier = chat.dossier()
+    assert (dossier.state, dossier.status) == ("q:record.explain", "draft")
+    # Until they choose, the record rule is pending: no condition, no explanation document yet.
+    assert dossier.verdict["status"] == "incomplete"
+    assert dossier.verdict["conditions"] == []
+    assert "record_explanation" not in dossier.verdict["documents"]
+    # Without a mention the question is not asked: the happy path goes straight to documents.
+    other = applicant(engine, clock, spec, user="bert")
+    other.answer_all(spec.script)
+    assert "record.explain" not in {qid for qid, _ in other.asked()}
+    assert other.dossier().state == "collecting"
+
+
+def test_choosing_to_explain_after_all_adds_the_explanation_document(engine, clock):
+    """The 'no explanation' reason points to /back: going back and saying yes asks for it."""
+    spec = SPECS["school"]
+    chat = applicant(engine, clock, spec)
+    chat.answer_all({**spec.script, "record.mention": "Ja", "record.explain": "Nee"})
+    chat.expect(MENTION_UNEXPLAINED).expect_not(f"⬜ {SCHOOL_EXPLANATION}")
+    chat.do("back").expect_question("record.explain").expect("Je huidige antwoord: Nee")
+    chat.press("Ja").expect(MENTION_EXPLAINED, f"⬜ {SCHOOL_EXPLANATION}")
+    assert chat.dossier().verdict["documents"] == ["cv", "motivation", "record_extract",
+                                                   "record_explanation"]
+    assert upload_all(chat) == ["cv", "motivation", "record_extract", "record_explanation"]
+    assert chat.dossier().status == "submitted"
 
 
 @pytest.mark.parametrize("name, too_old, just_valid, model", [
@@ -453,17 +540,25 @@ def test_extract_older_than_three_months_is_too_old(name, too_old, just_valid, m
 
 
 def test_changing_a_branching_answer_skips_its_follow_ups(engine, clock):
-    """Back to 'do you have an extract?', answer No: date and mention no longer count."""
+    """Back to 'do you have an extract?', answer No: date, mention and explanation no longer
+    count (no 'too old', no mention, no explanation document)."""
     spec = SPECS["nieuwpoort"]
     chat = applicant(engine, clock, spec)
-    chat.answer_all({**spec.script, "record.issued_on": "01-01-2025"},
+    chat.answer_all({**spec.script, "record.issued_on": "01-01-2025", "record.mention": "Ja",
+                     "record.explain": "Ja"},
                     stop_at=["matrix.windows_os_10_11_server_2022.level"])
-    chat.do("back").expect_question("record.mention")
-    chat.do("back").expect_question("record.issued_on").expect("Je huidige antwoord: 2025-01-01")
+    chat.do("back").expect_question("record.explain").expect("Je huidige antwoord: Ja")
+    chat.do("back").expect_question("record.mention").expect("Je huidige antwoord: Ja")
+    # A date answer is shown as the candidate typed it (dd-mm-yyyy), not as stored.
+    chat.do("back").expect_question("record.issued_on").expect("Je huidige antwoord: 01-01-2025")
+    chat.expect_not("2025-01-01")
+    assert chat.dossier().answers["record.issued_on"] == "2025-01-01"
     chat.do("back").expect_question("record.has_extract").expect("Je huidige antwoord: Ja")
     chat.press("Nee").expect_question("matrix.windows_os_10_11_server_2022.level")
     chat.answer_all(spec.script)
-    chat.expect("vraag het aan bij je gemeente").expect_not("te oud", "Strafregister: bij")
+    chat.expect("vraag het aan bij je gemeente").expect_not(
+        "te oud", "Strafregister: er staat een ongunstige vermelding", "⬜ schriftelijke toelichting")
+    assert "record_explanation" not in chat.dossier().verdict["documents"]
 
 
 # ---------------------------------------------------------------- back, restart, status, help
@@ -528,10 +623,13 @@ def test_status_tells_question_missing_documents_and_time_left(engine, clock):
     chat.do("status").expect(
         "📋 Medewerker Intern Service Punt: vragen beantwoorden",
         "Je bent bij vraag 4 van 11.",
-        "Nog op te laden:\n⬜ cv",
-        "⏰ Uiterste datum: dinsdag 14 juli 2026, 09:00 (Europe/Amsterdam) — nog 12 dagen en 21 uur",
+        "⏰ Uiterste datum: dinsdag 14 juli 2026, 09:00 (Nederlandse tijd) — nog 12 dagen en 21 uur",
         "Heb je dat diploma in het buitenland behaald?",  # and asks the question again
     )
+    # Documents are not talked about before the document stage.
+    chat.expect_not("Nog op te laden", "⬜")
+    clock.set(2026, 7, 4, 9, 0, tz=AMSTERDAM)  # exactly ten days before the deadline
+    chat.do("status").expect("— nog 10 dagen\n").expect_not("en 0 uur")
     clock.set(2026, 7, 14, 7, 30, tz=AMSTERDAM)
     chat.do("status").expect("nog 1 uur en 30 minuten")
     clock.set(2026, 7, 14, 8, 55, tz=AMSTERDAM)
@@ -540,7 +638,8 @@ def test_status_tells_question_missing_documents_and_time_left(engine, clock):
     clock.set(spec.open_at)
     chat.answer_all({**spec.script, "diploma.foreign": "Ja"})
     chat.upload("cv.pdf")
-    chat.do("status").expect("documenten opladen", "⬜ diplomawaardering van je buitenlands diploma")
+    chat.do("status").expect("documenten opladen",
+                             "Nog op te laden:\n⬜ diplomawaardering van je buitenlands diploma")
     chat.expect_not("⬜ cv\n")
     upload_all(chat)
     chat.do("status").expect("📋 Medewerker Intern Service Punt: ingediend").expect_not("Nog op te laden")
@@ -600,7 +699,7 @@ def test_happy_path_in_english(name, engine, clock):
     chat.answer_all(spec.script)
     chat.expect(f"✅ You are eligible for {title_en}.", "📄 Documents for a complete application:",
                 "Now send your")
-    deadline = {"hardenberg": "⏰ Deadline: Tuesday 14 July 2026, 09:00 (Europe/Amsterdam)",
+    deadline = {"hardenberg": "⏰ Deadline: Tuesday 14 July 2026, 09:00 (Dutch time)",
                 "nieuwpoort": "⏰ Deadline: Friday 1 August 2025 (the whole day) — 31 days and 12",
                 }.get(name, "No closing date is known: the vacancy is open until filled.")
     chat.expect(deadline)
@@ -711,7 +810,7 @@ def test_declining_in_english_answers_in_english_and_stores_nothing(engine, cloc
 
 @pytest.mark.parametrize("name, since", [
     ("nieuwpoort", "vrijdag 1 augustus 2025 (de hele dag)"),
-    ("hardenberg", "dinsdag 14 juli 2026, 09:00 (Europe/Amsterdam)"),
+    ("hardenberg", "dinsdag 14 juli 2026, 09:00 (Nederlandse tijd)"),
 ])
 def test_a_closed_vacancy_says_since_when_and_offers_the_open_ones(name, since, engine, clock):
     spec = SPECS[name]
@@ -752,7 +851,7 @@ def test_a_draft_expires_at_the_deadline_and_takes_nothing_more(engine, clock):
     clock.set(2026, 7, 14, 9, 0, tz=AMSTERDAM)
     chat.press("Nee").expect(
         "De vacature Medewerker Intern Service Punt is afgesloten: de uiterste datum was dinsdag"
-        " 14 juli 2026, 09:00 (Europe/Amsterdam).",
+        " 14 juli 2026, 09:00 (Nederlandse tijd).",
         "Je kandidatuur was nog niet volledig en kan niet meer worden ingediend.")
     dossier = chat.dossier()
     assert (dossier.state, dossier.status) == ("expired", "expired")
@@ -761,6 +860,7 @@ def test_a_draft_expires_at_the_deadline_and_takes_nothing_more(engine, clock):
     chat.say("Nee").expect("is afgesloten")
     chat.press_token("a:3:0").expect("is afgesloten")
     chat.upload("cv.pdf").expect("is afgesloten")
+    assert chat.text.count("is afgesloten") == 1
     chat.do("back").expect("is afgesloten")
     chat.do("restart").expect("is afgesloten")
     chat.do("status").expect("verlopen (vacature afgesloten)")
@@ -777,7 +877,10 @@ def test_a_dossier_collecting_documents_expires_on_the_next_upload(engine, clock
     on_disk = chat.files_on_disk()
     clock.set(2025, 8, 2, 0, 0, tz=BRUSSELS)
     chat.upload("motivatie.pdf").expect("is afgesloten", "kan niet meer worden ingediend")
+    assert chat.text.count("is afgesloten") == 1  # said once, not twice
     assert chat.dossier().status == "expired"
+    chat.upload("motivatie.pdf").expect("De vacature Systeembeheerder ICT is afgesloten")
+    assert chat.text.count("is afgesloten") == 1
     assert [d.kind for d in chat.documents()] == ["cv"]
     assert chat.files_on_disk() == on_disk
     assert chat.data.outbox == []
@@ -935,6 +1038,150 @@ def test_start_without_a_payload_welcomes_and_lists_the_open_vacancies(engine, c
     assert len(chat.labels) == 5  # in July 2025 every vacancy was open
 
 
+# ---------------------------------------------------------------- texts
+
+
+def with_deadline(vacancy: Vacancy, until: datetime, timezone: str) -> Vacancy:
+    """A validated copy of `vacancy` closing at local `until` (naive) in `timezone`."""
+    data = vacancy.model_dump(by_alias=True)
+    data["deadline"] = {"until": until, "timezone": timezone, "assumption": "test deadline"}
+    return Vacancy.model_validate(data)
+
+
+@pytest.mark.parametrize("zone, lang, shown", [
+    ("Europe/Amsterdam", "nl", "dinsdag 14 juli 2026, 09:00 (Nederlandse tijd)"),
+    ("Europe/Amsterdam", "en", "Tuesday 14 July 2026, 09:00 (Dutch time)"),
+    ("Europe/Brussels", "nl", "dinsdag 14 juli 2026, 09:00 (Belgische tijd)"),
+    ("Europe/Brussels", "en", "Tuesday 14 July 2026, 09:00 (Belgian time)"),
+    # A zone the catalogue has no name for keeps its IANA id rather than showing nothing.
+    ("Europe/Paris", "nl", "dinsdag 14 juli 2026, 09:00 (Europe/Paris)"),
+])
+def test_a_deadline_names_its_time_zone_readably(zone, lang, shown):
+    vacancy = with_deadline(vacancies()[VERA], datetime(2026, 7, 14, 9, 0), zone)
+    assert render(R.when_text(vacancy, lang), lang) == shown
+
+
+@pytest.mark.parametrize("left, nl, en", [
+    (timedelta(days=10), "nog 10 dagen", "10 days left"),
+    (timedelta(days=3, hours=2), "nog 3 dagen en 2 uur", "3 days and 2 hours left"),
+    (timedelta(days=2, hours=23, minutes=59), "nog 2 dagen en 23 uur", "2 days and 23 hours left"),
+    (timedelta(hours=5, minutes=30), "nog 5 uur en 30 minuten", "5 hours and 30 minutes left"),
+])
+def test_time_left_leaves_out_zero_hours(left, nl, en):
+    text = R.time_left_text(left)
+    assert (render(text, "nl"), render(text, "en")) == (nl, en)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_the_verdict_comes_alone_and_what_is_good_to_know_follows_in_its_own_message(
+        name, engine, clock):
+    spec = SPECS[name]
+    vacancy = vacancies()[spec.id]
+    chat = applicant(engine, clock, spec)
+    chat.answer_all(spec.script)
+    verdict, info, checklist = chat.last
+    assert verdict.text().startswith(spec.verdict)
+    for other in ("Goed om te weten:", "Wat de vacaturetekst niet zegt:", "📄 Documenten"):
+        assert other not in verdict.text(), other
+    assert info.text().startswith("Goed om te weten:")
+    assert all(f"• {render(n.text, 'nl')}" in info.text() for n in vacancy.notes)
+    assert ("Wat de vacaturetekst niet zegt:" in info.text()) == bool(vacancy.silent_on)
+    assert not info.choices and info.question_id is None
+    assert checklist.text().startswith("📄 Documenten voor een volledige kandidatuur:")
+    assert "Goed om te weten:" not in checklist.text()
+
+
+def test_the_notes_follow_the_verdict_in_english_too(engine, clock):
+    chat = applicant(engine, clock, SPECS["vera"], lang="en")
+    chat.answer_all(SPECS["vera"].script)
+    verdict, info, _checklist = chat.last
+    assert verdict.text().startswith("✅ You are eligible for Project coordinator")
+    assert "Good to know:" not in verdict.text()
+    assert info.text().startswith("Good to know:")
+    assert "What the vacancy text does not say:" in info.text()
+
+
+def test_a_document_that_takes_no_photo_is_asked_as_a_file(engine, clock):
+    chat = at_checklist(engine, clock)  # Nieuwpoort: the cv is pdf/Word, the diploma copy also a photo
+    assert "jpg" not in vacancies()[NIEUWPOORT].document("cv").types
+    chat.expect("Stuur nu je cv als bestand (📎 Bestand).").expect_not("foto")
+    chat.press("kopie van je diploma (bachelor) opladen").expect(
+        "Stuur nu je kopie van je diploma (bachelor) als bestand (📎 Bestand of foto).")
+    english = at_checklist(engine, clock, "hardenberg")
+    english.do("language").press("English").expect("Now send your CV as a file (📎 File).")
+    english.expect_not("photo")
+
+
+@pytest.mark.parametrize("lang, years, knocked_out", [
+    ("nl", "5,5", "✅ Ervaring: 5,5 jaar werkervaring"),
+    ("nl", "4,5", "jij gaf 4,5 jaar op"),
+    ("en", "5,5", "5.5 years"),
+    ("en", "4,5", "you said 4.5."),
+])
+def test_decimal_numbers_are_written_the_local_way(lang, years, knocked_out, engine, clock):
+    spec = SPECS["hardenberg"]
+    chat = applicant(engine, clock, spec, lang=lang)
+    chat.answer_all({**spec.script, "customer_contact.years": years})
+    chat.expect(knocked_out)
+    assert chat.dossier().answers["customer_contact.years"] == float(years.replace(",", "."))
+    assert (render(2.5, "nl"), render(2.5, "en"), render(4.0, "nl")) == ("2,5", "2.5", "4")
+
+
+@pytest.mark.parametrize("lang, shown", [("nl", "Je huidige antwoord: (overgeslagen)"),
+                                         ("en", "(skipped)")])
+def test_a_skipped_answer_shows_as_skipped(lang, shown, engine, clock):
+    spec = SPECS["nieuwpoort"]
+    chat = applicant(engine, clock, spec, lang=lang)
+    chat.answer_all(spec.script, stop_at=["matrix.extra"])
+    chat.press("Overslaan")
+    assert chat.dossier().answers["matrix.extra"] == ""
+    chat.do("back").expect_question("matrix.extra").expect(shown)
+
+
+# ---------------------------------------------------------------- reminders
+
+
+@pytest.mark.parametrize("name, until, zone, days, due", [
+    # Nieuwpoort takes the whole of 1 August: it closes at midnight; not a time to message.
+    ("nieuwpoort", None, BRUSSELS, 3, datetime(2025, 7, 30, 9, 0, tzinfo=BRUSSELS)),
+    ("nieuwpoort", None, BRUSSELS, 1, datetime(2025, 8, 1, 9, 0, tzinfo=BRUSSELS)),
+    # Hardenberg closes at 09:00: the reminders keep that hour.
+    ("hardenberg", None, AMSTERDAM, 3, datetime(2026, 7, 11, 9, 0, tzinfo=AMSTERDAM)),
+    ("vera", datetime(2026, 12, 4, 17, 0), BRUSSELS, 3, datetime(2026, 12, 1, 17, 0, tzinfo=BRUSSELS)),
+    ("vera", datetime(2026, 12, 4, 8, 30), BRUSSELS, 1, datetime(2026, 12, 3, 9, 0, tzinfo=BRUSSELS)),
+])
+def test_a_reminder_is_never_due_before_nine_local_time(name, until, zone, days, due):
+    vacancy = vacancies()[SPECS[name].id]
+    if until is not None:
+        vacancy = with_deadline(vacancy, until, zone.key)
+    at = reminder_at(vacancy, days)
+    assert at == due
+    assert at.astimezone(zone).hour >= 9
+
+
+def test_the_nieuwpoort_reminders_go_out_at_nine_once_each(engine, clock):
+    spec = SPECS["nieuwpoort"]
+    chat = applicant(engine, clock, spec)
+    chat.answer_all(spec.script, stop_at=["diploma.foreign"])
+    dossier_id = chat.dossier().id
+
+    def sweep(*when: int) -> str:
+        clock.set(*when, tz=BRUSSELS)
+        replies = engine.sweep(chat.sender, dossier_id, (3, 1))
+        return "\n\n".join(r.text() for r in replies)
+
+    assert sweep(2025, 7, 30, 0, 0) == ""  # three days before the midnight deadline
+    assert sweep(2025, 7, 30, 8, 59) == ""
+    first = sweep(2025, 7, 30, 9, 0)
+    assert "🔔 Herinnering: je kandidatuur voor Systeembeheerder ICT is nog niet volledig." in first
+    assert "vrijdag 1 augustus 2025 (de hele dag) — nog 2 dagen en 15 uur" in first
+    assert sweep(2025, 7, 30, 18, 0) == ""
+    assert sweep(2025, 8, 1, 8, 59) == ""
+    assert "— nog 15 uur" in sweep(2025, 8, 1, 9, 0)  # no "en 0 minuten"
+    assert sweep(2025, 8, 1, 20, 0) == ""
+    assert chat.dossier().reminders_sent == ["3d", "1d"]
+
+
 # ---------------------------------------------------------------- catalogues
 
 
@@ -948,6 +1195,11 @@ def _keys_used_by_the_code() -> set[str]:
     source = "\n".join(p.read_text(encoding="utf-8")
                        for p in (Path(__file__).resolve().parents[1] / "flows").glob("*.py"))
     literal = set(re.findall(r"""Msg\(\s*["']([\w.\-]+)["']""", source))
+    # Msg("a" if x else "b"): both branches.
+    literal |= set(re.findall(r"""Msg\(\s*["'][\w.\-]+["']\s+if\s[^()]*?\selse\s+["']([\w.\-]+)["']""",
+                              source))
+    # Reason keys are passed to _reason(...) or chosen beforehand (key = "reason.x" if ... else ...).
+    literal |= set(re.findall(r"""["'](reason\.[\w.]+)["']""", source))
     literal |= set(re.findall(r"""_bad\(\s*["']([\w.\-]+)["']""", source))
     literal |= set(re.findall(r"""_q\([^,]+,\s*"\w+",\s*"([\w.]+)\"""", source))
     for pair in re.findall(r"""key = "([\w.]+)" if kind == "yes_no" else "([\w.]+)\"""", source):
@@ -965,6 +1217,10 @@ def _keys_used_by_the_code() -> set[str]:
                                              "incomplete")}
     from flows.vacancy import DIPLOMA_SCALES
     literal |= {f"diploma.{c}.{level}" for c, scale in DIPLOMA_SCALES.items() for level in scale}
+    # A deadline names its zone readably ("Belgische tijd"): every zone a shipped vacancy uses.
+    zones = {v.deadline.timezone for v in vacancies().values() if v.deadline.timezone}
+    assert zones == {"Europe/Brussels", "Europe/Amsterdam"}
+    literal |= {f"zone.{z}" for z in zones}
     # Every family of keys built at run time (Msg(f"status.{...}")) is expanded above.
     for prefix in re.findall(r"""Msg\(f["']([\w.]+)\{""", source):
         assert any(k.startswith(prefix) for k in literal), f"expand Msg(f'{prefix}...') here"
@@ -977,6 +1233,13 @@ def test_every_key_the_code_uses_is_in_the_catalogue(lang):
     assert len(keys) > 100
     missing = sorted(k for k in keys if k not in catalogue(lang))
     assert missing == []
+
+
+def test_every_reason_in_the_catalogue_is_one_the_code_gives():
+    """No stale reason texts (such as the old 'mention_explain', replaced by a question)."""
+    used = _keys_used_by_the_code()
+    for lang in LANGUAGES:
+        assert sorted(k for k in catalogue(lang) if k.startswith("reason.") and k not in used) == []
 
 
 def _answer_values(question) -> list[object]:
@@ -1010,6 +1273,8 @@ def test_every_prompt_option_reason_and_reply_renders(name, lang):
                    R.checklist(vacancy, verdict, [], None, spec.open_at, lang),
                    R.privacy_notice(vacancy, lang), R.submitted(vacancy, lang)]
         texts = [render(R.verdict_parts(vacancy, verdict), lang),
+                 *([render(R.info_parts(vacancy, verdict), lang)] if R.info_parts(vacancy, verdict)
+                   else []),
                  render(R.deadline_line(vacancy, spec.open_at, lang), lang),
                  *(r.text() for r in replies), *(label for r in replies for label in r.labels())]
         for text in texts:
@@ -1031,7 +1296,17 @@ def test_typing_a_unicode_digit_at_a_choice_question_is_re_asked(typed, engine, 
 def test_a_forged_choice_token_with_a_unicode_digit_is_stale(engine, clock):
     chat = applicant(engine, clock, SPECS["vera"])
     chat.answer_all(SPECS["vera"].script, stop_at=["diploma.level"])
-    chat.press_token("a:2:²").expect("al beantwoord").expect_question("diploma.level")
+    dossier_id = chat.dossier().id
+    chat.press_token(f"a:{dossier_id}:2:²").expect("al beantwoord").expect_question("diploma.level")
+
+
+def test_a_button_of_another_application_is_never_applied_here(engine, clock):
+    chat = applicant(engine, clock, SPECS["vera"])
+    chat.answer_all(SPECS["vera"].script, stop_at=["diploma.level"])
+    other = chat.dossier().id + 1000
+    chat.press_token(f"a:{other}:2:4").expect("hoort bij een ander of ouder bericht")
+    chat.expect_question("diploma.level")
+    assert "diploma.level" not in chat.dossier().answers
 
 
 def test_a_corrupt_yes_no_token_is_not_taken_for_no(engine, clock):

@@ -40,7 +40,7 @@ from tests.db_fixtures import sqlite_url
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 T0 = datetime(2025, 3, 14, 9, 30, 15, 123456, tzinfo=UTC)
-TABLES = {"candidate", "dossier", "document", "outbox", "audit"}
+TABLES = {"candidate", "dossier", "document", "outbox", "audit", "applied_event"}
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -147,7 +147,7 @@ def test_migrate_creates_the_schema_and_a_second_run_is_a_no_op(empty_engine: En
     with empty_engine.connect() as connection:
         second = MigrationContext.configure(connection).get_current_revision()
 
-    assert first == second == head == "0002"
+    assert first == second == head == "0003"
     assert tables == TABLES | {"alembic_version"}
     assert set(inspect(empty_engine).get_table_names()) == tables
 
@@ -163,12 +163,11 @@ def test_an_existing_database_upgrades_and_keeps_its_rows(empty_engine: Engine):
             "INSERT INTO candidate (channel, external_id, language, created_at) "
             "VALUES ('telegram', '42', 'nl', '2026-11-01 10:00:00+00')"))
     migrate(empty_engine)
-    columns = {c["name"] for c in inspect(empty_engine).get_columns("candidate")}
-    assert "last_event_id" in columns
+    assert "applied_event" in inspect(empty_engine).get_table_names()
     with empty_engine.connect() as connection:
-        rows = connection.execute(text("SELECT external_id, last_event_id FROM candidate")).all()
+        rows = connection.execute(text("SELECT channel, external_id FROM candidate")).all()
         revision = MigrationContext.configure(connection).get_current_revision()
-    assert [tuple(r) for r in rows] == [("42", None)]
+    assert [tuple(r) for r in rows] == [("telegram", "42")]
     assert revision == ScriptDirectory.from_config(config).get_current_head()
 
 

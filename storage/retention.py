@@ -1,0 +1,38 @@
+"""Delete what the privacy notice says we no longer keep: rows and files."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flows.ports import FileStore
+from flows.retention import keep_until
+from flows.vacancy import Vacancy
+from storage.dossier_repository import SqlDossierStore
+
+
+def purge_expired(store: SqlDossierStore, files: FileStore, vacancies: dict[str, Vacancy],
+                  now: datetime) -> tuple[int, int]:
+    """Delete every dossier past its retention; return (dossiers, files) deleted.
+
+    A dossier of a vacancy file that was retired is kept (its retention cannot be computed);
+    `purge --candidate` removes it on request.
+    """
+    dossiers = files_deleted = 0
+    for dossier in store.list_dossiers(None, None):
+        vacancy = vacancies.get(dossier.vacancy_id)
+        if vacancy is None or dossier.id is None or now < keep_until(vacancy, dossier):
+            continue
+        found = store.get_dossier(dossier.id)
+        if found is None:
+            continue
+        candidate = found[1]
+        with store.unit_of_work(candidate.channel, candidate.external_id) as uow:
+            paths = uow.delete_dossier(dossier.id)
+            uow.audit(dossier.id, "retention_purge", {"vacancy": dossier.vacancy_id})
+            if not uow.dossiers():
+                uow.delete_candidate(candidate.id)  # type: ignore[arg-type]
+        for path in paths:
+            files.delete(path)
+        dossiers += 1
+        files_deleted += len(paths)
+    return dossiers, files_deleted

@@ -1,0 +1,45 @@
+"""The photos of one album (front and back of a diploma) belong to one document."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flows.engine import Engine
+from flows.events import Inbound, Sender, Upload
+from flows.vacancy_loader import load_catalogue
+from tests.memory_store import MemoryFileStore, MemoryStore
+
+ROOT = Path(__file__).resolve().parents[1]
+NOW = datetime(2026, 11, 22, 10, tzinfo=UTC)
+
+
+def test_album_pages_go_to_one_document_and_a_later_photo_replaces_nothing_else(tmp_path):
+    store = MemoryStore()
+    engine = Engine(load_catalogue(ROOT / "vacancies"), store, MemoryFileStore(tmp_path / "f"),
+                    lambda: NOW)
+    me = Sender("telegram", "5")
+    privacy = engine.handle(me, Inbound.start("vera-projectcoordinator"))[-1]
+    engine.handle(me, Inbound.press(privacy.choices[0].token))
+    for text in ("Lena Peeters", "lena@example.be", "Master", "ja", "ja"):  # foreign diploma
+        engine.handle(me, Inbound.say(text))
+    jpg = tmp_path / "page.jpg"
+    jpg.write_bytes(b"\xff\xd8\xff\xe0 jpeg")
+
+    def photo(group: str | None) -> list:
+        return engine.handle(me, Inbound.send_file(
+            Upload("foto.jpg", "image/jpeg", 10, jpg, group=group)))
+
+    pdf = tmp_path / "cv.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n")
+    for _ in range(2):  # cv and motivation letter
+        engine.handle(me, Inbound.send_file(Upload("x.pdf", "application/pdf", 9, pdf)))
+    photo("album-1")  # the diploma, front
+    replies = photo("album-1")  # the diploma, back: same album, same document
+    kinds = sorted(d.kind for d in store.data.documents.values())
+    assert kinds == ["cv", "diploma_copy", "diploma_copy", "motivation"]
+    assert "gelijkwaardigheidsattest" in replies[-1].text()  # still asked for: not misfiled
+    photo(None)  # then the equivalence statement, on its own
+    kinds = sorted(d.kind for d in store.data.documents.values())
+    assert kinds == ["cv", "diploma_copy", "diploma_copy", "equivalence_statement", "motivation"]
+    assert next(iter(store.data.dossiers.values())).status == "submitted"
