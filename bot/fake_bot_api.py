@@ -13,6 +13,7 @@ import asyncio
 import itertools
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,8 +52,10 @@ class TelegramError(Exception):
 class FakeTelegram:
     """The state of a fake Telegram: users, chats, messages, files, pending updates."""
 
-    def __init__(self, token: str = "123456:TEST-TOKEN") -> None:
+    def __init__(self, token: str = "123456:TEST-TOKEN",
+                 clock: Callable[[], float] = time.time) -> None:
         self.token = token
+        self.clock = clock  # message dates: a simulation's frozen clock, or the real one
         self.chats: dict[int, dict[str, Any]] = {}
         self.blocked: set[int] = set()
         self.sent: list[Sent] = []
@@ -97,7 +100,7 @@ class FakeTelegram:
 
     def _message(self, user_id: int, **extra: Any) -> dict[str, Any]:
         chat = {k: v for k, v in self.chats[user_id].items() if k != "user"}
-        return {"message_id": next(self._ids), "date": int(time.time()), "chat": chat,
+        return {"message_id": next(self._ids), "date": int(self.clock()), "chat": chat,
                 "from": self._user(user_id), **extra}
 
     def _queue(self, payload: dict[str, Any]) -> dict[str, Any]:

@@ -89,11 +89,11 @@ class Expect(Strict):
     not_says: str | None = None
     matches: str | None = None
     buttons: list[str] | None = None
-    nothing_sent: bool | None = None
+    nothing_sent: Literal[True] | None = None
     dossier: DossierExpect | None = None
     documents: DocumentsExpect | None = None
     recruiter_notification: NotificationExpect | None = None
-    no_recruiter_notification: bool | None = None
+    no_recruiter_notification: Literal[True] | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Expect:
@@ -268,7 +268,8 @@ async def run_script(script: Script, path: Path, vacancies_dir: Path) -> Result:
     if not folder.is_absolute() and not folder.exists():
         folder = path.parent / folder
     with tempfile.TemporaryDirectory(prefix="intake-sim-") as tmp:
-        tg = FakeTelegram()
+        clock = Clock(script.now)
+        tg = FakeTelegram(clock=lambda: clock.now.timestamp())
         tg.add_group(RECRUITER_CHAT, "Recruiters")
         for actor in script.actors.values():
             tg.add_user(actor.user_id, actor.name, actor.language)
@@ -278,18 +279,17 @@ async def run_script(script: Script, path: Path, vacancies_dir: Path) -> Result:
                             upload_dir=Path(tmp) / "uploads", vacancies_dir=folder,
                             recruiter_chat_id=RECRUITER_CHAT, recruiter_user_ids=recruiters,
                             reminder_days=tuple(script.reminder_days))
-        clock = Clock(script.now)
         vacancies = load_catalogue(folder)
         engine = build_engine(settings, vacancies, clock)
         parts = build_application(settings, engine, engine.store, engine.files,  # type: ignore[arg-type]
-                                  vacancies, clock, request=FakeBotApi(tg))
+                                  vacancies, clock, request=FakeBotApi(tg), rate_limit=False)
         runner = _Runner(script, result, tg, parts, engine, clock, Path(tmp))
         async with parts.app:
             for index, step in enumerate(script.steps):
                 try:
                     await runner.step(index, step)
                 except Exception as exc:  # a crash of the bot is a failure, reported
-                    result.error = f"step {index + 1}: {type(exc).__name__}: {exc}"
+                    result.error = f"steps.{index}: {type(exc).__name__}: {exc}"
                     result.transcript.append(f"  ✗ crashed: {result.error}")
                     break
         engine.store._engine.dispose()  # type: ignore[attr-defined]
@@ -327,7 +327,7 @@ class _Runner:
             self.clock.now = step.wait_until
             self.say(f"  ⏱  wait until {step.wait_until.isoformat()}")
             await self.parts.reminders.sweep(CallbackContext(app))
-        elif actor is not None:
+        elif actor is not None and action is not None:
             payload = self.payload(step, actor)
             if payload is None:
                 return
@@ -370,15 +370,18 @@ class _Runner:
         return self.tg.document_update(actor.user_id, file_name, data, mime, declared)
 
     def button(self, user_id: int, label: str) -> tuple[Sent, str] | None:
+        """The newest message offering `label`: the exact label, else the only one containing
+        it (two candidates on one message is an ambiguous script, reported as not found)."""
+        want = label.lower()
         for message in reversed(self.tg.messages_to(user_id)):
-            for row in message.buttons:
-                for b in row:
-                    if b["text"] == label:
-                        return message, b["callback_data"]
-            for row in message.buttons:
-                for b in row:
-                    if label.lower() in b["text"].lower():
-                        return message, b["callback_data"]
+            buttons = [b for row in message.buttons for b in row]
+            for matches in ([b for b in buttons if b["text"] == label],
+                            [b for b in buttons if b["text"].lower().startswith(want)],
+                            [b for b in buttons if want in b["text"].lower()]):
+                if len(matches) == 1:
+                    return message, matches[0]["callback_data"]
+                if len(matches) > 1:
+                    return None
         return None
 
     def show(self, message: Sent) -> None:
@@ -406,7 +409,7 @@ class _Runner:
     def check(self, e: Expect, new: list[Sent]) -> Check:
         actor = self.script.actors.get(self.last_actor or "") if self.last_actor else None
         to_actor = [m for m in new if actor is None or m.chat_id == actor.user_id]
-        text = "\n".join(m.text or "" for m in to_actor)
+        text = "\n".join(_visible(m) for m in to_actor)
         if e.says is not None:
             return Check(e.says in text, f"says “{e.says}”", f"bot said: {_short(text)}")
         if e.not_says is not None:
@@ -458,6 +461,13 @@ class _Runner:
                 problems.append(f"answer {qid}: expected {value!r}, got {dossier.answers.get(qid)!r}")
         return Check(not problems, f"dossier {want.model_dump(exclude_none=True, exclude_defaults=True)}",
                      "; ".join(problems))
+
+
+def _visible(message: Sent) -> str:
+    """What a person sees of a message: its text, or a document's name and caption."""
+    if message.document is not None:
+        return f"📎 {message.document['file_name']} {message.document.get('caption') or ''}"
+    return message.text or ""
 
 
 def _short(text: str, limit: int = 300) -> str:
