@@ -66,7 +66,7 @@ def test_quit_and_pick_up_where_you_were(tmp_path, pdf):
 def test_closed_vacancy_says_since_when(tmp_path):
     out = _chat(tmp_path, [], "--vacancy", "hardenberg-medewerker-intern-service-punt")
     assert "is afgesloten" in out
-    assert "dinsdag 14 juli 2026, 09:00 (Europe/Amsterdam)" in out
+    assert "dinsdag 14 juli 2026, 09:00 (Nederlandse tijd)" in out
     assert "Privacy" not in out
 
 
