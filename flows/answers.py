@@ -115,16 +115,41 @@ def _fmt(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
+MONTHS = {name: number for number, names in enumerate((
+    ("januari", "january", "jan"), ("februari", "february", "feb"),
+    ("maart", "march", "mrt", "mar", "maa"), ("april", "apr"), ("mei", "may"),
+    ("juni", "june", "jun"), ("juli", "july", "jul"), ("augustus", "august", "aug"),
+    ("september", "sep", "sept"), ("oktober", "october", "okt", "oct"),
+    ("november", "nov"), ("december", "dec")), start=1) for name in names}
+WORDS_DATE = re.compile(r"^(\d{1,2})\.?\s+([a-z]+)\.?\s+(\d{4})$")
+
+
 def _date(text: str, today: date) -> Parsed:
-    cleaned = text.replace(" ", "")
+    day = _numeric_date(text.replace(" ", "")) or _words_date(text.strip().lower())
+    if day is None:
+        return _bad("reask.date")
+    if day > today:
+        return _bad("reask.date_future", today=today.strftime("%d-%m-%Y"))
+    if day.year < today.year - 20:
+        return _bad("reask.date_old")
+    return Parsed(True, day.isoformat())
+
+
+def _numeric_date(cleaned: str) -> date | None:
     for fmt in DATE_FORMATS:
         try:
-            day = datetime.strptime(cleaned, fmt).date()
+            return datetime.strptime(cleaned, fmt).date()
         except ValueError:
             continue
-        if day > today:
-            return _bad("reask.date_future", today=today.strftime("%d-%m-%Y"))
-        if day.year < today.year - 20:
-            return _bad("reask.date_old")
-        return Parsed(True, day.isoformat())
-    return _bad("reask.date")
+    return None
+
+
+def _words_date(text: str) -> date | None:
+    """ "2 november 2026", "15 mrt. 2025", "3 May 2026" as people write them."""
+    match = WORDS_DATE.match(text)
+    if not match or match.group(2) not in MONTHS:
+        return None
+    try:
+        return date(int(match.group(3)), MONTHS[match.group(2)], int(match.group(1)))
+    except ValueError:
+        return None

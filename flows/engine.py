@@ -463,7 +463,7 @@ class _Turn:
         if self.dossier is None or dossier_id != str(self.dossier.id):
             # A button of another application (or none): never applied to the current one.
             return [self.say(Msg("button.stale_other")), *self.prompt()]
-        if kind in ("a", "s"):
+        if kind in ("a", "s", "r"):
             return self.press_answer(kind, rest)
         if kind == "d":
             return self.choose_document(rest)
@@ -484,6 +484,10 @@ class _Turn:
             if not question.optional:
                 return self.prompt((Msg("button.stale"),))
             return self.answer(question, "")
+        if kind == "r":
+            if not question.rest_none:
+                return self.prompt((Msg("button.stale"),))
+            return self.rest_none(question)
         values = question.option_values() or ()
         if question.kind == "yes_no" and option_text in ("0", "1"):
             value: Any = option_text == "1"
@@ -493,6 +497,17 @@ class _Turn:
         else:
             return self.prompt((Msg("button.stale"),))  # a forged or corrupt token
         return self.answer(question, value)
+
+    def rest_none(self, question: Question) -> list[Reply]:
+        """The lowest level for this and every unanswered item of the same matrix: 19 taps
+        become one for someone who knows only a few of the technologies."""
+        d = self.dossier
+        assert d is not None
+        lowest = question.options[0].value
+        rest = {q.id: lowest for q in self.flow.questions
+                if q.rule_id == question.rule_id and q.rest_none and q.id not in d.answers}
+        d.answers = {**d.answers, **rest}
+        return self.answer(question, lowest)
 
     # ------------------------------------------------------------------ commands
 
@@ -709,7 +724,8 @@ class _Turn:
             return self.submit((received,))
         d.awaiting_document = missing[0].id
         self.save(verdict)
-        return self.prompt((received,))
+        return [R.next_document(verdict, self.uow.documents(d.id),
+                                d.awaiting_document, self.lang, (received,), d.id)]
 
     def submit(self, before: tuple[Any, ...] = ()) -> list[Reply]:
         d = self.dossier

@@ -39,6 +39,7 @@ class Question:
     maximum: float | None = None
     optional: bool = False
     personal: bool = False  # asked only after the privacy notice; never logged
+    rest_none: bool = False  # a knowledge-matrix level: "no knowledge of the rest" in one tap
 
     def applies(self, answers: Answers) -> bool:
         return self.ask_if is None or self.ask_if(answers)
@@ -142,7 +143,8 @@ def _rule_questions(vacancy: Vacancy) -> list[Question]:
                     base = f"{rid}.{slug(item)}"
                     values = {"item": item, "group": group.name}
                     out.append(_q(f"{base}.level", "choice", "q.matrix.level",
-                                  prompt_values=values, options=options, rule_id=rid))
+                                  prompt_values=values, options=options, rule_id=rid,
+                                  rest_none=True))
                     if rule.ask_years:
                         out.append(_q(f"{base}.years", "number", "q.matrix.years",
                                       prompt_values=values, rule_id=rid, minimum=0, maximum=60,

@@ -11,7 +11,7 @@ from babel.dates import format_date, format_datetime
 from flows.eligibility import Outcome, Reason, Status, Verdict
 from flows.events import Choice, Reply
 from flows.flow import Flow
-from flows.messages import Msg, catalogue
+from flows.messages import Msg, catalogue, render
 from flows.ports import DocumentRecord
 from flows.questions import Question
 from flows.vacancy import Document, Vacancy
@@ -95,6 +95,8 @@ def ask(flow: Flow, question: Question, answers: dict[str, Any], lang: str,
         choices = tuple(Choice(f"a:{at}:{i}", o.label) for i, o in enumerate(question.options))
     if question.optional:
         choices += (Choice(f"s:{at}", Msg("btn.skip")),)
+    if question.rest_none:
+        choices += (Choice(f"r:{at}", Msg("btn.rest_none", {"level": question.options[0].label})),)
     parts: list[Any] = list(before)
     if question.id in answers:
         parts.append(Msg("answer.current", {"value": answer_label(question, answers[question.id])}))
@@ -193,16 +195,44 @@ def checklist(vacancy: Vacancy, verdict: Verdict, stored: list[DocumentRecord],
                                                 "max": f"{doc.max_size_mb:g}"}))
             lines.extend(Msg("checklist.rule", {"text": r}) for r in doc.rules)
     parts: list[Any] = [*before, lines, deadline_line(vacancy, now, lang)]
-    missing = missing_documents(verdict, stored)
-    target = next((d for d in missing if d.id == awaiting), missing[0] if missing else None)
-    choices = tuple(Choice(f"d:{dossier_id}:{d.id}",
-                           Msg("btn.replace" if d.id in by_kind else "btn.upload",
-                                            {"label": d.label}))
-                    for d in verdict.documents if d is not target)
+    target = awaited(verdict, stored, awaiting)
     if target is not None:
         parts.append(send_prompt(target))
-    return Reply(lang, tuple(parts), choices, expects="document",
-                 document=target.id if target else None)
+    return Reply(lang, tuple(parts), document_choices(verdict, stored, target, dossier_id),
+                 expects="document", document=target.id if target else None)
+
+
+def awaited(verdict: Verdict, stored: list[DocumentRecord], awaiting: str | None) -> Document | None:
+    missing = missing_documents(verdict, stored)
+    return next((d for d in missing if d.id == awaiting), missing[0] if missing else None)
+
+
+def document_choices(verdict: Verdict, stored: list[DocumentRecord], target: Document | None,
+                     dossier_id: int | None) -> tuple[Choice, ...]:
+    """A button per other document: upload it next, or replace the one already sent."""
+    have = {d.kind for d in stored}
+    return tuple(Choice(f"d:{dossier_id}:{d.id}",
+                        Msg("btn.replace" if d.id in have else "btn.upload", {"label": d.label}))
+                 for d in verdict.documents if d is not target)
+
+
+def next_document(verdict: Verdict, stored: list[DocumentRecord],
+                  awaiting: str | None, lang: str, before: tuple[Any, ...] = (),
+                  dossier_id: int | None = None) -> Reply:
+    """After an upload: short for a phone — what is left and what to send now, with the same
+    buttons as the checklist (the full checklist stays one /status away)."""
+    missing = missing_documents(verdict, stored)
+    target = awaited(verdict, stored, awaiting) or missing[0]
+    parts: list[Any] = [*before,
+                        Msg("checklist.left", {"n": len(missing),
+                                               "labels": ", ".join(render(d.label, lang)
+                                                                   for d in missing)}),
+                        [send_prompt(target),
+                         Msg("checklist.spec", {"types": ", ".join(target.types),
+                                                "max": f"{target.max_size_mb:g}"}),
+                         *(Msg("checklist.rule", {"text": r}) for r in target.rules)]]
+    return Reply(lang, tuple(parts), document_choices(verdict, stored, target, dossier_id),
+                 expects="document", document=target.id)
 
 
 def privacy_notice(vacancy: Vacancy, lang: str) -> Reply:

@@ -261,7 +261,7 @@ def test_nieuwpoort_matrix_asks_every_technology_of_the_seed_with_years_only_whe
     chat.answer_all(spec.script, stop_at=["matrix.windows_os_10_11_server_2022.level"])
     chat.expect("Microsoft Technologieën – Windows OS (10/11, Server 2022): hoeveel kennis heb je?")
     assert chat.labels == ["Geen kennis", "Conceptuele kennis", "Operationele kennis",
-                           "Implementatiekennis", "Designkennis"]
+                           "Implementatiekennis", "Designkennis", "Rest van de lijst: Geen kennis"]
     chat.press("Operationele kennis").expect(
         "Windows OS (10/11, Server 2022): hoeveel jaar ervaring heb je ermee?")
     chat.say("4").expect("Microsoft Technologieën – Active Directory, DNS, DHCP")

@@ -1,0 +1,97 @@
+"""Short on a phone: compact replies after uploads, one tap for the rest of the matrix, dates as
+people write them — and the engine never reads the system clock."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from flows.answers import parse_text
+from flows.engine import Engine
+from flows.events import Inbound, Sender, Upload
+from flows.questions import compile_questions
+from flows.vacancy_loader import load_catalogue
+from tests.memory_store import MemoryFileStore, MemoryStore
+
+ROOT = Path(__file__).resolve().parents[1]
+VACANCIES = load_catalogue(ROOT / "vacancies")
+
+
+def _engine(tmp_path: Path, now: datetime) -> tuple[Engine, MemoryStore]:
+    store = MemoryStore()
+    return Engine(VACANCIES, store, MemoryFileStore(tmp_path / "f"), lambda: now), store
+
+
+def test_after_an_upload_only_what_is_left_and_what_to_send(tmp_path):
+    engine, _ = _engine(tmp_path, datetime(2026, 11, 22, 10, tzinfo=UTC))
+    me = Sender("telegram", "1")
+    privacy = engine.handle(me, Inbound.start("vera-projectcoordinator"))[-1]
+    engine.handle(me, Inbound.press(privacy.choices[0].token))
+    replies = []
+    for text in ("Lena Peeters", "lena@example.be", "Master", "nee", "ja"):
+        replies = engine.handle(me, Inbound.say(text))
+    assert "📄 Documenten voor een volledige kandidatuur" in replies[-1].text()  # once, in full
+    pdf = tmp_path / "cv.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n")
+    [reply] = engine.handle(me, Inbound.send_file(Upload("cv.pdf", "application/pdf", 9, pdf)))
+    text = reply.text()
+    assert "📄 Documenten voor een volledige kandidatuur" not in text
+    assert "Ontvangen: cv (cv.pdf)." in text
+    assert "Nog 2 te gaan: motivatiebrief, kopie van je diploma (master)." in text
+    assert "Stuur nu je motivatiebrief als bestand" in text
+    assert reply.labels() == ["cv vervangen", "kopie van je diploma (master) opladen"]
+    assert len(text) < 400
+
+
+def test_one_tap_answers_the_rest_of_the_knowledge_matrix(tmp_path):
+    engine, store = _engine(tmp_path, datetime(2025, 7, 1, 10, tzinfo=UTC))
+    me = Sender("telegram", "2")
+    privacy = engine.handle(me, Inbound.start("nieuwpoort-systeembeheerder-ict"))[-1]
+    engine.handle(me, Inbound.press(privacy.choices[0].token))
+    reply = None
+    for text in ("Jan Peeters", "jan@example.be", "4", "nee", "ja", "ja", "ja", "01-06-2025",
+                 "nee", "3", "5"):  # ... then Windows: operational, 5 years
+        reply = engine.handle(me, Inbound.say(text))[-1]
+    assert reply is not None and "Active Directory" in reply.text()
+    rest = next(c for c, label in zip(reply.choices, reply.labels(), strict=True)
+                if label == "Rest van de lijst: Geen kennis")
+    after = engine.handle(me, Inbound.press(rest.token))[-1]
+    assert after.question_id == "matrix.extra"  # all 18 other technologies answered at once
+    answers = next(iter(store.data.dossiers.values())).answers
+    levels = {k: v for k, v in answers.items() if k.startswith("matrix.") and k.endswith(".level")}
+    assert len(levels) == 19
+    assert levels["matrix.windows_os_10_11_server_2022.level"] == "operational"
+    assert answers["matrix.windows_os_10_11_server_2022.years"] == 5
+    assert sum(v == "none" for v in levels.values()) == 18
+    assert not any(k.endswith(".years") and k != "matrix.windows_os_10_11_server_2022.years"
+                   for k in answers)
+
+
+DATE_QUESTION = next(q for q in compile_questions(VACANCIES["school-ict-coordinator"])
+                     if q.id == "record.issued_on")
+
+
+@pytest.mark.parametrize(("typed", "expected"), [
+    ("2 november 2026", "2026-11-02"), ("15 mrt. 2025", "2025-03-15"),
+    ("3 May 2026", "2026-05-03"), ("1 okt 2026", "2026-10-01"), ("02-11-2026", "2026-11-02"),
+])
+def test_dates_as_people_write_them(typed, expected):
+    parsed = parse_text(DATE_QUESTION, typed, date(2026, 11, 22))
+    assert (parsed.ok, parsed.value) == (True, expected)
+
+
+@pytest.mark.parametrize("typed", ["31 februari 2026", "2 novembre 2026", "november 2026", "2026"])
+def test_impossible_or_unknown_dates_are_re_asked(typed):
+    parsed = parse_text(DATE_QUESTION, typed, date(2026, 11, 22))
+    assert not parsed.ok and parsed.problem is not None
+
+
+def test_the_engine_never_reads_the_system_clock():
+    reads = re.compile(r"datetime\.now\(|datetime\.utcnow\(|date\.today\(|time\.time\(")
+    offenders = [f"{p.name}:{n}" for p in (ROOT / "flows").glob("*.py")
+                 for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+                 if reads.search(line)]
+    assert offenders == []
