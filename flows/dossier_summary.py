@@ -9,7 +9,7 @@ from typing import Any
 
 from flows import replies as R
 from flows.eligibility import evaluate, score
-from flows.messages import Msg, render
+from flows.messages import Msg, catalogue, render
 from flows.ports import CandidateRecord, DocumentRecord, DossierRecord
 from flows.questions import IDENTITY, applicable_answers, compile_questions
 from flows.vacancy import KnowledgeMatrixRule, ScoredRule, Vacancy
@@ -57,7 +57,10 @@ def summary(vacancy: Vacancy, dossier: DossierRecord, documents: list[DocumentRe
             elif q.id.endswith(".extra") and value:
                 matrix.append(Msg("rec.matrix_extra", {"text": value}))
             continue
-        lines.append(Msg("rec.answer", {"question": q.prompt, "answer": value}))
+        # Recruiters read a label, not the candidate's input hint ("een getal, bijvoorbeeld 3").
+        label = (Msg(f"rq.{q.prompt_key}", q.prompt_values)
+                 if f"rq.{q.prompt_key}" in catalogue(lang) else q.prompt)
+        lines.append(Msg("rec.answer", {"question": label, "answer": value}))
     if matrix:
         lines += [Msg("rec.matrix"), *matrix]
     lines.append(Msg("rec.documents", {"n": len(documents)}))

@@ -194,9 +194,12 @@ def _yes_no(rule: YesNoRule, a: dict[str, Any]) -> list[Reason]:
     if answer is None:
         return [_reason(rule, rule.id, Outcome.PENDING, "reason.yes_no.pending", text=rule.question)]
     if answer == rule.required:
-        return [_reason(rule, rule.id, Outcome.MET, "reason.yes_no.met", text=rule.question)]
+        return [_reason(rule, rule.id, Outcome.MET, "reason.yes_no.met", text=rule.question,
+                        given=Msg("btn.yes" if answer else "btn.no"))]
     outcome = Outcome.FAILED if rule.on_fail == "excluded" else Outcome.CONDITION
-    return [_reason(rule, rule.id, outcome, f"reason.yes_no.{outcome.value}", text=rule.question)]
+    return [_reason(rule, rule.id, outcome, f"reason.yes_no.{outcome.value}", text=rule.question,
+                    given=Msg("btn.yes" if answer else "btn.no"),
+                    required=Msg("btn.yes" if rule.required else "btn.no"))]
 
 
 def score(rule: ScoredRule, a: dict[str, Any]) -> tuple[int, bool]:

@@ -667,15 +667,22 @@ class _Turn:
             return self.prompt((Msg("upload.all_done"),))
         kind = file_type(upload)
         if kind not in doc.types:
-            return self.prompt((Msg("upload.wrong_type", {
+            return self.document_prompt((Msg("upload.wrong_type", {
                 "label": doc.label, "allowed": ", ".join(doc.types),
                 "given": kind or (Path(upload.file_name).suffix or upload.media_type or "?")}),))
         if upload.size > doc.max_size_mb * 1024 * 1024:
             size = f"{upload.size / 1024 / 1024:.1f}"
-            return self.prompt((Msg("upload.too_big", {
+            return self.document_prompt((Msg("upload.too_big", {
                 "label": doc.label, "max": f"{doc.max_size_mb:g}",
                 "given": size.replace(".", ",") if self.lang == "nl" else size}),))
         return None
+
+    def document_prompt(self, before: tuple[Any, ...]) -> list[Reply]:
+        """The short 'send this next' reply, with what went wrong first."""
+        d = self.dossier
+        assert d is not None and d.id is not None
+        return [R.next_document(self.verdict(), self.uow.documents(d.id), d.awaiting_document,
+                                self.lang, before, d.id)]
 
     def album_document(self, upload: Upload) -> Any:
         """The document an earlier page of the same album went to, if any."""

@@ -186,7 +186,7 @@ async def test_full_application_then_recruiter_notification(bot: BotHarness, vac
     if vacancy_id == SCHOOL:
         assert "→ Ja" in text and "→ Nee" in text
         # A date reads as the candidate typed it, not as stored (2026-10-01).
-        assert "Op welke datum werd het uitgereikt? (bijvoorbeeld 15-03-2025) → 01-10-2026" in text
+        assert "Datum van het uittreksel → 01-10-2026" in text
         assert "2026-10-01" not in text
     else:
         assert "→ Master" in text

@@ -22,7 +22,7 @@ from flows.engine import reminder_at
 from flows.events import COMMANDS, Upload
 from flows.flow import Flow, status_of
 from flows.messages import LANGUAGES, Msg, catalogue, placeholders, render
-from flows.questions import slug
+from flows.questions import compile_questions, slug
 from flows.vacancy import Vacancy
 from tests.conversation import (
     AMSTERDAM,
@@ -301,17 +301,18 @@ KNOCK_OUTS = [
              "dienstverlenende klantcontactfunctie",
              "2. Minimaal 5 jaar aantoonbare werkervaring in een dienstverlenende"),
     KnockOut("hardenberg", "multidisciplinary", "Nee", "Ja",
-             "❌ Niet voldaan (vereist): Heb je aantoonbare werkervaring in multidisciplinaire teams",
+             "❌ “Heb je aantoonbare werkervaring in multidisciplinaire teams",
              "3. Aantoonbare werkervaring met het werken in multidisciplinaire teams"),
     KnockOut("hardenberg", "government_ict", "Nee", "Ja",
-             "❌ Niet voldaan (vereist): Heb je aantoonbare werkervaring in het complexe",
+             "❌ “Heb je aantoonbare werkervaring in het complexe",
              "4. Aantoonbare werkervaring binnen het complexe en veranderende ICT-landschap"),
     KnockOut("nieuwpoort", "diploma.level", "Secundair onderwijs", "Bachelor",
              "❌ Diploma: deze vacature vraagt minstens Bachelor of hoger onderwijs van één cyclus;"
              " jij gaf Secundair onderwijs op.",
              "In het bezit zijn van ofwel een bachelordiploma"),
     KnockOut("nieuwpoort", "civil_rights", "Nee", "Ja",
-             "❌ Niet voldaan (vereist): Geniet je de burgerlijke en politieke rechten?",
+             "❌ “Geniet je de burgerlijke en politieke rechten?” — jij antwoordde Nee; "
+             "deze vacature vereist Ja.",
              "De burgerlijke en politieke rechten genieten;"),
     KnockOut("spl", "diploma.level", "Secundair onderwijs", "Master",
              "❌ Diploma: deze vacature vraagt minstens Bachelor of hoger onderwijs van één cyclus;"
@@ -1221,6 +1222,9 @@ def _keys_used_by_the_code() -> set[str]:
     zones = {v.deadline.timezone for v in vacancies().values() if v.deadline.timezone}
     assert zones == {"Europe/Brussels", "Europe/Amsterdam"}
     literal |= {f"zone.{z}" for z in zones}
+    # Recruiter labels are looked up only where the catalogue has one (rq.<prompt key>).
+    literal |= {f"rq.{q.prompt_key}" for v in vacancies().values() for q in compile_questions(v)
+                if f"rq.{q.prompt_key}" in catalogue("nl")}
     # Every family of keys built at run time (Msg(f"status.{...}")) is expanded above.
     for prefix in re.findall(r"""Msg\(f["']([\w.]+)\{""", source):
         assert any(k.startswith(prefix) for k in literal), f"expand Msg(f'{prefix}...') here"
