@@ -108,7 +108,7 @@ class CandidateHandlers:
         else:
             return
         sender = sender_of(update)
-        refusal = await asyncio.to_thread(self.engine.check_upload, sender, upload)
+        refusal = await asyncio.to_thread(self.engine.check_upload, sender, upload, message.date)
         if refusal:
             await send_replies(context, message.chat_id, refusal)
             return

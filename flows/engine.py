@@ -51,7 +51,9 @@ REMINDER_IDLE = timedelta(hours=1)  # no reminder to someone who is answering ri
 # A message sent before the deadline but handled after it (a backlog, a restart, a slow
 # download) still counts, if handled within this grace period; expiry waits for it too.
 DEADLINE_GRACE = timedelta(hours=1)
+ALBUM_WINDOW = timedelta(seconds=30)  # Telegram delivers an album's pages within seconds
 IDENTITY_IDS = {q.id for q in IDENTITY}
+BULK = "_bulk"  # in answers: which matrix items one "rest of the list" tap filled
 MEDIA_TYPES = {
     "pdf": {"application/pdf"},
     "jpg": {"image/jpeg"},
@@ -134,10 +136,11 @@ class Engine:
             turn.lang = dossier.language
             return turn.sweep(reminder_days)
 
-    def check_upload(self, sender: Sender, upload: Upload) -> list[Reply]:
+    def check_upload(self, sender: Sender, upload: Upload,
+                     sent_at: datetime | None = None) -> list[Reply]:
         """Before downloading: replies that refuse this file, or [] when it is acceptable."""
         with self.store.unit_of_work(sender.channel, sender.external_id) as uow:
-            turn = _Turn(self, uow, sender, self.clock())
+            turn = _Turn(self, uow, sender, self.clock(), sent_at)
             refusal = turn.refuse_upload(upload)
             return refusal or []
 
@@ -506,7 +509,9 @@ class _Turn:
         lowest = question.options[0].value
         rest = {q.id: lowest for q in self.flow.questions
                 if q.rule_id == question.rule_id and q.rest_none and q.id not in d.answers}
-        d.answers = {**d.answers, **rest}
+        # Remembered so that /back undoes the shortcut in one step, not eighteen.
+        d.answers = {**d.answers, **rest,
+                     BULK: {"from": question.id, "filled": sorted(set(rest) - {question.id})}}
         return self.answer(question, lowest)
 
     # ------------------------------------------------------------------ commands
@@ -532,13 +537,15 @@ class _Turn:
             if not self.engine.flows[self.dossier.vacancy_id].can("restart", self.dossier.state):
                 return self.prompt((Msg("restart.not_now"),))
             return [self.say(Msg("restart.confirm"), choices=(
-                Choice(f"c:restart:{self.dossier.id}", Msg("btn.confirm_restart")),
+                Choice(f"c:restart:{self.dossier.id}.{self.dossier.version}",
+                       Msg("btn.confirm_restart")),
                 Choice("c:no", Msg("btn.cancel"))))]
         if name == "withdraw":
             if self.dossier.status == "withdrawn":
                 return [self.say(Msg("withdraw.already")), self.vacancy_list()]
             return [self.say(Msg("withdraw.confirm", {"title": self.vacancy.title}), choices=(
-                Choice(f"c:withdraw:{self.dossier.id}", Msg("btn.confirm_withdraw")),
+                Choice(f"c:withdraw:{self.dossier.id}.{self.dossier.version}",
+                       Msg("btn.confirm_withdraw")),
                 Choice("c:no", Msg("btn.cancel"))))]
         return [self.say(Msg("command.unknown")), *self.prompt()]
 
@@ -548,6 +555,11 @@ class _Turn:
         if d.status in ("submitted", "withdrawn", "expired"):
             return self.prompt((Msg(f"back.{d.status}"),))
         target = self.flow.back_target(d.state, d.answers)
+        bulk = d.answers.get(BULK)
+        if isinstance(bulk, dict) and target and target[2:] in {bulk["from"], *bulk["filled"]}:
+            d.answers = {k: v for k, v in d.answers.items()
+                         if k != BULK and k not in set(bulk["filled"])}
+            target = q_state(self.flow.by_id[bulk["from"]])
         knocked_by = (d.verdict or {}).get("knocked_by")
         if d.state == KNOCKED_OUT and knocked_by in self.flow.by_id:
             target = q_state(self.flow.by_id[knocked_by])
@@ -561,10 +573,11 @@ class _Turn:
         d = self.dossier
         if d is None:
             return [self.vacancy_list()]
-        what, _, dossier_id = rest.partition(":")
-        if what in ("restart", "withdraw") and dossier_id != str(d.id):
-            # A confirmation shown for another application: never act on the current one.
-            return self.prompt((Msg("button.stale"),))
+        what, _, shown = rest.partition(":")
+        if what in ("restart", "withdraw") and shown != f"{d.id}.{d.version}":
+            # Shown for another application, or before it changed (a re-application, another
+            # confirmation already used): never act on what the candidate did not see.
+            return self.prompt((Msg("button.stale_other"),))
         if what == "restart":
             if not self.flow.can("restart", d.state) or not self.is_open(self.vacancy):
                 return self.prompt((Msg("restart.not_now"),))
@@ -657,6 +670,8 @@ class _Turn:
             return [self.say(Msg("upload.no_dossier")), self.vacancy_list()]
         if d.state == EXPIRED:
             return self.prompt()  # says the vacancy closed, and since when
+        if d.state == SUBMITTED and self.late_album_page(upload):
+            return None
         if d.state != COLLECTING:
             key = "upload.answer_first" if d.status == "draft" else f"upload.not_now_{d.status}"
             return self.prompt((Msg(key),))
@@ -683,6 +698,13 @@ class _Turn:
         assert d is not None and d.id is not None
         return [R.next_document(self.verdict(), self.uow.documents(d.id), d.awaiting_document,
                                 self.lang, before, d.id)]
+
+    def late_album_page(self, upload: Upload) -> bool:
+        """A page of the album whose first page completed (and submitted) the dossier."""
+        d = self.dossier
+        return (d is not None and d.submitted_at is not None and upload.group is not None
+                and self.now - d.submitted_at <= ALBUM_WINDOW
+                and self.album_document(upload) is not None)
 
     def album_document(self, upload: Upload) -> Any:
         """The document an earlier page of the same album went to, if any."""
@@ -711,6 +733,8 @@ class _Turn:
         d = self.dossier
         assert d is not None and d.id is not None and upload.path is not None
         album = self.album_document(upload)
+        if d.state == SUBMITTED:  # a late page of the album that submitted it: keep, nothing else
+            return self.store_album_page(upload, album)
         doc = album or self.awaited_document()
         stored = self.engine.files.put(upload.path)
         self.new_files.append(stored.stored_path)
@@ -728,18 +752,33 @@ class _Turn:
         received = Msg("upload.replaced" if replaced else "upload.received",
                        {"label": doc.label, "name": upload.file_name[:80]})
         if not missing:
-            return self.submit((received,))
+            return self.submit((received,), album=upload.group is not None)
         d.awaiting_document = missing[0].id
         self.save(verdict)
         return [R.next_document(verdict, self.uow.documents(d.id),
                                 d.awaiting_document, self.lang, (received,), d.id)]
 
-    def submit(self, before: tuple[Any, ...] = ()) -> list[Reply]:
+    def store_album_page(self, upload: Upload, doc: Any) -> list[Reply]:
+        d = self.dossier
+        assert d is not None and d.id is not None and upload.path is not None
+        stored = self.engine.files.put(upload.path)
+        self.new_files.append(stored.stored_path)
+        self.uow.add_document(DocumentRecord(
+            id=None, dossier_id=d.id, kind=doc.id, original_name=upload.file_name[:255],
+            stored_path=stored.stored_path, size=stored.size, sha256=stored.sha256,
+            media_type=upload.media_type or "", uploaded_at=self.now, media_group=upload.group))
+        self.uow.audit(d.id, "upload", {"document": doc.id, "album_page": True})
+        return [self.say(Msg("upload.received", {"label": doc.label,
+                                                 "name": upload.file_name[:80]}))]
+
+    def submit(self, before: tuple[Any, ...] = (), album: bool = False) -> list[Reply]:
         d = self.dossier
         assert d is not None
         self.move("submit", SUBMITTED)
         d.submitted_at = self.now
         d.awaiting_document = None
         self.save(self.verdict())
-        self.uow.add_outbox("dossier_submitted", d.id, {"dossier_id": d.id})
+        # Completed by an album page: notify a little later, so the other pages go along.
+        self.uow.add_outbox("dossier_submitted", d.id, {"dossier_id": d.id},
+                            not_before=self.now + ALBUM_WINDOW if album else None)
         return [R.submitted(self.vacancy, self.lang, before)]

@@ -110,7 +110,8 @@ class UnitOfWork(Protocol):
         """Remove the rows of one kind (a replaced upload); return their stored paths."""
         ...
 
-    def add_outbox(self, kind: str, dossier_id: int | None, payload: dict[str, Any]) -> None: ...
+    def add_outbox(self, kind: str, dossier_id: int | None, payload: dict[str, Any],
+                   not_before: datetime | None = None) -> None: ...
 
     def claim_event(self, event_id: int) -> bool:
         """Record that this channel event (Telegram's update_id) is applied, in this

@@ -203,8 +203,13 @@ def checklist(vacancy: Vacancy, verdict: Verdict, stored: list[DocumentRecord],
 
 
 def awaited(verdict: Verdict, stored: list[DocumentRecord], awaiting: str | None) -> Document | None:
+    """The document the next upload goes to: the one chosen (also to replace it), else the
+    first one missing."""
+    chosen = next((d for d in verdict.documents if d.id == awaiting), None)
+    if chosen is not None:
+        return chosen
     missing = missing_documents(verdict, stored)
-    return next((d for d in missing if d.id == awaiting), missing[0] if missing else None)
+    return missing[0] if missing else None
 
 
 def document_choices(verdict: Verdict, stored: list[DocumentRecord], target: Document | None,
@@ -222,11 +227,13 @@ def next_document(verdict: Verdict, stored: list[DocumentRecord],
     """After an upload: short for a phone — what is left and what to send now, with the same
     buttons as the checklist (the full checklist stays one /status away)."""
     missing = missing_documents(verdict, stored)
-    target = awaited(verdict, stored, awaiting) or missing[0]
-    parts: list[Any] = [*before,
-                        Msg("checklist.left", {"n": len(missing),
-                                               "labels": ", ".join(render(d.label, lang)
-                                                                   for d in missing)}),
+    target = awaited(verdict, stored, awaiting)
+    if target is None:
+        return Reply(lang, (*before, Msg("upload.all_done")))
+    left = (Msg("checklist.left", {"n": len(missing),
+                                   "labels": ", ".join(render(d.label, lang) for d in missing)})
+            if missing else Msg("upload.all_done"))
+    parts: list[Any] = [*before, left,
                         [send_prompt(target),
                          Msg("checklist.spec", {"types": ", ".join(target.types),
                                                 "max": f"{target.max_size_mb:g}"}),

@@ -29,7 +29,15 @@ def _plus_months(moment: datetime, months: int) -> datetime:
 
 
 def keep_until(vacancy: Vacancy, dossier: DossierRecord) -> datetime:
-    """The moment after which the dossier, its answers and files are deleted."""
+    """The moment after which the dossier, its answers and files are deleted.
+
+    Counted from the (latest) application: a re-application after a withdrawal reuses the row.
+    The reserve can only hold submitted applications; the others end with the procedure.
+    """
+    started = max(dossier.created_at, dossier.consented_at)
     if vacancy.reserve is not None:
-        return _plus_months(procedure_end(vacancy, dossier), vacancy.reserve.months)
-    return _plus_months(dossier.created_at, DEFAULT_MONTHS)
+        end = max(procedure_end(vacancy, dossier), started)
+        if dossier.status == "submitted":
+            return _plus_months(end, vacancy.reserve.months)
+        return end
+    return _plus_months(started, DEFAULT_MONTHS)

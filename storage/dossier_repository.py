@@ -485,10 +485,12 @@ class SqlUnitOfWork:
 
     # notifications and audit
 
-    def add_outbox(self, kind: str, dossier_id: int | None, payload: dict[str, Any]) -> None:
-        """Queue a notification, sent after commit. Keep personal data out of `payload`
-        (ids only; render at send time): the row outlives a deleted dossier."""
+    def add_outbox(self, kind: str, dossier_id: int | None, payload: dict[str, Any],
+                   not_before: datetime | None = None) -> None:
+        """Queue a notification, sent after commit (not before `not_before`). Keep personal
+        data out of `payload` (ids only; render at send time): the row outlives a dossier."""
         now = _to_utc(self._clock())
+        due = _to_utc(not_before) if not_before is not None else now
         self._connection.execute(
             _INSERT_OUTBOX,
             {
@@ -496,7 +498,7 @@ class SqlUnitOfWork:
                 "dossier_id": dossier_id,
                 "payload": payload,
                 "created_at": now,
-                "next_attempt_at": now,
+                "next_attempt_at": due,
                 "attempts": 0,
             },
         )

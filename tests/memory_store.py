@@ -119,8 +119,12 @@ class MemoryUnitOfWork:
                 if v.dossier_id == dossier_id and v.kind == kind]
         return [self.d.documents.pop(k).stored_path for k in gone]
 
-    def add_outbox(self, kind: str, dossier_id: int | None, payload: dict[str, Any]) -> None:
-        self.d.outbox.append({"kind": kind, "dossier_id": dossier_id, "payload": payload})
+    def add_outbox(self, kind: str, dossier_id: int | None, payload: dict[str, Any],
+                   not_before: Any = None) -> None:
+        row = {"kind": kind, "dossier_id": dossier_id, "payload": payload}
+        if not_before is not None:  # only a delayed notification says when it is due
+            row["not_before"] = not_before
+        self.d.outbox.append(row)
 
     def claim_event(self, event_id: int) -> bool:
         key = (self.channel, event_id)

@@ -43,3 +43,32 @@ def test_album_pages_go_to_one_document_and_a_later_photo_replaces_nothing_else(
     kinds = sorted(d.kind for d in store.data.documents.values())
     assert kinds == ["cv", "diploma_copy", "diploma_copy", "equivalence_statement", "motivation"]
     assert next(iter(store.data.dossiers.values())).status == "submitted"
+
+
+def test_an_album_that_completes_the_dossier_keeps_all_its_pages(tmp_path):
+    store = MemoryStore()
+    engine = Engine(load_catalogue(ROOT / "vacancies"), store, MemoryFileStore(tmp_path / "f"),
+                    lambda: NOW)
+    me = Sender("telegram", "6")
+    privacy = engine.handle(me, Inbound.start("vera-projectcoordinator"))[-1]
+    engine.handle(me, Inbound.press(privacy.choices[0].token))
+    for text in ("Lena Peeters", "lena@example.be", "Master", "nee", "ja"):
+        engine.handle(me, Inbound.say(text))
+    pdf = tmp_path / "cv.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n")
+    for _ in range(2):
+        engine.handle(me, Inbound.send_file(Upload("x.pdf", "application/pdf", 9, pdf)))
+    jpg = tmp_path / "page.jpg"
+    jpg.write_bytes(b"\xff\xd8\xff\xe0 jpeg")
+    page = Upload("foto.jpg", "image/jpeg", 10, jpg, group="album-9")
+    first = engine.handle(me, Inbound.send_file(page))
+    assert "ingediend" in first[-1].text()
+    assert engine.check_upload(me, page) == []  # the back page is still welcome...
+    second = engine.handle(me, Inbound.send_file(page))
+    assert "Ontvangen: kopie van je diploma" in second[-1].text()  # ...and kept with the front
+    kinds = sorted(d.kind for d in store.data.documents.values())
+    assert kinds == ["cv", "diploma_copy", "diploma_copy", "motivation"]
+    [outbox] = store.data.outbox
+    assert outbox["not_before"] > NOW  # waits for the album's other pages
+    other = Upload("foto.jpg", "image/jpeg", 10, jpg, group="album-10")
+    assert "al ingediend" in engine.check_upload(me, other)[0].text()  # anything else is not

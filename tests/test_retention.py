@@ -21,8 +21,8 @@ VACANCIES = load_catalogue(ROOT / "vacancies")
 
 
 def _dossier(vacancy_id: str, created: datetime) -> DossierRecord:
-    return DossierRecord(id=1, candidate_id=1, vacancy_id=vacancy_id, state="collecting",
-                         status="collecting", answers={}, language="nl", consented_at=created,
+    return DossierRecord(id=1, candidate_id=1, vacancy_id=vacancy_id, state="submitted",
+                         status="submitted", answers={}, language="nl", consented_at=created,
                          privacy_version="x", created_at=created, updated_at=created)
 
 
