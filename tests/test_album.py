@@ -14,15 +14,22 @@ ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 11, 22, 10, tzinfo=UTC)
 
 
-def test_album_pages_go_to_one_document_and_a_later_photo_replaces_nothing_else(tmp_path):
+def _at_the_documents(tmp_path: Path, foreign_diploma: bool) -> tuple[Engine, MemoryStore, Sender]:
+    """A VERA candidate who answered everything and is asked for documents."""
     store = MemoryStore()
     engine = Engine(load_catalogue(ROOT / "vacancies"), store, MemoryFileStore(tmp_path / "f"),
                     lambda: NOW)
     me = Sender("telegram", "5")
     privacy = engine.handle(me, Inbound.start("vera-projectcoordinator"))[-1]
     engine.handle(me, Inbound.press(privacy.choices[0].token))
-    for text in ("Lena Peeters", "lena@example.be", "Master", "ja", "ja"):  # foreign diploma
+    foreign = "ja" if foreign_diploma else "nee"
+    for text in ("Lena Peeters", "lena@example.be", "Master", foreign, "ja"):
         engine.handle(me, Inbound.say(text))
+    return engine, store, me
+
+
+def test_album_pages_go_to_one_document_and_a_later_photo_replaces_nothing_else(tmp_path):
+    engine, store, me = _at_the_documents(tmp_path, foreign_diploma=True)
     jpg = tmp_path / "page.jpg"
     jpg.write_bytes(b"\xff\xd8\xff\xe0 jpeg")
 
@@ -46,14 +53,7 @@ def test_album_pages_go_to_one_document_and_a_later_photo_replaces_nothing_else(
 
 
 def test_an_album_that_completes_the_dossier_keeps_all_its_pages(tmp_path):
-    store = MemoryStore()
-    engine = Engine(load_catalogue(ROOT / "vacancies"), store, MemoryFileStore(tmp_path / "f"),
-                    lambda: NOW)
-    me = Sender("telegram", "6")
-    privacy = engine.handle(me, Inbound.start("vera-projectcoordinator"))[-1]
-    engine.handle(me, Inbound.press(privacy.choices[0].token))
-    for text in ("Lena Peeters", "lena@example.be", "Master", "nee", "ja"):
-        engine.handle(me, Inbound.say(text))
+    engine, store, me = _at_the_documents(tmp_path, foreign_diploma=False)
     pdf = tmp_path / "cv.pdf"
     pdf.write_bytes(b"%PDF-1.4\n")
     for _ in range(2):
