@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import mimetypes
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -48,8 +47,7 @@ def to_inbound(line: str, last: list[Reply]) -> Inbound:
 
 
 def run_chat(engine: Engine, sender: Sender, vacancy_id: str | None,
-             stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout,
-             echo: Callable[[str], None] | None = None) -> int:
+             stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
     interactive = stdin.isatty()
 
     def show(replies: list[Reply]) -> list[Reply]:

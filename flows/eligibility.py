@@ -103,8 +103,12 @@ def _diploma(v: Vacancy, rule: DiplomaRule, a: dict[str, Any]) -> list[Reason]:
     scale = DIPLOMA_SCALES[v.country]
     given = Msg(f"diploma.{v.country}.{level}")
     if scale.index(level) < scale.index(rule.min_level):
-        return [_reason(rule, rule.id, Outcome.FAILED, "reason.diploma.failed",
-                        required=required, given=given)]
+        failed = [_reason(rule, rule.id, Outcome.FAILED, "reason.diploma.failed",
+                          required=required, given=given)]
+        if rule.accepted_equivalents:  # what else the vacancy accepts, in its own words
+            failed.append(_reason(rule, rule.id, Outcome.INFO, "reason.diploma.equivalents",
+                                  equivalents=list(rule.accepted_equivalents)))
+        return failed
     out = [_reason(rule, rule.id, Outcome.MET, "reason.diploma.met", required=required,
                    given=given)]
     if rule.foreign:

@@ -38,7 +38,6 @@ class Question:
     minimum: float | None = None
     maximum: float | None = None
     optional: bool = False
-    personal: bool = False  # asked only after the privacy notice; never logged
     rest_none: bool = False  # a knowledge-matrix level: "no knowledge of the rest" in one tap
 
     def applies(self, answers: Answers) -> bool:
@@ -70,8 +69,8 @@ def _is_not(qid: str, value: Any) -> Callable[[Answers], bool]:
 
 
 IDENTITY = (
-    _q("candidate.name", "text", "q.name", personal=True, maximum=120),
-    _q("candidate.email", "email", "q.email", personal=True),
+    _q("candidate.name", "text", "q.name", maximum=120),
+    _q("candidate.email", "email", "q.email"),
 )
 
 
@@ -197,23 +196,3 @@ def next_question(questions: tuple[Question, ...], answers: Answers) -> Question
             return q
         counted[q.id] = answers[q.id]
     return None
-
-
-def progress(questions: tuple[Question, ...], answers: Answers) -> tuple[int, int]:
-    """(number of the current question, questions expected in total) for 'vraag 3 van 8'."""
-    counted: dict[str, Any] = {}
-    position = 0
-    total = 0
-    current_found = False
-    for q in questions:
-        if not q.applies(counted):
-            continue
-        total += 1
-        if q.id in answers:
-            counted[q.id] = answers[q.id]
-            if not current_found:
-                position += 1
-        elif not current_found:
-            current_found = True
-            position += 1
-    return min(position, total), total

@@ -8,7 +8,7 @@ from typing import Any
 
 from babel.dates import format_date, format_datetime
 
-from flows.eligibility import Outcome, Reason, Status, Verdict
+from flows.eligibility import Outcome, Reason, Verdict
 from flows.events import Choice, Reply
 from flows.flow import Flow
 from flows.messages import Msg, catalogue, render
@@ -151,8 +151,13 @@ def verdict_parts(vacancy: Vacancy, verdict: Verdict) -> list[Any]:
 
 
 def info_parts(vacancy: Vacancy, verdict: Verdict) -> list[Any]:
-    """Good to know, and what the vacancy text leaves open: a message of its own."""
+    """About the job, good to know, and what the vacancy text leaves open: a message of its own."""
     parts: list[Any] = []
+    facts = [Msg(f"fact.{name}", {"text": note.text})
+             for name in ("contract", "hours", "salary_scale", "contact")
+             if (note := getattr(vacancy, name)) is not None]
+    if facts:
+        parts.append([Msg("facts.title", {"title": vacancy.title}), *facts])
     if vacancy.notes:
         parts.append([Msg("notes.title"), *(Msg("note.line", {"text": n.text}) for n in vacancy.notes)])
     if verdict.unknowns:
@@ -161,8 +166,12 @@ def info_parts(vacancy: Vacancy, verdict: Verdict) -> list[Any]:
 
 
 def knockout(vacancy: Vacancy, verdict: Verdict, lang: str) -> Reply:
+    failed_rules = {r.rule_id for r in verdict.failed}
+    # The failed rules, with what else the same rules accept (e.g. equivalent diplomas).
+    related = tuple(r for r in verdict.reasons if r.rule_id in failed_rules
+                    and r.outcome in (Outcome.FAILED, Outcome.INFO))
     parts = [Msg("knockout.intro", {"title": vacancy.title}),
-             reason_lines(verdict.failed), Msg("knockout.options")]
+             reason_lines(related), Msg("knockout.options")]
     return Reply(lang, tuple(parts), (
         Choice("m:back", Msg("btn.change_answer")),
         Choice("m:restart", Msg("btn.restart")),
@@ -276,6 +285,8 @@ def submitted(vacancy: Vacancy, lang: str, before: tuple[Any, ...] = ()) -> Repl
                   "note": step.date_note or ""}
         key = ("step.dated" if step.day else "step.line") + ("_note" if step.date_note else "")
         steps.append(Msg(key, values))
+        if step.pass_mark is not None:
+            steps.append(Msg("step.pass_mark", {"text": step.pass_mark}))
     parts: list[Any] = [*before, Msg("submitted.confirm", {"title": vacancy.title,
                                                            "employer": vacancy.employer})]
     parts.append([Msg("submitted.next"), *steps] if steps else Msg("submitted.no_steps"))
@@ -293,5 +304,3 @@ def verdict_summary(verdict: Verdict) -> dict[str, Any]:
         "documents": [d.id for d in verdict.documents],
     }
 
-
-ELIGIBLE_STATUSES = (Status.ELIGIBLE, Status.CONDITIONAL)

@@ -30,7 +30,6 @@ DIPLOMA_SCALES: dict[str, tuple[str, ...]] = {
 }
 
 VACANCY_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-FILE_TYPES = ("pdf", "jpg", "png", "docx", "doc", "odt")
 
 
 class Frozen(BaseModel):

@@ -1084,7 +1084,11 @@ def test_the_verdict_comes_alone_and_what_is_good_to_know_follows_in_its_own_mes
     assert verdict.text().startswith(spec.verdict)
     for other in ("Goed om te weten:", "Wat de vacaturetekst niet zegt:", "📄 Documenten"):
         assert other not in verdict.text(), other
-    assert info.text().startswith("Goed om te weten:")
+    facts = [getattr(vacancy, f) for f in ("contract", "hours", "salary_scale", "contact")]
+    opening = "Over de vacature" if any(facts) else "Goed om te weten:"
+    assert info.text().startswith(opening)
+    assert all(render(f.text, "nl") in info.text() for f in facts if f is not None)
+    assert ("Goed om te weten:" in info.text()) == bool(vacancy.notes)
     assert all(f"• {render(n.text, 'nl')}" in info.text() for n in vacancy.notes)
     assert ("Wat de vacaturetekst niet zegt:" in info.text()) == bool(vacancy.silent_on)
     assert not info.choices and info.question_id is None
@@ -1098,7 +1102,8 @@ def test_the_notes_follow_the_verdict_in_english_too(engine, clock):
     verdict, info, _checklist = chat.last
     assert verdict.text().startswith("✅ You are eligible for Project coordinator")
     assert "Good to know:" not in verdict.text()
-    assert info.text().startswith("Good to know:")
+    assert info.text().startswith("About the vacancy Project coordinator:")
+    assert "Good to know:" in info.text()
     assert "What the vacancy text does not say:" in info.text()
 
 
@@ -1222,6 +1227,7 @@ def _keys_used_by_the_code() -> set[str]:
     zones = {v.deadline.timezone for v in vacancies().values() if v.deadline.timezone}
     assert zones == {"Europe/Brussels", "Europe/Amsterdam"}
     literal |= {f"zone.{z}" for z in zones}
+    literal |= {f"fact.{n}" for n in ("contract", "hours", "salary_scale", "contact")}
     # Recruiter labels are looked up only where the catalogue has one (rq.<prompt key>).
     literal |= {f"rq.{q.prompt_key}" for v in vacancies().values() for q in compile_questions(v)
                 if f"rq.{q.prompt_key}" in catalogue("nl")}

@@ -95,3 +95,34 @@ def test_the_engine_never_reads_the_system_clock():
                  for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
                  if reads.search(line)]
     assert offenders == []
+
+
+def test_what_the_vacancy_file_says_reaches_the_candidate(tmp_path):
+    engine, _ = _engine(tmp_path, datetime(2025, 7, 1, 10, tzinfo=UTC))
+    me = Sender("telegram", "3")
+    privacy = engine.handle(me, Inbound.start("nieuwpoort-systeembeheerder-ict"))[-1]
+    engine.handle(me, Inbound.press(privacy.choices[0].token))
+    for text in ("Jan Peeters", "jan@example.be"):
+        engine.handle(me, Inbound.say(text))
+    knocked = engine.handle(me, Inbound.say("Secundair onderwijs"))[-1].text()
+    # The accepted equivalent, in the vacancy's own words, with the way to use it.
+    assert "Ook aanvaard: diploma van het hoger onderwijs van één cyclus" in knocked
+    engine.handle(me, Inbound.do("back"))
+    replies = []
+    for text in ("4", "nee", "ja", "ja", "ja", "01-06-2025", "nee"):
+        replies = engine.handle(me, Inbound.say(text))
+    rest = next(c.token for c, label in zip(replies[-1].choices, replies[-1].labels(),
+                                            strict=True) if label.startswith("Rest van de lijst"))
+    replies = engine.handle(me, Inbound.press(rest))
+    replies = engine.handle(me, Inbound.say("Overslaan"))
+    info = replies[1].text()
+    assert "• Contract: Contract van onbepaalde duur" in info
+    assert "• Loon: B1-B3" in info
+    assert "• Vragen: personeelsdienst@nieuwpoort.be" in info
+    pdf = tmp_path / "d.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n")
+    for _ in range(4):
+        replies = engine.handle(me, Inbound.send_file(Upload("d.pdf", "application/pdf", 9, pdf)))
+    done = replies[-1].text()
+    assert "is volledig en ingediend" in done
+    assert "geslaagd met: 50% van het totaal" in done  # the pass marks of the selection steps
