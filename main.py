@@ -1,4 +1,4 @@
-"""The command line: run | chat | validate | simulate | export | purge.
+"""The command line: run | chat | validate | simulate | diagram | export | purge.
 
 Without a command: the product — the Telegram bot when TELEGRAM_BOT_TOKEN is set, else the
 terminal chat. `run` is strictly the bot and refuses clearly without a usable token.
@@ -246,6 +246,30 @@ def cmd_purge(settings: Settings, vacancies: dict[str, Vacancy], args: argparse.
     return 0
 
 
+def cmd_diagram(vacancies: dict[str, Vacancy], args: argparse.Namespace) -> int:
+    """Write docs/flows/<vacancy>.md (Mermaid), or with --check say which are stale."""
+    from flows.diagram import document
+    from flows.flow import Flow
+
+    out = Path(args.out)
+    stale = []
+    for vacancy in vacancies.values():
+        path = out / f"{vacancy.id}.md"
+        text = document(Flow(vacancy))
+        if args.check:
+            if not path.is_file() or path.read_text(encoding="utf-8") != text:
+                stale.append(str(path))
+            continue
+        out.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path}")
+    if stale:
+        print("stale flow diagrams (run `python main.py diagram`): " + ", ".join(stale),
+              file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_product(settings: Settings, vacancies: dict[str, Vacancy]) -> int:
     if settings.telegram_bot_token is None:
         print("No TELEGRAM_BOT_TOKEN: starting the terminal chat (set one in .env for "
@@ -274,6 +298,9 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--candidate", help="CHANNEL:ID, e.g. telegram:123456789")
     purge.add_argument("--expired", action="store_true",
                        help="delete every dossier past its retention (also done daily by the bot)")
+    diagram = sub.add_parser("diagram", help="write the flow diagram of every vacancy")
+    diagram.add_argument("--out", default=str(Path(__file__).parent / "docs" / "flows"))
+    diagram.add_argument("--check", action="store_true", help="only say which are stale")
     simulate = sub.add_parser("simulate", help="run scripted conversations against the bot")
     simulate.add_argument("paths", nargs="+", help="script files or folders of *.yaml")
     simulate.add_argument("--junit", help="also write a JUnit XML report to this file")
@@ -302,6 +329,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_run(settings, vacancies)
     if args.command == "simulate":
         return cmd_simulate(settings, args)
+    if args.command == "diagram":
+        return cmd_diagram(vacancies, args)
     if args.command == "export":
         return cmd_export(settings, vacancies, args)
     if args.command == "purge":

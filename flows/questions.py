@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -33,7 +33,7 @@ class Question:
     prompt_key: str
     prompt_values: dict[str, Any] = field(default_factory=dict)
     options: tuple[Option, ...] = ()
-    ask_if: Callable[[Answers], bool] | None = None
+    ask_if: Condition | None = None
     rule_id: str | None = None
     minimum: float | None = None
     maximum: float | None = None
@@ -60,12 +60,30 @@ def _q(qid: str, kind: Kind, key: str, **kw: Any) -> Question:
     return Question(id=qid, kind=kind, prompt=None, prompt_key=key, **kw)
 
 
-def _is(qid: str, value: Any) -> Callable[[Answers], bool]:
-    return lambda a: a.get(qid) == value
+@dataclass(frozen=True)
+class Condition:
+    """When a follow-up is asked: a pure predicate on earlier answers that can say itself."""
+
+    question: str
+    value: Any
+    negate: bool = False
+
+    def __call__(self, answers: Answers) -> bool:
+        if self.negate:
+            return self.question in answers and answers[self.question] != self.value
+        return answers.get(self.question) == self.value
+
+    def describe(self) -> str:
+        shown = ("ja" if self.value else "nee") if isinstance(self.value, bool) else self.value
+        return f"{self.question} {'≠' if self.negate else '='} {shown}"
 
 
-def _is_not(qid: str, value: Any) -> Callable[[Answers], bool]:
-    return lambda a: qid in a and a[qid] != value
+def _is(qid: str, value: Any) -> Condition:
+    return Condition(qid, value)
+
+
+def _is_not(qid: str, value: Any) -> Condition:
+    return Condition(qid, value, negate=True)
 
 
 IDENTITY = (
