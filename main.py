@@ -66,12 +66,9 @@ def cmd_validate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
+def cmd_chat(settings: Settings, vacancies: dict[str, Vacancy], args: argparse.Namespace) -> int:
     from bot.terminal_chat import run_chat
 
-    vacancies = load_vacancies(settings.vacancies_dir)
-    if vacancies is None:
-        return 1
     engine = build_engine(settings, vacancies, fixed_or_system_clock(args.now))
     sender = Sender("terminal", args.user, chat_id=None, language_code=args.lang)
     return run_chat(engine, sender, args.vacancy)
@@ -274,8 +271,8 @@ def cmd_product(settings: Settings, vacancies: dict[str, Vacancy]) -> int:
     if settings.telegram_bot_token is None:
         print("No TELEGRAM_BOT_TOKEN: starting the terminal chat (set one in .env for "
               "Telegram).", file=sys.stderr)
-        return cmd_chat(settings, argparse.Namespace(vacancy=None, user="local", lang=None,
-                                                     now=None))
+        return cmd_chat(settings, vacancies, argparse.Namespace(vacancy=None, user="local",
+                                                                lang=None, now=None))
     return cmd_run(settings, vacancies)
 
 
@@ -324,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
     if vacancies is None:
         return 1
     if args.command == "chat":
-        return cmd_chat(settings, args)
+        return cmd_chat(settings, vacancies, args)
     if args.command == "run":
         return cmd_run(settings, vacancies)
     if args.command == "simulate":

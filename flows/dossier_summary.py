@@ -79,12 +79,13 @@ CSV_FIXED = ["dossier_id", "vacancy_id", "status", "name", "email", "created_at"
 def csv_export(vacancy: Vacancy,
                rows: list[tuple[DossierRecord, CandidateRecord, list[DocumentRecord]]]) -> bytes:
     """All dossiers of a vacancy as CSV (UTF-8 with BOM so spreadsheet programs read accents)."""
-    questions = [q for q in compile_questions(vacancy) if q.id not in IDENTITY_IDS]
+    every = compile_questions(vacancy)
+    questions = [q for q in every if q.id not in IDENTITY_IDS]
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
     writer.writerow(CSV_FIXED + [q.id for q in questions])
     for dossier, _candidate, documents in rows:
-        counted = applicable_answers(compile_questions(vacancy), dossier.answers)
+        counted = applicable_answers(every, dossier.answers)
         verdict = dossier.verdict or {}
         writer.writerow([
             dossier.id, dossier.vacancy_id, dossier.status,
@@ -104,5 +105,5 @@ def _cell(value: Any) -> Any:
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
         return "'" + value
     if isinstance(value, bool):
-        return "ja" if value else "nee"
+        return render(Msg("csv.yes" if value else "csv.no"), "nl")
     return value

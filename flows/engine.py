@@ -416,24 +416,25 @@ class _Turn:
         target = self.engine.flows[d.vacancy_id].forward_target(d.answers, knocked)
         self.move("answer", target, f"answer:{question.id}")
         required = {doc.id for doc in verdict.documents}
-        for kind in {doc.kind for doc in self.uow.documents(d.id)} - required:
+        documents = self.uow.documents(d.id)  # once: every answer passes here
+        for kind in {doc.kind for doc in documents} - required:
             self.obsolete_files += self.uow.remove_documents(d.id, kind)  # no longer asked
+        documents = [doc for doc in documents if doc.kind in required]
+        missing = R.missing_documents(verdict, documents)
         if target == COLLECTING:
-            missing = R.missing_documents(verdict, self.uow.documents(d.id))
             d.awaiting_document = missing[0].id if missing else None
-        self.save(verdict)
         if target == KNOCKED_OUT:
             # "Change my answer" must lead back to this very question.
-            assert d.verdict is not None
-            d.verdict["knocked_by"] = question.id
-            self.uow.save_dossier(d)
+            d.verdict = {**R.verdict_summary(verdict), "knocked_by": question.id}
+            self.save()
             return [R.knockout(self.vacancy, verdict, self.lang)]
+        self.save(verdict)
         if target == COLLECTING:
             told = [self.say(*R.verdict_parts(self.vacancy, verdict))]
             info = R.info_parts(self.vacancy, verdict)
             if info:
                 told.append(self.say(*info))
-            if not R.missing_documents(verdict, self.uow.documents(d.id)):
+            if not missing:
                 return [*told, *self.submit()]
             return [*told, *self.prompt()]
         return self.prompt()
@@ -523,7 +524,7 @@ class _Turn:
             return [self.vacancy_list()]
         if name == "language":
             return [self.say(Msg("language.choose"), choices=(
-                Choice("l:nl", "Nederlands"), Choice("l:en", "English")))]
+                Choice("l:nl", Msg("language.name.nl")), Choice("l:en", Msg("language.name.en"))))]
         if self.dossier is None:
             return [self.say(Msg("command.no_dossier")), self.vacancy_list()]
         if name == "status":
@@ -718,13 +719,8 @@ class _Turn:
 
     def awaited_document(self) -> Any:
         d = self.dossier
-        assert d is not None
-        verdict = self.verdict()
-        required = {doc.id: doc for doc in verdict.documents}
-        if d.awaiting_document in required:
-            return required[d.awaiting_document]
-        missing = R.missing_documents(verdict, self.uow.documents(d.id))
-        return missing[0] if missing else None
+        assert d is not None and d.id is not None
+        return R.awaited(self.verdict(), self.uow.documents(d.id), d.awaiting_document)
 
     def upload(self, upload: Upload) -> list[Reply]:
         refusal = self.refuse_upload(upload)
