@@ -14,6 +14,12 @@ DEFAULTS: dict[str, Any] = {
     "vacancies_dir": ROOT / "vacancies",
     "upload_dir": ROOT / "data" / "uploads",
     "port": 8443,
+    "listen_address": "127.0.0.1",
+    "webhook_max_body": 1_000_000,
+    "telegram_timeout": 30.0,
+    "db_lock_timeout": 5.0,
+    "db_statement_timeout": 30.0,
+    "lease_seconds": 30.0,
     "reminder_days": (3, 1),
     "log_level": "INFO",
 }
@@ -34,6 +40,19 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     port: int = DEFAULTS["port"]
+    # Where the webhook server binds: loopback behind a reverse proxy; 0.0.0.0 only on purpose.
+    listen_address: str = DEFAULTS["listen_address"]
+    webhook_max_body: int = Field(default=DEFAULTS["webhook_max_body"], ge=1024)
+    # Seconds a Telegram call may take before it counts as failed (python-telegram-bot's 5 s
+    # default turns a slow Telegram into duplicate messages).
+    telegram_timeout: float = Field(default=DEFAULTS["telegram_timeout"], gt=0)
+    # Seconds a statement may wait for a database lock / run at all (PostgreSQL): one stuck
+    # lock answers its own candidate late instead of freezing every worker thread.
+    db_lock_timeout: float = Field(default=DEFAULTS["db_lock_timeout"], gt=0)
+    db_statement_timeout: float = Field(default=DEFAULTS["db_statement_timeout"], gt=0)
+    # How long a worker holds an inbox or outbox row before another worker may take it over
+    # (renewed while it works; after a crash the row is free again within this time).
+    lease_seconds: float = Field(default=DEFAULTS["lease_seconds"], ge=1)
     reminder_days: Annotated[tuple[int, ...], NoDecode] = DEFAULTS["reminder_days"]
     log_level: str = DEFAULTS["log_level"]
 

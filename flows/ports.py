@@ -65,6 +65,20 @@ class StoredFile:
     sha256: str
 
 
+@dataclass(frozen=True)
+class FileCheck:
+    """What a file's bytes are, whatever its name says.
+
+    `kind` is a document type of the vacancy format (pdf, jpg, png, docx, doc, odt) when the
+    content is one; `problem` says why the file cannot be taken: "empty", "executable"
+    (a program or script), "mismatch" (the name or declared media type says another type than
+    the content), "unreadable" (claims a type but is broken), "unknown" (no type we take).
+    """
+
+    kind: str | None
+    problem: str | None = None
+
+
 class FileStore(Protocol):
     def put(self, source: Path) -> StoredFile:
         """Copy `source` in under a generated name; return where and its digest."""
