@@ -1,103 +1,148 @@
-"""Recruiter commands: /dossiers, /dossier, /export — for RECRUITER_USER_IDS only."""
+"""Recruiter commands: /dossiers, /dossier, /export — for RECRUITER_USER_IDS only.
+
+A command is served only to a recruiter (`allowed`) and only where no outsider reads along: the
+recruiter's private chat with the bot, or the recruiters' chat (`recruiter_chat`). Anywhere else
+the answer is a refusal that says nothing about dossiers (not whether one exists, nor how many).
+Only new messages run a command: an edited message re-sends nothing.
+
+Handlers never send: every answer, a refusal included, is queued in the outbox exactly once per
+update (`SqlOutbox.queue_for_event`), and `bot/outbox_sender.py` sends it.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import base64
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
-from telegram import Update
-from telegram.ext import Application, CommandHandler, ContextTypes
+from telegram import Chat, Message, MessageEntity, Update, User
+from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
-from bot.rendering import split_text
 from flows.dossier_summary import csv_export, summary
-from flows.messages import Msg, render
+from flows.messages import Msg, normalise_language, render
 from flows.ports import FileStore
 from flows.vacancy import Vacancy
 from storage.dossier_repository import SqlDossierStore
+from storage.outbox import SqlOutbox
 
+log = logging.getLogger(__name__)
 STATUSES = ("draft", "ineligible", "collecting", "submitted", "withdrawn", "expired")
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+OUTPUT_LANGUAGE = "nl"  # what recruiters are shown; refusals follow the user's own language
+Messages = list[dict[str, Any]]
+Command = Callable[[list[str]], Messages]
+
+
+def text(value: str) -> dict[str, Any]:
+    return {"text": value, "choices": []}
+
+
+def say(msg: Msg, lang: str = OUTPUT_LANGUAGE) -> Messages:
+    return [text(render(msg, lang))]
+
+
+def addressed_elsewhere(message: Message, bot_username: str | None) -> bool:
+    """True for `/command@other_bot`: a command meant for another bot in the same group."""
+    entity = (message.entities or (None,))[0]
+    if (message.text is None or entity is None or entity.type != MessageEntity.BOT_COMMAND
+            or entity.offset != 0):
+        return False
+    _command, at, username = message.text[1:entity.length].partition("@")
+    if not at:
+        return False
+    return bot_username is None or username.lower() != bot_username.lower()
 
 
 class RecruiterCommands:
     def __init__(self, store: SqlDossierStore, files: FileStore, vacancies: dict[str, Vacancy],
-                 allowed: frozenset[int]) -> None:
+                 allowed: frozenset[int], recruiter_chat: int | None, outbox: SqlOutbox,
+                 clock: Callable[[], datetime]) -> None:
         self.store = store
         self.files = files
         self.vacancies = vacancies
         self.allowed = allowed
+        self.recruiter_chat = recruiter_chat
+        self.outbox = outbox
+        self.clock = clock
 
-    def only_recruiters(self, handler: Handler) -> Handler:
-        async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-            user = update.effective_user
-            message = update.effective_message
-            if message is None:
+    # ------------------------------------------------------------------ who may see what, where
+
+    def served_in(self, chat: Chat, user: User) -> bool:
+        """The recruiter's own private chat with the bot, or the recruiters' chat."""
+        private = chat.type == Chat.PRIVATE and chat.id == user.id
+        return private or (self.recruiter_chat is not None and chat.id == self.recruiter_chat)
+
+    def guarded(self, command: Command) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Any]:
+        async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            message = update.message  # a new message only; never an edit or a channel post
+            chat = update.effective_chat
+            if message is None or chat is None:
                 return
+            if addressed_elsewhere(message, context.bot.username):
+                return
+            user = update.effective_user
             if user is None or user.id not in self.allowed:
                 # Same answer whatever the arguments: an outsider learns nothing about dossiers.
-                await message.reply_text(render(Msg("recruiter.only"), "nl"))
-                return
-            await handler(update, context)
-        return guarded
+                answer = say(Msg("recruiter.only"), normalise_language(
+                    user.language_code if user else None))
+            elif not self.served_in(chat, user):
+                answer = say(Msg("recruiter.not_here"), normalise_language(user.language_code))
+            else:
+                answer = await asyncio.to_thread(command, list(context.args or []))
+            queued = await asyncio.to_thread(
+                self.outbox.queue_for_event, channel="telegram", event_id=update.update_id,
+                chat_id=str(chat.id), messages=answer, now=self.clock())
+            if not queued:
+                log.info("update %s was answered before; not queued again", update.update_id)
+        return handle
 
-    async def say(self, update: Update, text: str) -> None:
-        message = update.effective_message
-        assert message is not None
-        for chunk in split_text(text):
-            await message.reply_text(chunk)
+    # ------------------------------------------------------------------ the commands (blocking)
 
-    async def dossiers(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        args = list(context.args or [])
+    def dossiers(self, args: list[str]) -> Messages:
         vacancy_id = next((a for a in args if a in self.vacancies), None)
         status = next((a for a in args if a in STATUSES), None)
         if len(args) != (vacancy_id is not None) + (status is not None):
-            await self.say(update, render(Msg("rec.list.usage"), "nl"))
-            return
-        rows = await asyncio.to_thread(self.store.list_dossiers, vacancy_id, status)
+            return say(Msg("rec.list.usage"))
+        rows = self.store.list_dossiers(vacancy_id, status)
         if not rows:
-            await self.say(update, render(Msg("rec.list.none"), "nl"))
-            return
-        lines = [render(Msg("rec.list.title", {"n": len(rows)}), "nl")]
+            return say(Msg("rec.list.none"))
+        lines = [render(Msg("rec.list.title", {"n": len(rows)}), OUTPUT_LANGUAGE)]
         for d in rows[-100:]:
             vacancy = self.vacancies.get(d.vacancy_id)
             zone = vacancy.zone if vacancy else None
             lines.append(render(Msg("rec.list.row", {
                 "id": d.id, "vacancy": d.vacancy_id, "status": d.status,
                 "name": d.answers.get("candidate.name", "—"),
-                "updated": d.updated_at.astimezone(zone).strftime("%d-%m-%Y %H:%M")}), "nl"))
-        await self.say(update, "\n".join(lines))
+                "updated": d.updated_at.astimezone(zone).strftime("%d-%m-%Y %H:%M")}),
+                OUTPUT_LANGUAGE))
+        return [text("\n".join(lines))]
 
-    async def dossier(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        args = context.args or []
+    def dossier(self, args: list[str]) -> Messages:
         if len(args) != 1 or not args[0].lstrip("#").isdigit():
-            await self.say(update, render(Msg("rec.dossier.usage"), "nl"))
-            return
+            return say(Msg("rec.dossier.usage"))
         dossier_id = int(args[0].lstrip("#"))
-        found = await asyncio.to_thread(self.store.get_dossier, dossier_id)
+        found = self.store.get_dossier(dossier_id)
         if found is None or found[0].vacancy_id not in self.vacancies:
-            await self.say(update, render(Msg("rec.dossier.unknown", {"id": dossier_id}), "nl"))
-            return
+            return say(Msg("rec.dossier.unknown", {"id": dossier_id}))
         dossier, _candidate, documents = found
-        await self.say(update, summary(self.vacancies[dossier.vacancy_id], dossier, documents))
-        message = update.effective_message
-        assert message is not None
-        for doc in documents:
-            with self.files.path(doc.stored_path).open("rb") as fh:
-                await message.reply_document(fh, filename=doc.original_name,
-                                             caption=f"#{dossier.id} · {doc.kind}")
+        answer = [text(summary(self.vacancies[dossier.vacancy_id], dossier, documents,
+                               OUTPUT_LANGUAGE))]
+        # Documents by id: the sender reads the file at send time (gone if erased meanwhile).
+        answer += [{"document_id": doc.id, "caption": f"#{dossier.id} · {doc.kind}"}
+                   for doc in documents]
+        return answer
 
-    async def export(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        args = context.args or []
+    def export(self, args: list[str]) -> Messages:
         if len(args) != 1 or args[0] not in self.vacancies:
-            await self.say(update, render(Msg("rec.export.usage", {
-                "ids": ", ".join(sorted(self.vacancies))}), "nl"))
-            return
+            return say(Msg("rec.export.usage", {"ids": ", ".join(sorted(self.vacancies))}))
         vacancy = self.vacancies[args[0]]
-        data, count = await asyncio.to_thread(self.export_rows, vacancy)
-        message = update.effective_message
-        assert message is not None
-        await message.reply_document(data, filename=f"{vacancy.id}.csv", caption=render(
-            Msg("rec.export.caption", {"title": vacancy.title, "n": count}), "nl"))
+        data, count = self.export_rows(vacancy)
+        caption = render(Msg("rec.export.caption", {"title": vacancy.title, "n": count}),
+                         OUTPUT_LANGUAGE)
+        return [{"file_name": f"{vacancy.id}.csv",
+                 "file_data": base64.b64encode(data).decode("ascii"), "caption": caption}]
 
     def export_rows(self, vacancy: Vacancy) -> tuple[bytes, int]:
         rows = []
@@ -108,6 +153,12 @@ class RecruiterCommands:
         return csv_export(vacancy, rows), len(rows)
 
     def register(self, app: Application) -> None:
-        app.add_handler(CommandHandler("dossiers", self.only_recruiters(self.dossiers)))
-        app.add_handler(CommandHandler("dossier", self.only_recruiters(self.dossier)))
-        app.add_handler(CommandHandler("export", self.only_recruiters(self.export)))
+        # New messages only: CommandHandler also runs on edited messages by default, and
+        # editing an old message must not re-send a dossier.
+        new_messages = filters.UpdateType.MESSAGE
+        app.add_handler(CommandHandler("dossiers", self.guarded(self.dossiers),
+                                       filters=new_messages))
+        app.add_handler(CommandHandler("dossier", self.guarded(self.dossier),
+                                       filters=new_messages))
+        app.add_handler(CommandHandler("export", self.guarded(self.export),
+                                       filters=new_messages))
