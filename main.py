@@ -47,7 +47,8 @@ def build_engine(settings: Settings, vacancies: dict[str, Vacancy],
     from storage.dossier_repository import SqlDossierStore
     from storage.file_store import LocalFileStore
 
-    db = make_engine(settings.database_url)
+    db = make_engine(settings.database_url, lock_timeout=settings.db_lock_timeout,
+                     statement_timeout=settings.db_statement_timeout)
     migrate(db)
     return Engine(vacancies, SqlDossierStore(db, clock=clock),
                   LocalFileStore(settings.upload_dir), clock)
@@ -315,6 +316,8 @@ def main(argv: list[str] | None = None) -> int:
     # python-telegram-bot logs request parameters (messages, the token in URLs) at DEBUG:
     # never below INFO, whatever LOG_LEVEL says — logs carry no personal data.
     logging.getLogger("telegram").setLevel(max(logging.INFO, logging.getLogger().level))
+    # A 429 is the outbox's to retry and record; the rate limiter would log it as a traceback.
+    logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
     if args.command == "validate":
         return cmd_validate(settings, args)
     vacancies = load_vacancies(settings.vacancies_dir)

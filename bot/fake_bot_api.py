@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Bot, Update
+from telegram.error import TimedOut
 from telegram.request import BaseRequest, RequestData
 
 BOT_ID = 7000001
@@ -63,6 +64,7 @@ class FakeTelegram:
         self.files: dict[str, bytes] = {}
         self.commands: dict[str, list[dict[str, str]]] = {}
         self.failures: dict[str, list[TelegramError]] = {}
+        self.stalls: dict[str, list[tuple[float, Any, int | None]]] = {}
         self.updates: list[dict[str, Any]] = []
         self.update_event = asyncio.Event()
         self.answered_callbacks: list[str] = []
@@ -87,8 +89,26 @@ class FakeTelegram:
         self.chats[chat_id] = {"id": chat_id, "type": "group", "title": title}
 
     def fail_next(self, method: str, code: int, description: str,
-                  retry_after: int | None = None) -> None:
-        self.failures.setdefault(method, []).append(TelegramError(code, description, retry_after))
+                  retry_after: int | None = None, chat_id: int | None = None) -> None:
+        """The next call of `method` (to `chat_id` only, when given) fails like this."""
+        error = TelegramError(code, description, retry_after)
+        error.chat_id = chat_id
+        self.failures.setdefault(method, []).append(error)
+
+    def stall_next(self, method: str, seconds: float, until: asyncio.Event | None = None,
+                   chat_id: int | None = None) -> None:
+        """The next call of `method` (to `chat_id`, when given) is carried out, but its answer
+        comes `seconds` late: after `until` is set (the in-process fake does not sleep) — or,
+        when `seconds` exceeds the caller's read timeout, never (the caller times out, as
+        httpx would, while Telegram did deliver the message)."""
+        self.stalls.setdefault(method, []).append((seconds, until, chat_id))
+
+    def take_stall(self, method: str, params: dict[str, Any]) -> tuple[float, Any] | None:
+        for index, (seconds, until, chat_id) in enumerate(self.stalls.get(method, [])):
+            if chat_id is None or str(params.get("chat_id")) == str(chat_id):
+                del self.stalls[method][index]
+                return seconds, until
+        return None
 
     def messages_to(self, chat_id: int) -> list[Sent]:
         return [m for m in self.sent if m.chat_id == chat_id]
@@ -148,9 +168,11 @@ class FakeTelegram:
     def call(self, method: str, params: dict[str, Any],
              files: dict[str, tuple[str, bytes]] | None = None) -> Any:
         self.calls.append((method, params))
-        queued = self.failures.get(method)
-        if queued:
-            raise queued.pop(0)
+        for index, error in enumerate(self.failures.get(method, [])):
+            target = getattr(error, "chat_id", None)
+            if target is None or str(params.get("chat_id")) == str(target):
+                del self.failures[method][index]
+                raise error
         handler = getattr(self, f"api_{method}", None)
         if handler is None:
             raise TelegramError(404, "Not Found: method not found")
@@ -319,7 +341,7 @@ class FakeBotApi(BaseRequest):
 
     @property
     def read_timeout(self) -> float | None:
-        return 1.0
+        return 5.0  # what python-telegram-bot's HTTPXRequest waits by default
 
     async def initialize(self) -> None:
         return None
@@ -350,6 +372,7 @@ class FakeBotApi(BaseRequest):
                 await asyncio.wait_for(tg.update_event.wait(), timeout=0.2)
             except TimeoutError:
                 pass
+        stall = tg.take_stall(api_method, params)
         try:
             result = tg.call(api_method, params, files)
         except TelegramError as exc:
@@ -358,6 +381,13 @@ class FakeBotApi(BaseRequest):
             if exc.retry_after is not None:
                 body["parameters"] = {"retry_after": exc.retry_after}
             return exc.code, json.dumps(body).encode()
+        if stall is not None:
+            seconds, until = stall
+            timeout = read_timeout if isinstance(read_timeout, int | float) else self.read_timeout
+            if timeout is not None and seconds >= timeout:
+                raise TimedOut(f"the answer took longer than {timeout} s")  # but it was sent
+            if until is not None:
+                await until.wait()
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
 

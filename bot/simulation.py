@@ -19,9 +19,9 @@ from xml.sax.saxutils import escape
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from telegram.ext import CallbackContext
 
-from bot.fake_bot_api import FakeBotApi, FakeTelegram, Sent, as_update
+from bot import sample_files
+from bot.fake_bot_api import FakeBotApi, FakeTelegram, Sent
 
 RECRUITER_CHAT = -100100
 ACTION_KEYS = ("send", "press", "upload", "photo", "wait_until")
@@ -49,14 +49,14 @@ class Actor(Strict):
 class UploadSpec(Strict):
     name: str = "document.pdf"
     path: str | None = None
-    generate: Literal["pdf", "jpg", "oversized", "wrong_type"] | None = None
+    generate: Literal["pdf", "jpg", "png", "docx", "oversized", "wrong_type"] | None = None
     mime_type: str | None = None
     size_mb: float | None = Field(default=None, description="declared size (oversized)")
 
     @model_validator(mode="after")
     def _source(self) -> UploadSpec:
         if (self.path is None) == (self.generate is None):
-            raise ValueError("give either 'path' or 'generate' (pdf, jpg, oversized, wrong_type)")
+            raise ValueError("give either 'path' or 'generate' (pdf, jpg, png, docx, oversized, wrong_type)")
         return self
 
 
@@ -246,13 +246,23 @@ def _generated(spec: UploadSpec, folder: Path) -> tuple[str, bytes, str | None, 
             spec.mime_type, None
     kind = spec.generate
     if kind == "jpg":
-        return spec.name, b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64, "image/jpeg", None
+        return spec.name, sample_files.jpeg(), spec.mime_type or "image/jpeg", None
+    if kind == "png":
+        return spec.name, sample_files.png(), spec.mime_type or "image/png", None
+    if kind == "docx":
+        return spec.name, sample_files.docx(spec.name), spec.mime_type or sample_files.DOCX_MIME, None
     if kind == "wrong_type":
         name = spec.name if spec.name != "document.pdf" else "programma.exe"
         return name, b"MZ\x90\x00" + b"\x00" * 64, spec.mime_type or "application/x-msdownload", None
-    data = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+    # Real content of the type the name says: uploads are judged by their bytes.
+    suffix = Path(spec.name).suffix.lower()
+    data, mime = {".docx": (sample_files.docx(spec.name), sample_files.DOCX_MIME),
+                  ".odt": (sample_files.odt(spec.name), "application/vnd.oasis.opendocument.text"),
+                  ".png": (sample_files.png(), "image/png"),
+                  ".jpg": (sample_files.jpeg(spec.name), "image/jpeg"),
+                  }.get(suffix, (sample_files.pdf(spec.name), "application/pdf"))
     declared = int((spec.size_mb or 25) * 1024 * 1024) if kind == "oversized" else None
-    return spec.name, data, spec.mime_type or "application/pdf", declared
+    return spec.name, data, spec.mime_type or mime, declared
 
 
 async def run_script(script: Script, path: Path, vacancies_dir: Path) -> Result:
@@ -319,20 +329,20 @@ class _Runner:
         if step.as_:
             self.last_actor = step.as_
         mark = len(self.tg.sent)
-        app = self.parts.app
+        runtime = self.parts.runtime
         actor = self.script.actors[step.as_] if step.as_ else None
         action = step.action
         if action == "wait_until":
             assert step.wait_until is not None
             self.clock.now = step.wait_until
             self.say(f"  ⏱  wait until {step.wait_until.isoformat()}")
-            await self.parts.reminders.sweep(CallbackContext(app))
+            await self.parts.reminders.sweep()
         elif actor is not None and action is not None:
             payload = self.payload(step, actor)
             if payload is None:
                 return
-            await app.process_update(as_update(app.bot, payload))
-        await self.parts.outbox.deliver(app.bot)
+            await runtime.receive([payload])
+        await runtime.drain()  # the real path: inbox, handlers, outbox, sender
         new = self.tg.sent[mark:]
         for message in new:
             self.show(message)

@@ -1,49 +1,53 @@
-"""Build and run the python-telegram-bot Application around the engine."""
+"""Build the python-telegram-bot Application around the engine, and the runtime that feeds it.
+
+The Application only routes updates to handlers; updates reach it from the inbox
+(`bot/inbox_worker.py`), and everything it says leaves through the outbox
+(`bot/outbox_sender.py`). `run` starts polling or the webhook server and every loop of
+`bot/runtime.py`, and stops them cleanly on SIGTERM/SIGINT.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, Update
-from telegram.ext import (
-    AIORateLimiter,
-    Application,
-    ApplicationBuilder,
-    ContextTypes,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import BaseRequest
 
-from bot.candidate_handlers import PRIVATE, CandidateHandlers
+from bot.candidate_handlers import CandidateHandlers
+from bot.inbox_worker import InboxWorker
+from bot.outbox_sender import OutboxSender
 from bot.recruiter_commands import RecruiterCommands
-from bot.recruiter_notifications import OutboxSender
 from bot.reminders import Reminders
-from bot.update_processor import PerUserUpdateProcessor
+from bot.runtime import EVENT_MEMORY, QUARANTINE_KEPT, Job, Runtime, polling, process_name
+from bot.webhook_server import build_webhook_app, serve
 from flows.engine import Engine
 from flows.messages import LANGUAGES, Msg, render
 from flows.ports import FileStore
 from flows.vacancy import Vacancy
 from settings import Settings
 from storage.dossier_repository import SqlDossierStore
-from storage.retention import purge_expired
+from storage.inbox import SqlInbox
+from storage.outbox import SqlOutbox
+from storage.retention import purge_expired, sweep_orphan_files
 
 log = logging.getLogger(__name__)
 MENU = ("start", "status", "back", "restart", "language", "vacancies", "withdraw", "help")
-OUTBOX_INTERVAL = 10  # seconds between outbox runs (and right after every submit)
 SWEEP_INTERVAL = 60  # seconds between reminder/expiry sweeps
 RETENTION_INTERVAL = 6 * 3600  # seconds between retention runs
+HOUSEKEEPING_INTERVAL = 3600  # pruning handled updates, orphaned files
 
 
 @dataclass
 class BotParts:
     app: Application
-    outbox: OutboxSender
+    runtime: Runtime
     reminders: Reminders
 
 
@@ -54,43 +58,63 @@ def build_application(settings: Settings, engine: Engine, store: SqlDossierStore
     assert settings.telegram_bot_token is not None
     builder = (ApplicationBuilder()
                .token(settings.telegram_bot_token.get_secret_value())
-               .concurrent_updates(PerUserUpdateProcessor(64))
-               .post_init(set_command_menu))
-    if rate_limit:  # Telegram's limits; a simulation talks to no Telegram and runs at full speed
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+               .updater(None)  # updates come from the inbox, not python-telegram-bot's Updater
+               .job_queue(None))  # periodic jobs are the runtime's, under a database lease
+    if rate_limit:
+        # Telegram's throughput limits; a 429 is the outbox's to retry (it records the wait).
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
     if settings.telegram_api_base_url:
         builder = builder.base_url(settings.telegram_api_base_url)
     if settings.telegram_file_base_url:
         builder = builder.base_file_url(settings.telegram_file_base_url)
     if request is not None:
-        builder = builder.request(request).get_updates_request(request)
+        builder = builder.request(request)
+    else:
+        timeout = settings.telegram_timeout
+        builder = (builder.connection_pool_size(64).read_timeout(timeout)
+                   .write_timeout(timeout).connect_timeout(timeout).pool_timeout(timeout))
     app = builder.build()
 
-    outbox = OutboxSender(store, files, vacancies, settings.recruiter_chat_id, clock)
+    db = store.engine
+    owner = process_name()
+    lease = timedelta(seconds=settings.lease_seconds)
+    inbox = SqlInbox(db)
+    outbox = SqlOutbox(db)
     reminders = Reminders(engine, store, settings.reminder_days)
 
-    async def deliver(context: ContextTypes.DEFAULT_TYPE) -> None:
-        await outbox.deliver(context.bot)
+    RecruiterCommands(store, files, vacancies, settings.recruiter_user_ids,
+                      settings.recruiter_chat_id, outbox, clock).register(app)
+    CandidateHandlers(engine).register(app)
 
-    def kick(context: ContextTypes.DEFAULT_TYPE) -> None:
-        if context.job_queue is not None:
-            context.job_queue.run_once(deliver, 0)
+    worker = InboxWorker(app, inbox, outbox, engine, owner, lease)
+    sender = OutboxSender(outbox, store, files, vacancies, settings.recruiter_chat_id, clock,
+                          owner, lease, settings.telegram_timeout)
 
-    # Recruiter commands first: in one handler group the first match wins.
-    RecruiterCommands(store, files, vacancies, settings.recruiter_user_ids).register(app)
-    candidates = CandidateHandlers(engine, after_submit=kick)
-    candidates.register(app)
-    app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, candidates.command))
-    async def retention(context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def retention() -> None:
         deleted, _ = await asyncio.to_thread(purge_expired, store, files, vacancies, clock())
         if deleted:
             log.info("retention: %s dossiers deleted", deleted)
 
-    if app.job_queue is not None:
-        app.job_queue.run_repeating(deliver, interval=OUTBOX_INTERVAL, first=1)
-        app.job_queue.run_repeating(reminders.sweep, interval=SWEEP_INTERVAL, first=0)
-        app.job_queue.run_repeating(retention, interval=RETENTION_INTERVAL, first=60)
-    return BotParts(app, outbox, reminders)
+    async def housekeeping() -> None:
+        now = clock()
+        await asyncio.to_thread(store.prune_events, now - EVENT_MEMORY)
+        await asyncio.to_thread(inbox.prune, inbox_now() - EVENT_MEMORY,
+                                inbox_now() - QUARANTINE_KEPT)
+        removed = await asyncio.to_thread(sweep_orphan_files, store, files)
+        if removed:
+            log.info("housekeeping: %s orphaned files removed", removed)
+
+    jobs = [Job("reminders", SWEEP_INTERVAL, reminders.sweep),
+            Job("housekeeping", HOUSEKEEPING_INTERVAL, housekeeping),
+            Job("retention", RETENTION_INTERVAL, retention)]
+    runtime = Runtime(app, inbox, outbox, worker, sender, owner, lease, jobs, db)
+    return BotParts(app, runtime, reminders)
+
+
+def inbox_now() -> datetime:
+    from storage.inbox import wall_clock
+
+    return wall_clock()
 
 
 async def set_command_menu(app: Application) -> None:
@@ -107,16 +131,35 @@ def webhook_path(webhook_url: str) -> str:
     return urlsplit(webhook_url).path.strip("/")
 
 
+async def serve_bot(parts: BotParts, settings: Settings) -> None:
+    """Polling, or the webhook server when WEBHOOK_URL is set; until SIGTERM/SIGINT."""
+    runtime, app = parts.runtime, parts.app
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, runtime.stop.set)
+    async with app:  # initialize (getMe) ... shutdown
+        await set_command_menu(app)
+        await app.start()
+        try:
+            if settings.webhook_url:
+                # main.py refuses webhook mode without a secret: anyone could post updates.
+                assert settings.webhook_secret is not None
+                secret = settings.webhook_secret.get_secret_value()
+                await app.bot.set_webhook(settings.webhook_url, secret_token=secret,
+                                          allowed_updates=list(Update.ALL_TYPES))
+                web = build_webhook_app(path=webhook_path(settings.webhook_url), secret=secret,
+                                        receive=runtime.receive_one, health=runtime.health,
+                                        max_body=settings.webhook_max_body)
+
+                async def receiving(stop: asyncio.Event) -> None:
+                    await serve(web, host=settings.listen_address, port=settings.port, stop=stop)
+
+                await runtime.serve(receiving)
+            else:
+                await runtime.serve(await polling(runtime))
+        finally:
+            await app.stop()
+
+
 def run(parts: BotParts, settings: Settings) -> None:
-    """Long polling, or a webhook when WEBHOOK_URL is set (the secret checked on every call)."""
-    app = parts.app
-    if settings.webhook_url:
-        # main.py refuses webhook mode without a secret: without one anyone could post updates.
-        assert settings.webhook_secret is not None
-        app.run_webhook(listen="0.0.0.0", port=settings.port,
-                        url_path=webhook_path(settings.webhook_url),
-                        webhook_url=settings.webhook_url,
-                        secret_token=settings.webhook_secret.get_secret_value(),
-                        allowed_updates=Update.ALL_TYPES)
-    else:
-        app.run_polling(allowed_updates=Update.ALL_TYPES)
+    asyncio.run(serve_bot(parts, settings))

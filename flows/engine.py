@@ -19,7 +19,7 @@ from typing import Any
 from flows import replies as R
 from flows.answers import parse_text
 from flows.eligibility import Status, Verdict, evaluate
-from flows.events import Choice, Inbound, Reply, Sender, Upload
+from flows.events import Choice, Inbound, Reply, Sender, Upload, outgoing
 from flows.flow import (
     COLLECTING,
     EXPIRED,
@@ -98,7 +98,10 @@ class Engine:
         self.files = files
         self.clock = clock
 
-    def handle(self, sender: Sender, inbound: Inbound) -> list[Reply]:
+    def handle(self, sender: Sender, inbound: Inbound, durable: bool = False) -> list[Reply]:
+        """Apply one event and return the replies. `durable`: the replies are also written to
+        the outbox, to `sender.chat_id`, in the same transaction as the change they answer —
+        so a crash after the commit neither loses nor repeats them."""
         now = self.clock()
         turn: _Turn | None = None
         try:
@@ -106,10 +109,12 @@ class Engine:
                 turn = _Turn(self, uow, sender, now, inbound.sent_at)
                 known = turn.candidate is not None
                 if known and not turn.claim(inbound.event_id):
-                    return []  # re-delivered after a crash: applied already, answered already
+                    return []  # re-delivered after a crash: applied and answered already
                 result = turn.dispatch(inbound)
                 if not known:
                     turn.claim(inbound.event_id)  # the consent itself is not applied twice
+                if durable:
+                    queue_replies(uow, sender, result)
         except BaseException:
             # The transaction rolled back: files stored during it belong to nothing.
             if turn is not None:
@@ -120,11 +125,13 @@ class Engine:
             self.files.delete(path)
         return result
 
-    def sweep(self, sender: Sender, dossier_id: int, reminder_days: tuple[int, ...]) -> list[Reply]:
+    def sweep(self, sender: Sender, dossier_id: int, reminder_days: tuple[int, ...],
+              durable: bool = False) -> list[Reply]:
         """Expire an unfinished dossier whose vacancy closed, or remind its candidate once.
 
         Called for every unfinished dossier by the bot's periodic job (and at start-up, so a
-        reminder that fell due while the process was down still goes out, once).
+        reminder that fell due while the process was down still goes out, once). `durable`:
+        the message is queued in the outbox with the change that records it was sent.
         """
         with self.store.unit_of_work(sender.channel, sender.external_id) as uow:
             turn = _Turn(self, uow, sender, self.clock())
@@ -134,15 +141,31 @@ class Engine:
                 return []
             turn.dossier = dossier
             turn.lang = dossier.language
-            return turn.sweep(reminder_days)
+            replies = turn.sweep(reminder_days)
+            if durable:
+                queue_replies(uow, sender, replies)
+            return replies
 
-    def check_upload(self, sender: Sender, upload: Upload,
-                     sent_at: datetime | None = None) -> list[Reply]:
-        """Before downloading: replies that refuse this file, or [] when it is acceptable."""
+    def check_upload(self, sender: Sender, upload: Upload, sent_at: datetime | None = None,
+                     event_id: int | None = None, durable: bool = False) -> list[Reply]:
+        """Before downloading: replies that refuse this file, or [] when it is acceptable.
+        A refusal with `durable` is queued and the event recorded as applied, at once."""
         with self.store.unit_of_work(sender.channel, sender.external_id) as uow:
             turn = _Turn(self, uow, sender, self.clock(), sent_at)
-            refusal = turn.refuse_upload(upload)
-            return refusal or []
+            refusal = turn.refuse_upload(upload) or []
+            if refusal and durable:
+                if not turn.claim(event_id):
+                    return []  # refused and answered before a crash: `handle` will see that
+                queue_replies(uow, sender, refusal)
+            return refusal
+
+
+def queue_replies(uow: UnitOfWork, sender: Sender, replies: list[Reply]) -> None:
+    """Put the replies in the outbox, addressed to the sender's chat, in this transaction."""
+    if replies:
+        chat = sender.chat_id or sender.external_id
+        uow.add_outbox("message", None, {"chat_id": chat, "messages": outgoing(replies)},
+                       chat_key=chat)
 
 
 @dataclass
@@ -193,6 +216,11 @@ class _Turn:
             return self.command(inbound.command or "")
         if inbound.kind == "press":
             return self.press(inbound.token or "")
+        if inbound.kind == "failed":
+            # Show where they are, so nothing they repeat lands on a question they did not see.
+            return [self.say(Msg("error.try_again")), *self.prompt()]
+        if inbound.kind == "unusable":
+            return self.prompt((Msg(f"unusable.{inbound.text}"),))
         expired = self.expire_if_closed()
         if expired:
             return expired
@@ -693,6 +721,20 @@ class _Turn:
                 "given": size.replace(".", ",") if self.lang == "nl" else size}),))
         return None
 
+    def refuse_content(self, upload: Upload, doc: Any) -> list[Reply] | None:
+        """The bytes decide, not the name: an executable, an empty or broken file, or one whose
+        content is not what its name or media type says, is refused."""
+        assert upload.path is not None
+        check = self.engine.files.inspect(upload.path, upload.file_name, upload.media_type)
+        allowed = ", ".join(doc.types)
+        if check.problem is not None:
+            return self.document_prompt((Msg(f"upload.{check.problem}", {
+                "label": doc.label, "allowed": allowed}),))
+        if check.kind not in doc.types:
+            return self.document_prompt((Msg("upload.wrong_type", {
+                "label": doc.label, "allowed": allowed, "given": check.kind}),))
+        return None
+
     def document_prompt(self, before: tuple[Any, ...]) -> list[Reply]:
         """The short 'send this next' reply, with what went wrong first."""
         d = self.dossier
@@ -729,9 +771,12 @@ class _Turn:
         d = self.dossier
         assert d is not None and d.id is not None and upload.path is not None
         album = self.album_document(upload)
+        doc = album or self.awaited_document()
+        refusal = self.refuse_content(upload, doc)
+        if refusal is not None:
+            return refusal
         if d.state == SUBMITTED:  # a late page of the album that submitted it: keep, nothing else
             return self.store_album_page(upload, album)
-        doc = album or self.awaited_document()
         stored = self.engine.files.put(upload.path)
         self.new_files.append(stored.stored_path)
         # Another page of the same album is added; anything else replaces the document.

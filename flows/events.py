@@ -31,7 +31,9 @@ class Upload:
 
 @dataclass(frozen=True)
 class Inbound:
-    kind: Literal["start", "text", "press", "upload", "command"]
+    # "unusable": something the bot cannot take as an answer (a forwarded message, a
+    # sticker...), named in `text`; "failed": the adapter could not handle the update.
+    kind: Literal["start", "text", "press", "upload", "command", "unusable", "failed"]
     text: str | None = None  # text, or the start payload
     token: str | None = None  # a pressed button's token
     command: str | None = None
@@ -62,6 +64,14 @@ class Inbound:
     def send_file(cls, upload: Upload) -> Inbound:
         return cls("upload", upload=upload)
 
+    @classmethod
+    def unusable(cls, what: str) -> Inbound:
+        return cls("unusable", text=what)
+
+    @classmethod
+    def failed(cls) -> Inbound:
+        return cls("failed")
+
 
 @dataclass(frozen=True)
 class Choice:
@@ -85,3 +95,11 @@ class Reply:
 
     def labels(self) -> list[str]:
         return [render(c.label, self.lang) for c in self.choices]
+
+
+def outgoing(replies: list[Reply]) -> list[dict[str, Any]]:
+    """Replies as channel-neutral messages (text and choices, rendered in the reply's language),
+    the form in which they wait in the outbox."""
+    return [{"text": reply.text(), "choices": [[c.token, label] for c, label
+                                               in zip(reply.choices, reply.labels(), strict=True)]}
+            for reply in replies]

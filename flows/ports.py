@@ -88,6 +88,10 @@ class FileStore(Protocol):
 
     def path(self, stored_path: str) -> Path: ...
 
+    def inspect(self, source: Path, declared_name: str, media_type: str | None) -> FileCheck:
+        """Judge a received file by its bytes (before it is taken in)."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """One transaction for one candidate's event; the candidate's updates are serialised."""
@@ -125,7 +129,9 @@ class UnitOfWork(Protocol):
         ...
 
     def add_outbox(self, kind: str, dossier_id: int | None, payload: dict[str, Any],
-                   not_before: datetime | None = None) -> None: ...
+                   not_before: datetime | None = None, chat_key: str = "recruiters") -> None:
+        """Queue a message to send after commit, in order per `chat_key`."""
+        ...
 
     def claim_event(self, event_id: int) -> bool:
         """Record that this channel event (Telegram's update_id) is applied, in this

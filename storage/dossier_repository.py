@@ -27,7 +27,7 @@ aware UTC datetimes (SQLite drops the zone; it is re-attached here).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -46,7 +46,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from flows.ports import CandidateRecord, ConcurrentUpdate, DocumentRecord, DossierRecord
-from storage.database import BEGIN_MODE, is_postgresql, is_sqlite
+from storage.database import BEGIN_MODE, is_postgresql, is_sqlite, writer_lock
 from storage.tables import (
     applied_event_table,
     audit_table,
@@ -486,15 +486,17 @@ class SqlUnitOfWork:
     # notifications and audit
 
     def add_outbox(self, kind: str, dossier_id: int | None, payload: dict[str, Any],
-                   not_before: datetime | None = None) -> None:
-        """Queue a notification, sent after commit (not before `not_before`). Keep personal
-        data out of `payload` (ids only; render at send time): the row outlives a dossier."""
+                   not_before: datetime | None = None, chat_key: str = "recruiters") -> None:
+        """Queue a message, sent after commit (not before `not_before`) in order per
+        `chat_key`. A notification keeps ids only (rendered at send time: the row outlives a
+        dossier); a reply's texts are cleared once it is delivered."""
         now = _to_utc(self._clock())
         due = _to_utc(not_before) if not_before is not None else now
         self._connection.execute(
             _INSERT_OUTBOX,
             {
                 "kind": kind,
+                "chat_key": chat_key,
                 "dossier_id": dossier_id,
                 "payload": payload,
                 "created_at": now,
@@ -562,6 +564,10 @@ class SqlDossierStore:
                 connection.execute(_PG_CANDIDATE_LOCK, {"key": f"{channel}:{external_id}"})
             yield SqlUnitOfWork(connection, channel, external_id, self._clock)
 
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
     # reads outside the lock
 
     def list_dossiers(
@@ -602,6 +608,17 @@ class SqlDossierStore:
             ]
         return dossier, candidate, documents
 
+    def document_paths(self) -> set[str]:
+        """Every stored path a document row owns (to find files nobody owns)."""
+        with self._engine.connect() as connection:
+            return set(connection.execute(select(_F.stored_path)).scalars())
+
+    def get_document(self, document_id: int) -> DocumentRecord | None:
+        with self._engine.connect() as connection:
+            row = (connection.execute(select(document_table).where(_F.id == document_id))
+                   .mappings().one_or_none())
+        return None if row is None else _document_record(row)
+
     def unfinished_dossiers(self) -> list[tuple[DossierRecord, CandidateRecord]]:
         """Dossiers still in draft or collecting, with their candidate (for reminders)."""
         query = (
@@ -625,13 +642,6 @@ class SqlDossierStore:
             )
             return result.rowcount
 
-    def update_outbox_payload(self, outbox_id: int, payload: dict[str, Any]) -> None:
-        """Save a notification's progress (parts sent) so a retry resumes, never repeats."""
-        with self._write() as connection:
-            connection.execute(
-                update(outbox_table).where(_O.id == outbox_id).values(payload=payload)
-            )
-
     def audit_trail(self, dossier_id: int) -> list[AuditEntry]:
         query = select(audit_table).where(_A.dossier_id == dossier_id).order_by(_A.at, _A.id)
         with self._engine.connect() as connection:
@@ -648,46 +658,29 @@ class SqlDossierStore:
 
     # the outbox
 
-    def pending_outbox(self, now: datetime, limit: int = 100) -> list[PendingMessage]:
-        """Unsent notifications due at `now`, oldest due first."""
+    def pending_outbox(self, now: datetime, limit: int = 100,
+                       chat_key: str | None = None) -> list[PendingMessage]:
+        """Unsent messages due at `now` (to one chat, or to any), oldest due first."""
         query = (
             select(_O.id, _O.kind, _O.dossier_id, _O.payload, _O.attempts)
             .where(_O.sent_at.is_(None), _O.next_attempt_at <= _to_utc(now))
+            .where(_O.chat_key == chat_key if chat_key is not None else True)
             .order_by(_O.next_attempt_at, _O.id)
             .limit(limit)
         )
         with self._engine.connect() as connection:
             return [PendingMessage(*row) for row in connection.execute(query)]
 
-    def mark_outbox_sent(self, outbox_id: int, now: datetime) -> None:
-        with self._write() as connection:
-            connection.execute(
-                update(outbox_table)
-                .where(_O.id == outbox_id)
-                .values(sent_at=_to_utc(now), attempts=_O.attempts + 1, last_error=None)
-            )
+    def _write(self) -> AbstractContextManager[Connection]:
+        return write_transaction(self._engine)
 
-    def mark_outbox_failed(
-        self, outbox_id: int, now: datetime, error: str, retry_at: datetime
-    ) -> None:
-        """Count the failed attempt, keep the error (stamped with `now`), retry at `retry_at`."""
-        stamped = f"{_to_utc(now):%Y-%m-%dT%H:%M:%SZ} {error}"[:MAX_ERROR_LENGTH]
-        with self._write() as connection:
-            connection.execute(
-                update(outbox_table)
-                .where(_O.id == outbox_id)
-                .values(
-                    attempts=_O.attempts + 1,
-                    last_error=stamped,
-                    next_attempt_at=_to_utc(retry_at),
-                )
-            )
 
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        """A write transaction: on SQLite it takes the write lock at BEGIN (BEGIN IMMEDIATE)."""
-        with self._engine.connect() as connection:
-            if self._sqlite:
-                connection.execution_options(**{BEGIN_MODE: "IMMEDIATE"})
-            with connection.begin():
-                yield connection
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A write transaction: on SQLite it takes the write lock at BEGIN (BEGIN IMMEDIATE)."""
+    # SQLite: writers of this process queue on a Python lock, never on SQLite's busy handler.
+    with writer_lock(engine), engine.connect() as connection:
+        if is_sqlite(engine):
+            connection.execution_options(**{BEGIN_MODE: "IMMEDIATE"})
+        with connection.begin():
+            yield connection

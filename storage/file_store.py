@@ -15,14 +15,18 @@ import contextlib
 import hashlib
 import os
 import tempfile
+import time
 import uuid
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from flows.ports import StoredFile
+from flows.ports import FileCheck, StoredFile
+from storage.file_inspection import inspect_file
 
 CHUNK_SIZE = 1024 * 1024
+INCOMING = ".incoming"  # downloads in progress
 DEFAULT_SUFFIX = ".bin"
 
 # Leading bytes -> the suffix we store under.
@@ -85,8 +89,39 @@ class LocalFileStore:
     def root(self) -> Path:
         return self._root
 
+    @contextmanager
+    def incoming(self) -> Iterator[Path]:
+        """A path for a download in progress, inside the store (so `put` can move it in rather
+        than copy it); removed when the block ends. A crash may leave it: it is then swept with
+        the orphans (`stored_paths` lists it)."""
+        folder = self._root / INCOMING
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path = folder / f"{uuid.uuid4().hex}.part"
+        try:
+            yield path
+        finally:
+            path.unlink(missing_ok=True)
+
+    def stored_paths(self, older_than: timedelta) -> Iterator[str]:
+        """Every file under the root (downloads in progress included) last written more than
+        `older_than` ago, as stored paths."""
+        if not self._root.is_dir():
+            return
+        cutoff = time.time() - older_than.total_seconds()
+        for path in self._root.rglob("*"):
+            try:
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    yield path.relative_to(self._root).as_posix()
+            except OSError:
+                continue  # removed meanwhile
+
+    def inspect(self, source: Path, declared_name: str, media_type: str | None) -> FileCheck:
+        """What the file's bytes are, whatever its name and media type say."""
+        return inspect_file(source, declared_name, media_type)
+
     def put(self, source: Path) -> StoredFile:
-        """Copy `source` in under a generated name; return its relative path, size and sha256."""
+        """Take `source` in under a generated name (moved when it is one of our own incoming
+        downloads, copied otherwise); return its relative path, size and sha256."""
         now = self._clock().astimezone(UTC)
         relative_folder = PurePosixPath(f"{now:%Y}", f"{now:%m}")
         folder = self._root.joinpath(*relative_folder.parts)
@@ -95,6 +130,8 @@ class LocalFileStore:
         digest = hashlib.sha256()
         size = 0
         head = b""
+        if Path(source).parent == self._root / INCOMING:
+            return self._move_in(Path(source), folder, relative_folder)
         descriptor, temporary_name = tempfile.mkstemp(prefix=".upload-", suffix=".part", dir=folder)
         temporary = Path(temporary_name)
         try:
@@ -112,6 +149,23 @@ class LocalFileStore:
         except BaseException:
             temporary.unlink(missing_ok=True)
             raise
+        _fsync_directory(folder)
+        return StoredFile(
+            stored_path=str(relative_folder / name), size=size, sha256=digest.hexdigest()
+        )
+
+    def _move_in(self, source: Path, folder: Path, relative_folder: PurePosixPath) -> StoredFile:
+        digest = hashlib.sha256()
+        size = 0
+        with source.open("rb") as origin:
+            head = origin.read(_SNIFF_BYTES)
+            origin.seek(0)
+            while chunk := origin.read(CHUNK_SIZE):
+                digest.update(chunk)
+                size += len(chunk)
+            os.fsync(origin.fileno())
+        name = uuid.uuid4().hex + sniff_suffix(head)
+        os.replace(source, folder / name)
         _fsync_directory(folder)
         return StoredFile(
             stored_path=str(relative_folder / name), size=size, sha256=digest.hexdigest()

@@ -1,13 +1,16 @@
-"""Delete what the privacy notice says we no longer keep: rows and files."""
+"""Delete what we no longer keep: dossiers past the privacy notice's retention, files no row owns."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flows.ports import FileStore
 from flows.retention import keep_until
 from flows.vacancy import Vacancy
 from storage.dossier_repository import SqlDossierStore
+from storage.file_store import LocalFileStore
+
+ORPHAN_AGE = timedelta(hours=1)
 
 
 def purge_expired(store: SqlDossierStore, files: FileStore, vacancies: dict[str, Vacancy],
@@ -36,3 +39,17 @@ def purge_expired(store: SqlDossierStore, files: FileStore, vacancies: dict[str,
         dossiers += 1
         files_deleted += len(paths)
     return dossiers, files_deleted
+
+
+def sweep_orphan_files(store: SqlDossierStore, files: LocalFileStore,
+                       older_than: timedelta = ORPHAN_AGE) -> int:
+    """Delete files no document row owns: written by a transaction that then rolled back or
+    died, or a download a crash interrupted. Only older ones, so a file whose transaction is
+    still running (in this or another process) is left alone."""
+    owned = store.document_paths()
+    removed = 0
+    for stored_path in files.stored_paths(older_than):
+        if stored_path not in owned:
+            files.delete(stored_path)
+            removed += 1
+    return removed

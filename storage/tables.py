@@ -117,16 +117,23 @@ class DocumentRow(SQLModel, table=True):
 
 
 class OutboxRow(SQLModel, table=True):
-    """A notification to send after the transaction that decided it has committed."""
+    """A message to send after the transaction that decided it has committed: a reply to a
+    candidate, a recruiter notification. Sent in order per `chat_key`, by one worker at a time
+    (the lease), part by part (progress in the payload)."""
 
     __tablename__: ClassVar[str] = "outbox"  # type: ignore[misc]
     __table_args__ = (
         Index("ix_outbox_pending", "sent_at", "next_attempt_at"),
         Index("ix_outbox_dossier_id", "dossier_id"),
+        Index("ix_outbox_chat_key", "chat_key", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(sa_type=String(64))
+    # Messages to one chat leave in the order they were written: "recruiters" or a chat id.
+    chat_key: str = Field(sa_type=String(64), sa_column_kwargs={"server_default": "recruiters"})
+    lease_owner: str | None = Field(default=None, sa_type=String(64))
+    lease_until: datetime | None = Field(default=None, sa_type=UTC_DATETIME)
     dossier_id: int | None = Field(
         default=None,
         sa_column=Column(
@@ -168,6 +175,49 @@ class AppliedEventRow(SQLModel, table=True):
     at: datetime = Field(sa_type=UTC_DATETIME)
 
 
+class InboxRow(SQLModel, table=True):
+    """A Telegram update as received, stored before Telegram is told it arrived.
+
+    Handled once, in order per `key` (the user, else the chat), by one worker at a time (the
+    lease). The raw update is cleared once handled; an update the library cannot parse is
+    quarantined with its raw content for the operator.
+    """
+
+    __tablename__: ClassVar[str] = "inbox"  # type: ignore[misc]
+    __table_args__ = (
+        # Telegram re-delivers an update unchanged; after a quiet week it may reuse an id for
+        # a different update. So the same id with the same content is the same update.
+        UniqueConstraint("channel", "update_id", "digest", name="uq_inbox_update"),
+        Index("ix_inbox_status_key", "status", "key", "id"),
+        Index("ix_inbox_received_at", "received_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(sa_type=String(32))
+    update_id: int = Field(sa_type=BigInteger)
+    digest: str = Field(sa_type=String(64))  # sha256 of the update's canonical JSON
+    key: str = Field(sa_type=String(64))
+    raw: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True)))
+    received_at: datetime = Field(sa_type=UTC_DATETIME)
+    status: str = Field(sa_type=String(16))  # pending | done | failed | quarantined
+    attempts: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
+    next_attempt_at: datetime = Field(sa_type=UTC_DATETIME)
+    lease_owner: str | None = Field(default=None, sa_type=String(64))
+    lease_until: datetime | None = Field(default=None, sa_type=UTC_DATETIME)
+    handled_at: datetime | None = Field(default=None, sa_type=UTC_DATETIME)
+    error: str | None = Field(default=None, sa_type=String(200))  # a type name, never content
+
+
+class JobLeaseRow(SQLModel, table=True):
+    """Which worker runs a periodic job (reminders, retention, pruning) until when."""
+
+    __tablename__: ClassVar[str] = "job_lease"  # type: ignore[misc]
+
+    name: str = Field(sa_type=String(64), primary_key=True)
+    owner: str = Field(sa_type=String(64))
+    until: datetime = Field(sa_type=UTC_DATETIME)
+
+
 def _table(model: type[SQLModel]) -> Table:
     table = model.__table__  # type: ignore[attr-defined]
     assert isinstance(table, Table)
@@ -180,5 +230,7 @@ document_table = _table(DocumentRow)
 outbox_table = _table(OutboxRow)
 audit_table = _table(AuditRow)
 applied_event_table = _table(AppliedEventRow)
+inbox_table = _table(InboxRow)
+job_lease_table = _table(JobLeaseRow)
 
 metadata = SQLModel.metadata

@@ -31,10 +31,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import text
 from telegram.error import NetworkError
 from telegram.ext import CallbackContext
 
-from bot.fake_bot_api import FakeBotApi, FakeTelegram, Sent, as_update
+from bot import sample_files
+from bot.fake_bot_api import FakeBotApi, FakeTelegram, Sent
+from bot.runtime import Runtime
 from bot.telegram_app import BotParts, build_application
 from flows.engine import Engine
 from flows.ports import DocumentRecord, DossierRecord
@@ -54,9 +57,9 @@ CANDIDATE = 111
 OTHER = 112
 FAR_FUTURE = datetime(2100, 1, 1, tzinfo=BRUSSELS)
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF = sample_files.pdf()
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) + b"\xff\xd9"
+JPEG = sample_files.jpeg()
 
 _CATALOGUE: dict[str, Vacancy] | None = None
 
@@ -91,20 +94,26 @@ class RecordingBotApi(FakeBotApi):
     def __init__(self, telegram: FakeTelegram) -> None:
         super().__init__(telegram)
         self.rejections: list[tuple[str, int, str]] = []
-        self.network_failures: dict[str, list[Exception]] = {}
+        self.network_failures: dict[str, list[tuple[int | None, Exception]]] = {}
 
-    def fail_network(self, method: str, error: Exception | None = None) -> None:
-        self.network_failures.setdefault(method, []).append(
-            error or NetworkError("httpx.ConnectError: All connection attempts failed"))
+    def fail_network(self, method: str, error: Exception | None = None,
+                     chat_id: int | None = None) -> None:
+        """The next call of `method` (to `chat_id` only, when given) fails in the network."""
+        self.network_failures.setdefault(method, []).append((chat_id, error or NetworkError(
+            "httpx.ConnectError: All connection attempts failed")))
 
     async def do_request(self, url: str, method: str, request_data: Any = None,
                          read_timeout: Any = None, write_timeout: Any = None,
                          connect_timeout: Any = None, pool_timeout: Any = None) -> tuple[int, bytes]:
         api_method = url.rsplit("/", 1)[-1]
-        queued = self.network_failures.get(api_method)
-        if queued:
-            self.telegram.calls.append((api_method, {"network_failure": True}))
-            raise queued.pop(0)
+        queued = self.network_failures.get(api_method, [])
+        chat = (request_data.json_parameters.get("chat_id") if request_data is not None
+                else None)
+        for index, (target, error) in enumerate(queued):
+            if target is None or str(target) == str(chat):
+                del queued[index]
+                self.telegram.calls.append((api_method, {"network_failure": True}))
+                raise error
         code, body = await super().do_request(url, method, request_data, read_timeout,
                                               write_timeout, connect_timeout, pool_timeout)
         if code >= 400:
@@ -165,8 +174,6 @@ class BotHarness:
     async def close(self) -> None:
         if self.parts is not None:
             app = self.parts.app
-            if app.updater is not None and app.updater.running:
-                await app.updater.stop()
             if app.running:
                 await app.stop()
             await app.shutdown()
@@ -211,7 +218,8 @@ class BotHarness:
         """Feed one update; return every message sent (to anyone) while handling it."""
         before = len(self.tg.sent)
         errors = len(self.errors)
-        await self.app.process_update(as_update(self.app.bot, payload))
+        await self.runtime.receive([payload])
+        await self.runtime.drain()
         new_errors = self.errors[errors:]
         if new_errors and not expect_error:
             raise StepError(f"the update failed in a handler: {new_errors!r}") from new_errors[0]
@@ -284,13 +292,28 @@ class BotHarness:
     async def photo(self, user: int, data: bytes = JPEG) -> list[Sent]:
         return await self.process(self.tg.photo_update(user, data))
 
+    @property
+    def runtime(self) -> Runtime:
+        assert self.parts is not None, "the harness is not open"
+        return self.parts.runtime
+
     async def deliver(self) -> int:
-        assert self.parts is not None
-        return await self.parts.outbox.deliver(self.app.bot)
+        """Send what is due in the outbox; return how many recruiter notifications went out."""
+        before = self.notifications_sent()
+        await self.runtime.drain()
+        return self.notifications_sent() - before
+
+    def notifications_sent(self) -> int:
+        with self.store.engine.connect() as connection:
+            return connection.execute(text(
+                "SELECT count(*) FROM outbox WHERE chat_key = 'recruiters' AND sent_at IS NOT NULL"
+                " AND (last_error IS NULL OR last_error NOT LIKE 'dropped%')")).scalar_one()
 
     async def sweep(self) -> int:
         assert self.parts is not None
-        return await self.parts.reminders.sweep(self.context())
+        told = await self.parts.reminders.sweep()
+        await self.runtime.drain()
+        return told
 
     # ------------------------------------------------------------------ reading
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot import sample_files
 from flows.engine import Engine
 from flows.events import Inbound, Reply, Sender, Upload
 from flows.messages import LANGUAGES, render
@@ -32,7 +33,7 @@ BRUSSELS = ZoneInfo("Europe/Brussels")
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 # The real "today" of this project: Nieuwpoort and Hardenberg are closed by then.
 TODAY = datetime(2026, 11, 22, 10, 0, tzinfo=BRUSSELS)
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF = sample_files.pdf()
 
 _CATALOGUE = None
 

@@ -120,8 +120,10 @@ class MemoryUnitOfWork:
         return [self.d.documents.pop(k).stored_path for k in gone]
 
     def add_outbox(self, kind: str, dossier_id: int | None, payload: dict[str, Any],
-                   not_before: Any = None) -> None:
+                   not_before: Any = None, chat_key: str = "recruiters") -> None:
         row = {"kind": kind, "dossier_id": dossier_id, "payload": payload}
+        if chat_key != "recruiters":
+            row["chat_key"] = chat_key
         if not_before is not None:  # only a delayed notification says when it is due
             row["not_before"] = not_before
         self.d.outbox.append(row)
@@ -173,6 +175,11 @@ class MemoryFileStore:
 
     def delete(self, stored_path: str) -> None:
         (self.root / stored_path).unlink(missing_ok=True)
+
+    def inspect(self, source: Path, declared_name: str, media_type: str | None) -> Any:
+        from storage.file_inspection import inspect_file
+
+        return inspect_file(source, declared_name, media_type)
 
     def path(self, stored_path: str) -> Path:
         return self.root / stored_path

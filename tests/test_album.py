@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot import sample_files
 from flows.engine import Engine
 from flows.events import Inbound, Sender, Upload
 from flows.vacancy_loader import load_catalogue
@@ -38,7 +39,7 @@ def test_album_pages_go_to_one_document_and_a_later_photo_replaces_nothing_else(
             Upload("foto.jpg", "image/jpeg", 10, jpg, group=group)))
 
     pdf = tmp_path / "cv.pdf"
-    pdf.write_bytes(b"%PDF-1.4\n")
+    pdf.write_bytes(sample_files.pdf())
     for _ in range(2):  # cv and motivation letter
         engine.handle(me, Inbound.send_file(Upload("x.pdf", "application/pdf", 9, pdf)))
     photo("album-1")  # the diploma, front
@@ -55,7 +56,7 @@ def test_album_pages_go_to_one_document_and_a_later_photo_replaces_nothing_else(
 def test_an_album_that_completes_the_dossier_keeps_all_its_pages(tmp_path):
     engine, store, me = _at_the_documents(tmp_path, foreign_diploma=False)
     pdf = tmp_path / "cv.pdf"
-    pdf.write_bytes(b"%PDF-1.4\n")
+    pdf.write_bytes(sample_files.pdf())
     for _ in range(2):
         engine.handle(me, Inbound.send_file(Upload("x.pdf", "application/pdf", 9, pdf)))
     jpg = tmp_path / "page.jpg"

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bot import sample_files
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -22,7 +24,7 @@ def _run(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedPro
 
 def test_export_then_purge(tmp_path):
     pdf = tmp_path / "doc.pdf"
-    pdf.write_bytes(b"%PDF-1.4\n")
+    pdf.write_bytes(sample_files.pdf())
     lines = ["1", "Noor Claes", "noor@example.be", "ja", "02-11-2026", "nee", *[str(pdf)] * 3]
     chat = _run(tmp_path, "chat", "--user", "noor", "--vacancy", "school-ict-coordinator",
                 stdin="\n".join(lines) + "\n")

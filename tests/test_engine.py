@@ -1214,6 +1214,8 @@ def _keys_used_by_the_code() -> set[str]:
     literal |= {f"status.{s}" for s in statuses} | {f"text.in_{s}" for s in statuses}
     literal |= {f"back.{s}" for s in ("submitted", "withdrawn", "expired")}
     literal |= {f"upload.not_now_{s}" for s in ("ineligible", "submitted", "withdrawn", "expired")}
+    literal |= {f"upload.{p}" for p in ("empty", "executable", "mismatch", "unreadable", "unknown")}
+    literal |= {f"unusable.{w}" for w in ("forwarded", "edited", "media")}
     literal |= {f"reason.mark.{o}" for o in ("met", "failed", "condition", "pending", "info")}
     literal |= {f"verdict.{s}" for s in ("eligible", "not_eligible", "conditional", "closed", "incomplete")}
     literal |= {f"reason.experience.{o}" for o in ("met", "failed")}

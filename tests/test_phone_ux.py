@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import sample_files
 from flows.answers import parse_text
 from flows.engine import Engine
 from flows.events import Inbound, Sender, Upload
@@ -35,7 +36,7 @@ def test_after_an_upload_only_what_is_left_and_what_to_send(tmp_path):
         replies = engine.handle(me, Inbound.say(text))
     assert "📄 Documenten voor een volledige kandidatuur" in replies[-1].text()  # once, in full
     pdf = tmp_path / "cv.pdf"
-    pdf.write_bytes(b"%PDF-1.4\n")
+    pdf.write_bytes(sample_files.pdf())
     [reply] = engine.handle(me, Inbound.send_file(Upload("cv.pdf", "application/pdf", 9, pdf)))
     text = reply.text()
     assert "📄 Documenten voor een volledige kandidatuur" not in text
@@ -120,7 +121,7 @@ def test_what_the_vacancy_file_says_reaches_the_candidate(tmp_path):
     assert "• Loon: B1-B3" in info
     assert "• Vragen: personeelsdienst@nieuwpoort.be" in info
     pdf = tmp_path / "d.pdf"
-    pdf.write_bytes(b"%PDF-1.4\n")
+    pdf.write_bytes(sample_files.pdf())
     for _ in range(4):
         replies = engine.handle(me, Inbound.send_file(Upload("d.pdf", "application/pdf", 9, pdf)))
     done = replies[-1].text()

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from bot import sample_files
 from flows.engine import Engine
 from flows.events import Inbound, Reply, Sender, Upload
 from flows.vacancy_loader import load_catalogue
@@ -99,7 +100,7 @@ def _snapshot(engine: Engine, sender: Sender) -> dict[str, Any]:
 @pytest.mark.parametrize(("vacancy_id", "now"), CASES, ids=[c[0].split("-")[0] for c in CASES])
 def test_restart_after_any_step_gives_the_same_dossier(database_url, tmp_path, vacancy_id, now):
     pdf = tmp_path / "doc.pdf"
-    pdf.write_bytes(b"%PDF-1.4\n% a test document\n")
+    pdf.write_bytes(sample_files.pdf())
     files = tmp_path / "files"
     first = _engine(database_url, files, now, fresh=True)
     reference_sender = Sender("terminal", "reference")

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot import sample_files
 from flows.engine import Engine
 from flows.events import Inbound, Sender, Upload
 from flows.ports import DossierRecord
@@ -46,7 +47,7 @@ def test_purge_expired_deletes_rows_and_files_and_keeps_the_rest(database_url, t
     files = LocalFileStore(tmp_path / "files")
     engine = Engine(VACANCIES, store, files, lambda: clock[0])
     pdf = tmp_path / "cv.pdf"
-    pdf.write_bytes(b"%PDF-1.4\n")
+    pdf.write_bytes(sample_files.pdf())
 
     def apply(user: str) -> None:
         me = Sender("terminal", user)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot import sample_files
 from flows.engine import Engine
 from flows.events import Inbound, Sender, Upload
 from flows.ports import DossierRecord
@@ -38,7 +39,7 @@ def test_a_refused_replacement_still_names_the_document_being_replaced(tmp_path)
     me = Sender("telegram", "1")
     _to_documents(engine, me)
     pdf = tmp_path / "cv.pdf"
-    pdf.write_bytes(b"%PDF-1.4\n")
+    pdf.write_bytes(sample_files.pdf())
     reply = engine.handle(me, Inbound.send_file(Upload("cv.pdf", "application/pdf", 9, pdf)))[-1]
     replace_cv = next(c.token for c, label in zip(reply.choices, reply.labels(), strict=True)
                       if label == "cv vervangen")

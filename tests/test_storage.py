@@ -28,6 +28,7 @@ from flows.ports import (
 from storage.database import alembic_config, make_engine, migrate
 from storage.dossier_repository import PendingMessage, SqlDossierStore, SqlUnitOfWork
 from storage.file_store import LocalFileStore, UnsafePath, sniff_suffix
+from storage.outbox import SqlOutbox
 from storage.tables import (
     audit_table,
     candidate_table,
@@ -40,7 +41,8 @@ from tests.db_fixtures import sqlite_url
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 T0 = datetime(2025, 3, 14, 9, 30, 15, 123456, tzinfo=UTC)
-TABLES = {"candidate", "dossier", "document", "outbox", "audit", "applied_event"}
+TABLES = {"candidate", "dossier", "document", "outbox", "audit", "applied_event", "inbox",
+          "job_lease"}
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -147,7 +149,7 @@ def test_migrate_creates_the_schema_and_a_second_run_is_a_no_op(empty_engine: En
     with empty_engine.connect() as connection:
         second = MigrationContext.configure(connection).get_current_revision()
 
-    assert first == second == head == "0004"
+    assert first == second == head == "0005"
     assert tables == TABLES | {"alembic_version"}
     assert set(inspect(empty_engine).get_table_names()) == tables
 
@@ -222,7 +224,7 @@ def test_sqlite_engine_settings_and_parent_folder(tmp_path: Path):
             assert pragma("PRAGMA journal_mode").scalar() == "wal"
             assert pragma("PRAGMA synchronous").scalar() == 1  # NORMAL
             assert pragma("PRAGMA foreign_keys").scalar() == 1
-            assert pragma("PRAGMA busy_timeout").scalar() == 5000
+            assert pragma("PRAGMA busy_timeout").scalar() == 30000
         assert database.exists()
     finally:
         engine.dispose()
@@ -547,18 +549,19 @@ def test_outbox_due_failed_and_sent(store: SqlDossierStore, clock: Clock):
     assert store.pending_outbox(T0 + timedelta(seconds=5), limit=1) == [first]
 
     retry = T0 + timedelta(minutes=5)
-    store.mark_outbox_failed(outbox_id, T0 + timedelta(seconds=5), "429 Too Many Requests", retry)
+    outbox = SqlOutbox(store.engine)
+    outbox.failed(outbox_id, "429 Too Many Requests", retry)
     assert store.pending_outbox(T0 + timedelta(minutes=1)) == [second]
     due = store.pending_outbox(retry)
     assert [(m.id, m.attempts) for m in due] == [(second.id, 0), (outbox_id, 1)]
 
-    store.mark_outbox_sent(outbox_id, retry)
+    outbox.sent(outbox_id, retry)
     assert store.pending_outbox(retry) == [second]
     with store._engine.connect() as connection:
         row = connection.execute(
             select(outbox_table).where(outbox_table.c.id == outbox_id)
         ).one()
-    assert row.attempts == 2
+    assert row.attempts == 1
     assert row.last_error is None
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from bot import sample_files
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -27,7 +29,7 @@ def _chat(tmp_path: Path, lines: list[str], *args: str) -> str:
 @pytest.fixture
 def pdf(tmp_path: Path) -> str:
     path = tmp_path / "document.pdf"
-    path.write_bytes(b"%PDF-1.4\n% test\n")
+    path.write_bytes(sample_files.pdf())
     return str(path)
 
 

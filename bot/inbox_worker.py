@@ -1,0 +1,200 @@
+"""Handle the inbox: each stored update once, in order per user, through the Application.
+
+An update the library cannot parse is quarantined (kept for the operator, counted, logged
+without its content) and its sender, when there is one, is asked to send it again — the bot
+carries on with everyone else. A handler that fails on something passing (a database lock, a
+network error while downloading) is retried with backoff, the candidate told once that their
+message arrived; one that keeps failing is given up and the candidate shown where they are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from telegram import Update
+from telegram.error import NetworkError
+from telegram.ext import Application, CallbackContext
+
+from flows.engine import Engine
+from flows.events import Inbound, Sender
+from flows.messages import Msg, normalise_language, render
+from storage.database import is_transient
+from storage.inbox import InboxItem, Received, SqlInbox
+from storage.outbox import SqlOutbox
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 6
+RETRY_DELAYS = (1, 2, 5, 10, 20)  # seconds after attempt 1, 2, ...: about 40 s in all
+
+
+def _actor(raw: dict[str, Any]) -> dict[str, Any]:
+    """The update's payload object (message, callback_query, ...), whatever its type."""
+    for key, value in raw.items():
+        if key != "update_id" and isinstance(value, dict):
+            return value
+    return {}
+
+
+def _user(raw: dict[str, Any]) -> dict[str, Any] | None:
+    actor = _actor(raw)
+    user = actor.get("from") or actor.get("user")
+    return user if isinstance(user, dict) else None
+
+
+def received(raw: dict[str, Any]) -> Received | None:
+    """The inbox row for a raw update; None when it has no update id (nothing to store)."""
+    update_id = raw.get("update_id") if isinstance(raw, dict) else None
+    if not isinstance(update_id, int) or isinstance(update_id, bool):
+        return None
+    user = _user(raw)
+    if user is not None and isinstance(user.get("id"), int):
+        return Received(update_id, f"u:{user['id']}", raw)
+    chat = _actor(raw).get("chat")
+    if isinstance(chat, dict) and isinstance(chat.get("id"), int):
+        return Received(update_id, f"c:{chat['id']}", raw)
+    return Received(update_id, f"x:{update_id}", raw)
+
+
+def private_chat(raw: dict[str, Any]) -> tuple[str, str] | None:
+    """(chat id, language) of the private chat an unreadable update came from, if any."""
+    user = _user(raw)
+    if user is None or not isinstance(user.get("id"), int):
+        return None
+    actor = _actor(raw)
+    chat = actor.get("chat") or (actor.get("message") or {}).get("chat")
+    if not isinstance(chat, dict) or chat.get("id") != user["id"]:
+        return None  # not a private chat: nobody to answer there
+    return str(user["id"]), normalise_language(user.get("language_code"))
+
+
+def transient(error: BaseException) -> bool:
+    return is_transient(error) or isinstance(error, NetworkError)
+
+
+class InboxWorker:
+    def __init__(self, app: Application, inbox: SqlInbox, outbox: SqlOutbox, engine: Engine,
+                 owner: str, lease: timedelta, concurrency: int = 32,
+                 on_handled: Callable[[], None] = lambda: None) -> None:
+        self.app = app
+        self.inbox = inbox
+        self.outbox = outbox
+        self.engine = engine
+        self.owner = owner
+        self.lease = lease
+        self.concurrency = concurrency
+        self.on_handled = on_handled
+        self._errors: dict[int, BaseException] = {}
+        app.add_error_handler(self._remember_error)
+
+    async def _remember_error(self, update: object, context: CallbackContext) -> None:
+        if isinstance(update, Update) and context.error is not None:
+            self._errors[update.update_id] = context.error
+
+    async def claim(self, limit: int) -> list[InboxItem]:
+        return await asyncio.to_thread(self.inbox.claim, self.owner, self.lease, limit)
+
+    async def run_once(self) -> int:
+        """Claim what may be handled now and handle it; return how many rows were claimed."""
+        items = await self.claim(self.concurrency)
+        if items:
+            await asyncio.gather(*(self.handle(item) for item in items))
+        return len(items)
+
+    async def run(self, stop: asyncio.Event, wake: asyncio.Event, poll: float = 1.0) -> None:
+        """Keep up to `concurrency` updates in hand; claim more when one finishes, when an
+        update arrives, or every `poll` seconds (other processes' rows, retries)."""
+        inflight: set[asyncio.Task[None]] = set()
+        while not stop.is_set():
+            free = self.concurrency - len(inflight)
+            if free > 0:
+                wake.clear()
+                try:
+                    items = await self.claim(free)
+                except Exception as exc:  # the database is away: try again shortly
+                    log.warning("inbox claim failed: %s", type(exc).__name__)
+                    items = []
+                inflight |= {asyncio.create_task(self.handle(item)) for item in items}
+            waiters = {asyncio.create_task(wake.wait()), asyncio.create_task(stop.wait())}
+            done, _ = await asyncio.wait(inflight | waiters, timeout=poll,
+                                         return_when=asyncio.FIRST_COMPLETED)
+            for waiter in waiters:
+                waiter.cancel()
+            inflight -= done
+        if inflight:
+            await asyncio.gather(*inflight, return_exceptions=True)
+
+    async def handle(self, item: InboxItem) -> None:
+        try:
+            await self._handle(item)
+        except Exception as exc:  # never let one row stop the worker
+            log.error("inbox %s: %s", item.update_id, type(exc).__name__)
+        finally:
+            self.on_handled()
+
+    async def _handle(self, item: InboxItem) -> None:
+        raw = item.raw or {}
+        try:
+            update = Update.de_json(raw, self.app.bot)
+            if update is None:
+                raise ValueError("empty update")
+        except Exception as exc:
+            await self.quarantine(item, raw, exc)
+            return
+        self._errors.pop(update.update_id, None)
+        await self.app.process_update(update)
+        error = self._errors.pop(update.update_id, None)
+        if error is None:
+            await asyncio.to_thread(self.inbox.done, item.id)
+            return
+        name = type(error).__name__
+        if transient(error) and item.attempts < MAX_ATTEMPTS:
+            delay = RETRY_DELAYS[min(item.attempts, len(RETRY_DELAYS)) - 1]
+            log.warning("update %s: %s, retry %s in %s s", item.update_id, name, item.attempts,
+                        delay)
+            if item.attempts == 1:
+                await self.notify(raw, "busy.wait")
+            await asyncio.to_thread(self.inbox.retry, item.id, timedelta(seconds=delay), name)
+            return
+        log.error("update %s failed for good: %s", item.update_id, name)
+        await self.give_up(update)
+        await asyncio.to_thread(self.inbox.done, item.id, "failed", name)
+
+    async def quarantine(self, item: InboxItem, raw: dict[str, Any], exc: Exception) -> None:
+        # Type and id only: the update's content is personal data.
+        log.warning("update %s quarantined: cannot parse it (%s)", item.update_id,
+                    type(exc).__name__)
+        notice = None
+        chat = private_chat(raw)
+        if chat is not None:
+            notice = (chat[0], [{"text": render(Msg("inbox.unreadable"), chat[1]),
+                                 "choices": []}])
+        await asyncio.to_thread(self.inbox.quarantine, item.id, type(exc).__name__, notice)
+
+    async def notify(self, raw: dict[str, Any], key: str) -> None:
+        chat = private_chat(raw)
+        if chat is None:
+            return
+        try:
+            await asyncio.to_thread(self.outbox.queue, chat[0], [
+                {"text": render(Msg(key), chat[1]), "choices": []}], self.engine.clock())
+        except Exception as exc:  # the notice is a courtesy; the retry is what matters
+            log.warning("notice not queued: %s", type(exc).__name__)
+
+    async def give_up(self, update: Update) -> None:
+        """Show the candidate where they are, so nothing they repeat lands on a question they
+        have not seen."""
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None or chat.id != user.id:
+            return
+        sender = Sender("telegram", str(user.id), chat_id=str(chat.id),
+                        language_code=user.language_code)
+        try:
+            await asyncio.to_thread(self.engine.handle, sender,
+                                    Inbound.failed().numbered(update.update_id), True)
+        except Exception as exc:
+            log.warning("could not tell update %s where the candidate is: %s",
+                        update.update_id, type(exc).__name__)

@@ -1,0 +1,180 @@
+"""Send the outbox to Telegram: every message once, in order per chat, retried until it goes.
+
+A row is a reply to a candidate (texts and buttons, written by the engine with the answer),
+or a recruiter notification (rendered here at send time from the dossier: a summary, then
+each document). Its parts go one by one and the progress is saved after each, so a retry, a
+crash or a second worker resumes after the last part that went out instead of repeating it.
+
+Failures: 429 waits exactly the `retry_after` Telegram names; a network error or a timeout is
+retried with backoff (Telegram has no way to ask whether a timed-out message arrived, so the
+timeouts are long enough that a slow Telegram answers before they expire); a blocked bot or a
+vanished chat closes the row, so later messages to that chat are not held up behind it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import warnings
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+
+from bot.rendering import SHORT_LABEL, split_text
+from flows.dossier_summary import summary
+from flows.messages import Msg, render
+from flows.ports import FileStore
+from flows.vacancy import Vacancy
+from storage.dossier_repository import SqlDossierStore
+from storage.outbox import RECRUITERS, OutboxItem, SqlOutbox
+
+log = logging.getLogger(__name__)
+MAX_BACKOFF = timedelta(minutes=30)
+Part = dict[str, Any]
+
+
+def retry_after(exc: RetryAfter) -> timedelta:
+    """How long Telegram asked us to wait (an int or a timedelta, by library version)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the int form is deprecated, the timedelta opt-in
+        value = exc.retry_after
+    return value if isinstance(value, timedelta) else timedelta(seconds=float(value))
+
+
+def backoff(attempts: int) -> timedelta:
+    return min(timedelta(seconds=5 * 2 ** min(attempts, 10)), MAX_BACKOFF)
+
+
+def keyboard(choices: list[list[str]]) -> InlineKeyboardMarkup | None:
+    """Buttons from [token, label] pairs; short labels go two to a row, like "Ja | Nee"."""
+    if not choices:
+        return None
+    rows: list[list[InlineKeyboardButton]] = []
+    for token, label in choices:
+        button = InlineKeyboardButton(label[:64], callback_data=token)
+        if (rows and len(rows[-1]) == 1 and len(rows[-1][0].text) <= SHORT_LABEL
+                and len(button.text) <= SHORT_LABEL):
+            rows[-1].append(button)
+        else:
+            rows.append([button])
+    return InlineKeyboardMarkup(rows)
+
+
+def message_parts(messages: list[dict[str, Any]]) -> list[Part]:
+    """Each queued message as Telegram messages: long texts split, buttons on the last piece."""
+    parts: list[Part] = []
+    for message in messages:
+        if "text" not in message:
+            parts.append(message)  # a document or a file: one part as it is
+            continue
+        chunks = split_text(message["text"])
+        for index, chunk in enumerate(chunks):
+            last = index == len(chunks) - 1
+            parts.append({"text": chunk, "choices": message.get("choices") if last else []})
+    return parts
+
+
+class OutboxSender:
+    def __init__(self, outbox: SqlOutbox, store: SqlDossierStore, files: FileStore,
+                 vacancies: dict[str, Vacancy], recruiter_chat: int | None,
+                 clock: Callable[[], datetime], owner: str, lease: timedelta,
+                 timeout: float = 30.0) -> None:
+        self.outbox = outbox
+        self.store = store
+        self.files = files
+        self.vacancies = vacancies
+        self.recruiter_chat = recruiter_chat
+        self.clock = clock
+        self.owner = owner
+        self.lease = lease
+        self.timeout = timeout
+
+    async def run_once(self, bot: Bot, limit: int = 64) -> int:
+        """Claim what is due (one row per chat) and send it; return how many rows were claimed."""
+        # Without a recruiters' chat, notifications wait in the outbox (`main.py export`).
+        skip = (RECRUITERS,) if self.recruiter_chat is None else ()
+        items = await asyncio.to_thread(self.outbox.claim, self.owner, self.clock(), self.lease,
+                                        limit, skip)
+        if items:
+            await asyncio.gather(*(self.deliver(bot, item) for item in items))
+        return len(items)
+
+    async def deliver(self, bot: Bot, item: OutboxItem) -> None:
+        try:
+            parts = await asyncio.to_thread(self.parts_of, item)
+        except LookupError as exc:  # a retired vacancy file: keep it pending (export shows it)
+            await asyncio.to_thread(self.outbox.failed, item.id, type(exc).__name__,
+                                    self.clock() + backoff(item.attempts))
+            return
+        # A numeric id as an int: python-telegram-bot's rate limiter takes a string for a
+        # channel or group and would hold a candidate's chat to 20 messages a minute.
+        chat = self.recruiter_chat if item.chat_key == RECRUITERS else int(item.chat_key)
+        payload = dict(item.payload)
+        done = int(payload.get("parts_sent", 0))
+        try:
+            for index in range(done, len(parts)):
+                await self.send_part(bot, chat, parts[index])
+                if index < len(parts) - 1:
+                    payload["parts_sent"] = index + 1
+                    await asyncio.to_thread(self.outbox.progress, item.id, payload)
+        except RetryAfter as exc:
+            await asyncio.to_thread(self.outbox.failed, item.id, "RetryAfter",
+                                    self.clock() + retry_after(exc))
+            return
+        except (Forbidden, BadRequest) as exc:
+            # The user blocked the bot, the chat is gone, or Telegram refuses this message for
+            # good: retrying cannot help, and later messages to the chat must not wait for it.
+            log.warning("outbox %s dropped: %s", item.id, type(exc).__name__)
+            await asyncio.to_thread(self.outbox.dropped, item.id, self.clock(), type(exc).__name__)
+            return
+        except (TelegramError, OSError) as exc:
+            log.warning("outbox %s failed: %s", item.id, type(exc).__name__)
+            await asyncio.to_thread(self.outbox.failed, item.id, type(exc).__name__,
+                                    self.clock() + backoff(item.attempts))
+            return
+        # Delivered: what was said to a candidate need not be kept; notifications keep ids.
+        keep = {} if item.kind == "message" else {"dossier_id": item.dossier_id}
+        await asyncio.to_thread(self.outbox.sent, item.id, self.clock(), keep)
+
+    def parts_of(self, item: OutboxItem) -> list[Part]:
+        if item.kind == "message":
+            return message_parts(item.payload.get("messages", []))
+        found = self.store.get_dossier(item.dossier_id) if item.dossier_id else None
+        if found is None:
+            return []  # the dossier was deleted: nothing left to tell
+        dossier, _candidate, documents = found
+        vacancy = self.vacancies.get(dossier.vacancy_id)
+        if vacancy is None:
+            raise LookupError("vacancy file missing")
+        if item.kind == "dossier_withdrawn":
+            return [{"text": render(Msg("rec.withdrawn", {"id": dossier.id,
+                                                          "title": vacancy.title}), "nl")}]
+        if dossier.status != "submitted":
+            return []  # withdrawn before we got to it: its data are gone
+        parts: list[Part] = [{"text": chunk} for chunk in
+                             split_text(summary(vacancy, dossier, documents, "nl"))]
+        parts += [{"document_id": doc.id, "caption": f"#{dossier.id} · {doc.kind}"}
+                  for doc in documents]
+        return parts
+
+    async def send_part(self, bot: Bot, chat: int | None, part: Part) -> None:
+        timeouts = {"read_timeout": self.timeout, "write_timeout": self.timeout,
+                    "connect_timeout": self.timeout, "pool_timeout": self.timeout}
+        if "text" in part:
+            await bot.send_message(chat, part["text"],
+                                   reply_markup=keyboard(part.get("choices") or []), **timeouts)
+        elif "document_id" in part:
+            doc = await asyncio.to_thread(self.store.get_document, part["document_id"])
+            if doc is None:
+                return  # deleted meanwhile (withdrawn, erased): nothing to send
+            data = await asyncio.to_thread(self.files.path(doc.stored_path).read_bytes)
+            await bot.send_document(chat, document=data, filename=doc.original_name,
+                                    caption=part.get("caption"), **timeouts)
+        elif "file_data" in part:
+            await bot.send_document(chat, document=base64.b64decode(part["file_data"]),
+                                    filename=part["file_name"], caption=part.get("caption"),
+                                    **timeouts)

@@ -1,0 +1,99 @@
+"""Long polling that stores every update before Telegram is told it arrived.
+
+python-telegram-bot's Updater confirms an update (the next getUpdates offset) before it is
+handled, and parses a whole batch at once, so one update it cannot parse fails every call and
+wedges the bot. Here getUpdates is called for raw JSON; the batch goes into the inbox, and only
+after that commit does the next call confirm it. Parsing happens later, one update at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from telegram import Bot, Update
+from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
+
+from bot.inbox_worker import received
+from bot.outbox_sender import retry_after
+from storage.inbox import SqlInbox
+
+log = logging.getLogger(__name__)
+LONG_POLL = 25  # seconds Telegram holds a getUpdates open when there is nothing new
+CONFLICT_WAIT = 30.0  # another instance polls: look again this much later
+MAX_BACKOFF = 30.0
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except TimeoutError:
+        pass
+
+
+class Poller:
+    def __init__(self, bot: Bot, inbox: SqlInbox, on_received: Callable[[], None],
+                 long_poll: int = LONG_POLL) -> None:
+        self.bot = bot
+        self.inbox = inbox
+        self.on_received = on_received
+        self.long_poll = long_poll
+        self.offset: int | None = None
+
+    async def fetch_once(self) -> int:
+        """One getUpdates: store what came, then move the offset on. Returns how many came."""
+        raw = await self.bot.do_api_request(
+            "getUpdates",
+            api_kwargs={"offset": self.offset, "timeout": self.long_poll,
+                        "allowed_updates": list(Update.ALL_TYPES)},
+            read_timeout=self.long_poll + 10)
+        updates: list[Any] = raw if isinstance(raw, list) else []
+        rows = [row for row in map(received, updates) if row is not None]
+        if len(rows) != len(updates):
+            log.warning("getUpdates: %s entries without an update id ignored",
+                        len(updates) - len(rows))
+        if rows:
+            await asyncio.to_thread(self.inbox.receive, rows)  # committed before confirming
+            self.offset = max(row.update_id for row in rows) + 1
+            self.on_received()
+        return len(rows)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        failures = 0
+        conflict = False
+        while not stop.is_set():
+            try:
+                await self.fetch_once()
+            except InvalidToken:
+                raise
+            except Conflict:
+                if not conflict:
+                    # Said once, not every two seconds: this process keeps serving the inbox
+                    # and the outbox with the others; it polls again when the other stops.
+                    log.warning("another instance is polling this bot; this one handles "
+                                "stored updates and sends messages, and checks again every "
+                                "%.0f s", CONFLICT_WAIT)
+                    conflict = True
+                await _pause(stop, CONFLICT_WAIT)
+                continue
+            except RetryAfter as exc:
+                await _pause(stop, retry_after(exc).total_seconds())
+                continue
+            except (NetworkError, TelegramError, OSError) as exc:
+                failures += 1
+                if failures in (1, 10) or failures % 100 == 0:
+                    log.warning("getUpdates failed (%s), %s in a row", type(exc).__name__,
+                                failures)
+                await _pause(stop, min(MAX_BACKOFF, 0.5 * 2 ** min(failures, 6)))
+                continue
+            except Exception as exc:  # the database: nothing was confirmed, so nothing is lost
+                failures += 1
+                log.warning("storing updates failed (%s)", type(exc).__name__)
+                await _pause(stop, min(MAX_BACKOFF, 0.5 * 2 ** min(failures, 6)))
+                continue
+            if conflict:
+                log.info("polling again: the other instance stopped")
+                conflict = False
+            failures = 0

@@ -1,0 +1,178 @@
+"""The inbox: every update stored as received, handled from here once, in order per key.
+
+The receiving side (polling or the webhook) calls `receive` and only then tells Telegram the
+update arrived, so a crash can no longer lose an update the library had already confirmed.
+Workers `claim` rows under a lease: only the oldest pending row of a key (a user) can be
+claimed, and only while nobody holds it, so one user's updates are handled in order even by
+several processes; on PostgreSQL `FOR UPDATE SKIP LOCKED` keeps two claims from taking the same
+row. A worker that dies leaves its lease to run out; then another worker takes the row over.
+
+Leases and retries run on the wall clock (`lease_clock`), never on the product's clock, which
+a simulation moves by days.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
+
+from sqlalchemy import Engine, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from storage.database import is_postgresql, is_sqlite
+from storage.dossier_repository import write_transaction
+from storage.outbox import insert_messages
+from storage.tables import inbox_table
+
+Clock = Callable[[], datetime]
+_I = inbox_table.c
+MAX_ERROR = 200
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def digest(raw: dict[str, Any]) -> str:
+    """The same update re-delivered has the same digest, whatever the order of its keys."""
+    canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class Received(NamedTuple):
+    """One update as it arrived: its id, its ordering key, the raw JSON object."""
+
+    update_id: int
+    key: str
+    raw: dict[str, Any]
+
+
+class InboxItem(NamedTuple):
+    id: int
+    update_id: int
+    key: str
+    raw: dict[str, Any] | None
+    attempts: int  # including this one
+
+
+class SqlInbox:
+    def __init__(self, engine: Engine, channel: str = "telegram",
+                 lease_clock: Clock = wall_clock) -> None:
+        self._engine = engine
+        self._channel = channel
+        self._clock = lease_clock
+        self._postgresql = is_postgresql(engine)
+        insert_ = sqlite_insert if is_sqlite(engine) else pg_insert
+        self._insert = insert_(inbox_table).on_conflict_do_nothing(
+            index_elements=["channel", "update_id", "digest"])
+
+    def receive(self, updates: Iterable[Received]) -> int:
+        """Store the updates (one transaction); one already stored is ignored. Returns how many
+        were new."""
+        now = self._clock()
+        rows = [{"channel": self._channel, "update_id": u.update_id, "digest": digest(u.raw),
+                 "key": u.key[:64],
+                 "raw": u.raw, "received_at": now, "status": "pending", "attempts": 0,
+                 "next_attempt_at": now} for u in updates]
+        if not rows:
+            return 0
+        with write_transaction(self._engine) as connection:
+            return len(connection.execute(self._insert.returning(_I.id), rows).all())
+
+    def claim(self, owner: str, lease: timedelta, limit: int = 64) -> list[InboxItem]:
+        """Lease up to `limit` rows that may be handled now: each the oldest pending row of its
+        key, due, and not leased by a live worker."""
+        now = self._clock()
+        i = inbox_table.alias("i")
+        j = inbox_table.alias("j")
+        earlier = (select(j.c.id)
+                   .where(j.c.channel == i.c.channel, j.c.key == i.c.key,
+                          j.c.status == "pending", j.c.id < i.c.id)
+                   .exists())
+        query = (select(i.c.id, i.c.update_id, i.c.key, i.c.raw, i.c.attempts)
+                 .where(i.c.channel == self._channel, i.c.status == "pending",
+                        i.c.next_attempt_at <= now,
+                        or_(i.c.lease_until.is_(None), i.c.lease_until < now), ~earlier)
+                 .order_by(i.c.id).limit(limit))
+        if self._postgresql:
+            query = query.with_for_update(skip_locked=True, of=i)
+        with write_transaction(self._engine) as connection:
+            rows = connection.execute(query).all()
+            if not rows:
+                return []
+            connection.execute(
+                update(inbox_table).where(_I.id.in_([r.id for r in rows]))
+                .values(lease_owner=owner, lease_until=now + lease, attempts=_I.attempts + 1))
+        return [InboxItem(r.id, r.update_id, r.key, r.raw, r.attempts + 1) for r in rows]
+
+    def renew(self, owner: str, lease: timedelta) -> None:
+        """Extend the leases of every row this worker is handling."""
+        now = self._clock()
+        with write_transaction(self._engine) as connection:
+            connection.execute(update(inbox_table)
+                               .where(_I.lease_owner == owner, _I.status == "pending")
+                               .values(lease_until=now + lease))
+
+    def lease_owners(self) -> set[str]:
+        """Who holds leases right now (to free those of processes known to be gone)."""
+        with self._engine.connect() as connection:
+            return set(connection.execute(select(_I.lease_owner).distinct().where(
+                _I.lease_owner.is_not(None), _I.lease_until >= self._clock())).scalars())
+
+    def release(self, owners: set[str]) -> None:
+        """Free the rows leased by `owners` (processes that are gone) for anyone to take."""
+        if owners:
+            with write_transaction(self._engine) as connection:
+                connection.execute(update(inbox_table).where(_I.lease_owner.in_(owners))
+                                   .values(lease_owner=None, lease_until=None))
+
+    def done(self, item_id: int, status: str = "done", error: str | None = None) -> None:
+        """Handled (or failed for good): the raw update is no longer needed, and is cleared."""
+        with write_transaction(self._engine) as connection:
+            connection.execute(update(inbox_table).where(_I.id == item_id).values(
+                status=status, raw=None, handled_at=self._clock(), lease_owner=None,
+                lease_until=None, error=error[:MAX_ERROR] if error else None))
+
+    def quarantine(self, item_id: int, error: str,
+                   notice: tuple[str, list[dict[str, Any]]] | None = None) -> None:
+        """Cannot be handled at all: kept, raw included, for the operator; never retried.
+        `notice` (chat, messages) is queued in the same transaction."""
+        with write_transaction(self._engine) as connection:
+            connection.execute(update(inbox_table).where(_I.id == item_id).values(
+                status="quarantined", handled_at=self._clock(), lease_owner=None,
+                lease_until=None, error=error[:MAX_ERROR]))
+            if notice is not None:
+                insert_messages(connection, notice[0], notice[1], self._clock())
+
+    def retry(self, item_id: int, after: timedelta, error: str) -> None:
+        """Let go of the row and try it again later (it keeps its place in its key's order)."""
+        with write_transaction(self._engine) as connection:
+            connection.execute(update(inbox_table).where(_I.id == item_id).values(
+                next_attempt_at=self._clock() + after, lease_owner=None, lease_until=None,
+                error=error[:MAX_ERROR]))
+
+    def prune(self, handled_before: datetime, quarantined_before: datetime) -> int:
+        """Forget handled rows (and, later, quarantined ones)."""
+        with write_transaction(self._engine) as connection:
+            result = connection.execute(delete(inbox_table).where(or_(
+                _I.status.in_(("done", "failed")) & (_I.handled_at < handled_before),
+                (_I.status == "quarantined") & (_I.handled_at < quarantined_before))))
+            return result.rowcount
+
+    def counts(self) -> dict[str, int]:
+        """Rows per status, for the health check and the operator."""
+        with self._engine.connect() as connection:
+            rows = connection.execute(select(_I.status, func.count()).group_by(_I.status))
+            return {status: count for status, count in rows}
+
+    def quarantined(self, limit: int = 100) -> list[tuple[int, datetime, str | None, int]]:
+        """(update_id, received_at, error, size of the raw JSON) — never the content."""
+        with self._engine.connect() as connection:
+            rows = connection.execute(
+                select(_I.update_id, _I.received_at, _I.error, _I.raw)
+                .where(_I.status == "quarantined").order_by(_I.id).limit(limit))
+            return [(r.update_id, r.received_at, r.error, len(repr(r.raw))) for r in rows]

@@ -1,0 +1,154 @@
+"""The outbox: every message the bot sends, written with the change that caused it.
+
+Rows are added inside a candidate's unit of work (`SqlUnitOfWork.add_outbox`), so a reply
+exists exactly when its answer does. Senders `claim` rows under a lease: only the oldest unsent
+row of a chat (`chat_key`) and only while nobody holds it, so a chat's messages leave in order
+and one worker at a time sends them; on PostgreSQL `FOR UPDATE SKIP LOCKED` keeps two claims
+apart. A row is sent part by part and its progress saved after each part, so a retry resumes
+where it stopped instead of repeating what already went out.
+
+Two clocks: `due` is the product's clock (a notification may wait for an album's last page);
+leases run on the wall clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
+
+from sqlalchemy import Connection, Engine, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from storage.database import is_postgresql
+from storage.dossier_repository import MAX_ERROR_LENGTH, write_transaction
+from storage.tables import applied_event_table, outbox_table
+
+Clock = Callable[[], datetime]
+_O = outbox_table.c
+RECRUITERS = "recruiters"  # the chat_key of recruiter notifications
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class OutboxItem(NamedTuple):
+    id: int
+    kind: str
+    chat_key: str
+    dossier_id: int | None
+    payload: dict[str, Any]
+    attempts: int  # failed attempts so far
+
+
+def insert_messages(connection: Connection, chat_id: str, messages: list[dict[str, Any]],
+                    now: datetime) -> None:
+    """Queue messages (`flows.events.outgoing` form) to one chat, in the caller's transaction."""
+    connection.execute(insert(outbox_table).values(
+        kind="message", chat_key=chat_id, dossier_id=None,
+        payload={"chat_id": chat_id, "messages": messages}, created_at=now.astimezone(UTC),
+        next_attempt_at=now.astimezone(UTC), attempts=0))
+
+
+class SqlOutbox:
+    def __init__(self, engine: Engine, lease_clock: Clock = wall_clock) -> None:
+        self._engine = engine
+        self._clock = lease_clock
+        self._postgresql = is_postgresql(engine)
+        insert_ = pg_insert if self._postgresql else sqlite_insert
+        self._insert_event = insert_(applied_event_table).on_conflict_do_nothing(
+            index_elements=["channel", "event_id"])
+
+    def claim(self, owner: str, due: datetime, lease: timedelta, limit: int = 64,
+              skip_keys: tuple[str, ...] = ()) -> list[OutboxItem]:
+        """Lease up to `limit` rows, each the oldest unsent row of its chat, due at `due`."""
+        now = self._clock()
+        o = outbox_table.alias("o")
+        p = outbox_table.alias("p")
+        earlier = (select(p.c.id)
+                   .where(p.c.chat_key == o.c.chat_key, p.c.sent_at.is_(None), p.c.id < o.c.id)
+                   .exists())
+        query = (select(o.c.id, o.c.kind, o.c.chat_key, o.c.dossier_id, o.c.payload, o.c.attempts)
+                 .where(o.c.sent_at.is_(None), o.c.next_attempt_at <= due.astimezone(UTC),
+                        or_(o.c.lease_until.is_(None), o.c.lease_until < now), ~earlier)
+                 .order_by(o.c.next_attempt_at, o.c.id).limit(limit))
+        if skip_keys:
+            query = query.where(o.c.chat_key.not_in(skip_keys))
+        if self._postgresql:
+            query = query.with_for_update(skip_locked=True, of=o)
+        with write_transaction(self._engine) as connection:
+            rows = connection.execute(query).all()
+            if not rows:
+                return []
+            connection.execute(update(outbox_table).where(_O.id.in_([r.id for r in rows]))
+                               .values(lease_owner=owner, lease_until=now + lease))
+        return [OutboxItem(r.id, r.kind, r.chat_key, r.dossier_id, dict(r.payload or {}),
+                           r.attempts) for r in rows]
+
+    def queue(self, chat_id: str, messages: list[dict[str, Any]], now: datetime) -> None:
+        """Queue messages that answer no change of their own (a notice), in a transaction."""
+        with write_transaction(self._engine) as connection:
+            insert_messages(connection, chat_id, messages, now)
+
+    def queue_for_event(self, channel: str, event_id: int, chat_id: str,
+                        messages: list[dict[str, Any]], now: datetime) -> bool:
+        """Queue the answer to one update exactly once: recorded as applied and queued in one
+        transaction. False (nothing queued) when that update was answered before."""
+        statement = (self._insert_event.values(channel=channel, event_id=event_id,
+                                               at=now.astimezone(UTC))
+                     .returning(applied_event_table.c.event_id))
+        with write_transaction(self._engine) as connection:
+            if connection.execute(statement).first() is None:
+                return False
+            insert_messages(connection, chat_id, messages, now)
+            return True
+
+    def renew(self, owner: str, lease: timedelta) -> None:
+        with write_transaction(self._engine) as connection:
+            connection.execute(update(outbox_table)
+                               .where(_O.lease_owner == owner, _O.sent_at.is_(None))
+                               .values(lease_until=self._clock() + lease))
+
+    def lease_owners(self) -> set[str]:
+        with self._engine.connect() as connection:
+            return set(connection.execute(select(_O.lease_owner).distinct().where(
+                _O.lease_owner.is_not(None), _O.lease_until >= self._clock())).scalars())
+
+    def release(self, owners: set[str]) -> None:
+        if owners:
+            with write_transaction(self._engine) as connection:
+                connection.execute(update(outbox_table).where(_O.lease_owner.in_(owners))
+                                   .values(lease_owner=None, lease_until=None))
+
+    def progress(self, item_id: int, payload: dict[str, Any]) -> None:
+        """Save how far a row got (parts sent), so a retry resumes and never repeats."""
+        with write_transaction(self._engine) as connection:
+            connection.execute(update(outbox_table).where(_O.id == item_id).values(payload=payload))
+
+    def sent(self, item_id: int, at: datetime, keep: dict[str, Any] | None = None) -> None:
+        """Delivered. The payload is replaced by `keep` (ids only): the texts sent to a candidate
+        are personal and need not outlive their delivery."""
+        with write_transaction(self._engine) as connection:
+            values: dict[str, Any] = {"sent_at": at.astimezone(UTC), "lease_owner": None,
+                                      "lease_until": None, "last_error": None}
+            if keep is not None:
+                values["payload"] = keep
+            connection.execute(update(outbox_table).where(_O.id == item_id).values(values))
+
+    def failed(self, item_id: int, error: str, retry_at: datetime) -> None:
+        """Count a failed attempt and let go of the row until `retry_at` (product clock)."""
+        stamped = f"{self._clock():%Y-%m-%dT%H:%M:%SZ} {error}"[:MAX_ERROR_LENGTH]
+        with write_transaction(self._engine) as connection:
+            connection.execute(update(outbox_table).where(_O.id == item_id).values(
+                attempts=_O.attempts + 1, last_error=stamped, lease_owner=None, lease_until=None,
+                next_attempt_at=retry_at.astimezone(UTC)))
+
+    def dropped(self, item_id: int, at: datetime, error: str) -> None:
+        """Undeliverable for good (the user blocked the bot, the chat is gone): closed, so the
+        chat's later messages are not held up behind it."""
+        with write_transaction(self._engine) as connection:
+            connection.execute(update(outbox_table).where(_O.id == item_id).values(
+                sent_at=at.astimezone(UTC), payload={}, lease_owner=None, lease_until=None,
+                last_error=f"dropped: {error}"[:MAX_ERROR_LENGTH]))
