@@ -22,6 +22,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.failpoints import failpoint
 from flows.engine import Engine
 from flows.events import COMMANDS, Inbound, Sender, Upload
 from flows.messages import Msg, normalise_language, render
@@ -55,6 +56,7 @@ class CandidateHandlers:
         sent_at = message.date if message is not None else None  # a press has no send time
         await asyncio.to_thread(self.engine.handle, sender_of(update),
                                 inbound.numbered(update.update_id, sent_at), True)
+        failpoint("committed")
 
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         payload = context.args[0] if context.args else None

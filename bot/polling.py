@@ -16,6 +16,7 @@ from typing import Any
 from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 
+from bot.failpoints import failpoint
 from bot.inbox_worker import received
 from bot.outbox_sender import retry_after
 from storage.inbox import SqlInbox
@@ -56,6 +57,7 @@ class Poller:
                         len(updates) - len(rows))
         if rows:
             await asyncio.to_thread(self.inbox.receive, rows)  # committed before confirming
+            failpoint("received")
             self.offset = max(row.update_id for row in rows) + 1
             self.on_received()
         return len(rows)

@@ -21,6 +21,7 @@ from typing import Any
 
 from telegram.ext import Application
 
+from bot.failpoints import failpoint
 from bot.inbox_worker import InboxWorker, received
 from bot.outbox_sender import OutboxSender
 from bot.polling import Poller, _pause
@@ -96,6 +97,7 @@ class Runtime:
         """Store updates (committed when this returns) and wake the worker."""
         rows = [row for row in map(received, raw_updates) if row is not None]
         new = await asyncio.to_thread(self.inbox.receive, rows)
+        failpoint("received")
         self.arrived.set()
         return new
 
