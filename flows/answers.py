@@ -90,10 +90,14 @@ def _choice_from_text(question: Question, text: str, labels: list[str]) -> Parse
                                  strict=True):
             if typed in (_squash(label), _squash(str(option.value))):
                 return Parsed(True, option.value)
-        partial = [o for o, label in zip(question.options, labels, strict=False)
-                   if typed in _squash(label)]
-        if len(partial) == 1:
-            return Parsed(True, partial[0].value)
+        # A unique start of a label, or of one of its words ("mast" for "Master"). Only with
+        # letters: "-1" must not pick "MBO-1" as a mere substring.
+        if any(ch.isalpha() for ch in typed):
+            partial = [o for o, label in zip(question.options, labels, strict=False)
+                       if any(word.startswith(typed) for word in
+                              (_squash(label), *map(_squash, label.split())))]
+            if len(partial) == 1:
+                return Parsed(True, partial[0].value)
     return _bad("reask.choice", n=len(question.options))
 
 

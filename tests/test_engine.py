@@ -1362,3 +1362,21 @@ def test_typing_skip_at_an_optional_question_skips_it(engine, clock):
     chat.answer_all(spec.script, stop_at=["matrix.extra"])
     chat.say("Overslaan")
     assert chat.dossier().answers["matrix.extra"] == ""
+
+
+@pytest.mark.parametrize("typed", ["-1", "+4", "1)", "#2"])
+def test_a_signed_or_decorated_number_picks_no_diploma_by_substring(typed, engine, clock):
+    """'-1' at Hardenberg's diploma question used to select 'MBO-1' (a substring match)."""
+    spec = SPECS["hardenberg"]
+    chat = applicant(engine, clock, spec)
+    chat.answer_all(spec.script, stop_at=["diploma.level"])
+    chat.say(typed).expect("Kies een van de knoppen").expect_question("diploma.level")
+    assert "diploma.level" not in chat.dossier().answers
+
+
+@pytest.mark.parametrize(("typed", "level"), [("mast", "master"), ("Bach", "bachelor")])
+def test_a_unique_start_of_a_label_still_answers(typed, level, engine, clock):
+    chat = applicant(engine, clock, SPECS["vera"])
+    chat.answer_all(SPECS["vera"].script, stop_at=["diploma.level"])
+    chat.say(typed)
+    assert chat.dossier().answers["diploma.level"] == level
