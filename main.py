@@ -1,4 +1,4 @@
-"""The command line: run | chat | validate | simulate | diagram | export | purge.
+"""The command line: run | chat | validate | simulate | diagram | export | purge | inbox.
 
 Without a command: the product — the Telegram bot when TELEGRAM_BOT_TOKEN is set, else the
 terminal chat. `run` is strictly the bot and refuses clearly without a usable token.
@@ -244,6 +244,25 @@ def cmd_purge(settings: Settings, vacancies: dict[str, Vacancy], args: argparse.
     return 0
 
 
+def cmd_inbox(settings: Settings, vacancies: dict[str, Vacancy]) -> int:
+    """What the inbox holds: updates per state, and the quarantined ones by id — never their
+    content, which is personal data (a developer reads it in the database if they must)."""
+    from storage.inbox import SqlInbox
+
+    engine = _store(settings, vacancies)
+    inbox = SqlInbox(engine.store.engine)  # type: ignore[attr-defined]
+    counts = inbox.counts()
+    print("inbox: " + (", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+                       or "empty"))
+    quarantined = inbox.quarantined()
+    if quarantined:
+        print(f"\n{len(quarantined)} quarantined (the library could not read them):")
+        for update_id, received_at, error, size in quarantined:
+            print(f"  update {update_id}  received {received_at:%Y-%m-%d %H:%M}  {error}  "
+                  f"{size} bytes")
+    return 0
+
+
 def cmd_diagram(vacancies: dict[str, Vacancy], args: argparse.Namespace) -> int:
     """Write docs/flows/<vacancy>.md (Mermaid), or with --check say which are stale."""
     from flows.diagram import document
@@ -296,6 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--candidate", help="CHANNEL:ID, e.g. telegram:123456789")
     purge.add_argument("--expired", action="store_true",
                        help="delete every dossier past its retention (also done daily by the bot)")
+    sub.add_parser("inbox", help="updates stored per state; quarantined ones, without content")
     diagram = sub.add_parser("diagram", help="write the flow diagram of every vacancy")
     diagram.add_argument("--out", default=str(Path(__file__).parent / "docs" / "flows"))
     diagram.add_argument("--check", action="store_true", help="only say which are stale")
@@ -335,6 +355,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_export(settings, vacancies, args)
     if args.command == "purge":
         return cmd_purge(settings, vacancies, args)
+    if args.command == "inbox":
+        return cmd_inbox(settings, vacancies)
     return cmd_product(settings, vacancies)
 
 

@@ -27,7 +27,6 @@ from flows.engine import Engine
 from flows.events import COMMANDS, Inbound, Sender, Upload
 from flows.messages import Msg, normalise_language, render
 from flows.ports import FileStore
-from flows.text_cleaning import clean_text, display_name
 
 log = logging.getLogger(__name__)
 # New messages only: an edited earlier message must not answer the current question.
@@ -74,7 +73,7 @@ class CandidateHandlers:
         if message.forward_origin is not None:
             await self.run(update, Inbound.unusable("forwarded"))
             return
-        await self.run(update, Inbound.say(clean_text(message.text or "")))
+        await self.run(update, Inbound.say(message.text or ""))
 
     async def edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.run(update, Inbound.unusable("edited"))
@@ -112,7 +111,7 @@ class CandidateHandlers:
         assert message is not None
         if message.document is not None:
             doc = message.document
-            upload = Upload(display_name(doc.file_name or ""), doc.mime_type, doc.file_size or 0,
+            upload = Upload(doc.file_name or "document", doc.mime_type, doc.file_size or 0,
                             group=message.media_group_id)
             file_id = doc.file_id
         else:

@@ -28,6 +28,7 @@ from bot.rendering import SHORT_LABEL, split_text
 from flows.dossier_summary import summary
 from flows.messages import Msg, render
 from flows.ports import FileStore
+from flows.text_cleaning import display_name
 from flows.vacancy import Vacancy
 from storage.dossier_repository import SqlDossierStore
 from storage.outbox import RECRUITERS, OutboxItem, SqlOutbox
@@ -172,7 +173,7 @@ class OutboxSender:
             if doc is None:
                 return  # deleted meanwhile (withdrawn, erased): nothing to send
             data = await asyncio.to_thread(self.files.path(doc.stored_path).read_bytes)
-            await bot.send_document(chat, document=data, filename=doc.original_name,
+            await bot.send_document(chat, document=data, filename=display_name(doc.original_name),
                                     caption=part.get("caption"), **timeouts)
         elif "file_data" in part:
             await bot.send_document(chat, document=base64.b64decode(part["file_data"]),

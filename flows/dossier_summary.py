@@ -12,6 +12,7 @@ from flows.eligibility import evaluate, score
 from flows.messages import Msg, catalogue, render
 from flows.ports import CandidateRecord, DocumentRecord, DossierRecord
 from flows.questions import IDENTITY, applicable_answers, compile_questions
+from flows.text_cleaning import clean_text
 from flows.vacancy import KnowledgeMatrixRule, ScoredRule, Vacancy
 
 IDENTITY_IDS = {q.id for q in IDENTITY}
@@ -69,7 +70,9 @@ def summary(vacancy: Vacancy, dossier: DossierRecord, documents: list[DocumentRe
             d.id == doc.kind for d in vacancy.documents) else doc.kind
         lines.append(Msg("rec.document", {"label": label, "name": doc.original_name,
                                           "kb": max(1, doc.size // 1024)}))
-    return "\n".join(render(line, lang) for line in lines)
+    # What candidates typed reaches a recruiter's screen or terminal: no escape sequences or
+    # bidi overrides, even from rows stored before input was cleaned on arrival.
+    return clean_text("\n".join(render(line, lang) for line in lines))
 
 
 CSV_FIXED = ["dossier_id", "vacancy_id", "status", "name", "email", "created_at",
@@ -101,6 +104,8 @@ def csv_export(vacancy: Vacancy,
 
 
 def _cell(value: Any) -> Any:
+    if isinstance(value, str):
+        value = clean_text(value)
     # Spreadsheets run cells starting with = + - @ as formulas: neutralise typed text.
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
         return "'" + value

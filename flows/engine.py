@@ -41,6 +41,7 @@ from flows.ports import (
     UnitOfWork,
 )
 from flows.questions import IDENTITY, Question, next_question
+from flows.text_cleaning import clean_text, display_name
 from flows.vacancy import Vacancy
 
 log = logging.getLogger(__name__)
@@ -225,7 +226,9 @@ class _Turn:
         if expired:
             return expired
         if inbound.kind == "text":
-            return self.text(inbound.text or "")
+            # Control characters, escape sequences and bidi overrides never reach storage,
+            # a recruiter's summary or a terminal.
+            return self.text(clean_text(inbound.text or ""))
         if inbound.kind == "upload" and inbound.upload:
             return self.upload(inbound.upload)
         return [self.say(Msg("error.unknown_event"))]
@@ -713,7 +716,8 @@ class _Turn:
         if kind not in doc.types:
             return self.document_prompt((Msg("upload.wrong_type", {
                 "label": doc.label, "allowed": ", ".join(doc.types),
-                "given": kind or (Path(upload.file_name).suffix or upload.media_type or "?")}),))
+                "given": kind or (Path(display_name(upload.file_name)).suffix
+                                  or clean_text(upload.media_type or "") or "?")}),))
         if upload.size > doc.max_size_mb * 1024 * 1024:
             size = f"{upload.size / 1024 / 1024:.1f}"
             return self.document_prompt((Msg("upload.too_big", {
@@ -783,7 +787,7 @@ class _Turn:
         replaced = [] if album else self.uow.remove_documents(d.id, doc.id)
         self.obsolete_files += replaced
         self.uow.add_document(DocumentRecord(
-            id=None, dossier_id=d.id, kind=doc.id, original_name=upload.file_name[:255],
+            id=None, dossier_id=d.id, kind=doc.id, original_name=display_name(upload.file_name, 255),
             stored_path=stored.stored_path, size=stored.size, sha256=stored.sha256,
             media_type=upload.media_type or mimetypes.guess_type(upload.file_name)[0] or "",
             uploaded_at=self.now, media_group=upload.group))
@@ -791,7 +795,7 @@ class _Turn:
         verdict = self.verdict()
         missing = R.missing_documents(verdict, self.uow.documents(d.id))
         received = Msg("upload.replaced" if replaced else "upload.received",
-                       {"label": doc.label, "name": upload.file_name[:80]})
+                       {"label": doc.label, "name": display_name(upload.file_name)})
         if not missing:
             return self.submit((received,), album=upload.group is not None)
         d.awaiting_document = missing[0].id
@@ -805,12 +809,12 @@ class _Turn:
         stored = self.engine.files.put(upload.path)
         self.new_files.append(stored.stored_path)
         self.uow.add_document(DocumentRecord(
-            id=None, dossier_id=d.id, kind=doc.id, original_name=upload.file_name[:255],
+            id=None, dossier_id=d.id, kind=doc.id, original_name=display_name(upload.file_name, 255),
             stored_path=stored.stored_path, size=stored.size, sha256=stored.sha256,
             media_type=upload.media_type or "", uploaded_at=self.now, media_group=upload.group))
         self.uow.audit(d.id, "upload", {"document": doc.id, "album_page": True})
         return [self.say(Msg("upload.received", {"label": doc.label,
-                                                 "name": upload.file_name[:80]}))]
+                                                 "name": display_name(upload.file_name)}))]
 
     def submit(self, before: tuple[Any, ...] = (), album: bool = False) -> list[Reply]:
         d = self.dossier

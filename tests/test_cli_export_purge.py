@@ -7,6 +7,7 @@ import io
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from bot import sample_files
@@ -55,3 +56,41 @@ def test_export_unknown_vacancy_is_refused(tmp_path):
     proc = _run(tmp_path, "export", "nope")
     assert proc.returncode == 2
     assert "unknown vacancy nope" in proc.stderr
+
+
+def test_escape_sequences_typed_in_the_terminal_never_reach_storage_or_the_export(tmp_path):
+    pdf = tmp_path / "doc.pdf"
+    pdf.write_bytes(sample_files.pdf())
+    hostile = "Noor\x1b[2J\x1b]0;pwned\x07 Cl\u202eaes\u200b"
+    lines = ["1", hostile, "noor@example.be", "ja", "02-11-2026", "nee", *[str(pdf)] * 3]
+    chat = _run(tmp_path, "chat", "--user", "noor", "--vacancy", "school-ict-coordinator",
+                stdin="\n".join(lines) + "\n")
+    assert "is volledig en ingediend" in chat.stdout, chat.stdout + chat.stderr
+    export = _run(tmp_path, "export", "school-ict-coordinator", "--out", str(tmp_path / "out"))
+    assert export.returncode == 0, export.stderr
+    assert "Kandidaat: Noor Claes <noor@example.be>" in export.stdout
+    csv_text = (tmp_path / "out" / "school-ict-coordinator.csv").read_text(encoding="utf-8-sig")
+    for output in (export.stdout, csv_text):
+        assert "\x1b" not in output and "\u202e" not in output and "\x07" not in output
+        assert "pwned" not in output
+
+
+def test_inbox_reports_quarantined_updates_without_their_content(tmp_path):
+    from storage.database import make_engine, migrate
+    from storage.inbox import Received, SqlInbox
+
+    db = make_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    migrate(db)
+    inbox = SqlInbox(db)
+    secret = {"update_id": 77, "message": {"from": {"id": 5, "first_name": "Lena Peeters"},
+                                           "chat": "not an object", "text": "lena@example.be"}}
+    inbox.receive([Received(77, "u:5", secret), Received(78, "u:6", {"update_id": 78})])
+    [first, _] = inbox.claim("test", timedelta(seconds=30))
+    inbox.quarantine(first.id, "ValidationError")
+    db.dispose()
+
+    report = _run(tmp_path, "inbox")
+    assert report.returncode == 0, report.stderr
+    assert "1 pending, 1 quarantined" in report.stdout
+    assert "update 77" in report.stdout and "ValidationError" in report.stdout
+    assert "Lena" not in report.stdout and "lena@example.be" not in report.stdout
