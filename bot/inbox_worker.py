@@ -19,6 +19,7 @@ from telegram import Update
 from telegram.error import NetworkError
 from telegram.ext import Application, CallbackContext
 
+from bot.work_pool import keep_busy
 from flows.engine import Engine
 from flows.events import Inbound, Sender
 from flows.messages import Msg, normalise_language, render
@@ -104,28 +105,8 @@ class InboxWorker:
             await asyncio.gather(*(self.handle(item) for item in items))
         return len(items)
 
-    async def run(self, stop: asyncio.Event, wake: asyncio.Event, poll: float = 1.0) -> None:
-        """Keep up to `concurrency` updates in hand; claim more when one finishes, when an
-        update arrives, or every `poll` seconds (other processes' rows, retries)."""
-        inflight: set[asyncio.Task[None]] = set()
-        while not stop.is_set():
-            free = self.concurrency - len(inflight)
-            if free > 0:
-                wake.clear()
-                try:
-                    items = await self.claim(free)
-                except Exception as exc:  # the database is away: try again shortly
-                    log.warning("inbox claim failed: %s", type(exc).__name__)
-                    items = []
-                inflight |= {asyncio.create_task(self.handle(item)) for item in items}
-            waiters = {asyncio.create_task(wake.wait()), asyncio.create_task(stop.wait())}
-            done, _ = await asyncio.wait(inflight | waiters, timeout=poll,
-                                         return_when=asyncio.FIRST_COMPLETED)
-            for waiter in waiters:
-                waiter.cancel()
-            inflight -= done
-        if inflight:
-            await asyncio.gather(*inflight, return_exceptions=True)
+    async def run(self, stop: asyncio.Event, wake: asyncio.Event) -> None:
+        await keep_busy("inbox", self.claim, self.handle, stop, wake, self.concurrency)
 
     async def handle(self, item: InboxItem) -> None:
         try:

@@ -25,6 +25,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.rendering import SHORT_LABEL, split_text
+from bot.work_pool import keep_busy
 from flows.dossier_summary import summary
 from flows.messages import Msg, render
 from flows.ports import FileStore
@@ -94,15 +95,30 @@ class OutboxSender:
         self.lease = lease
         self.timeout = timeout
 
-    async def run_once(self, bot: Bot, limit: int = 64) -> int:
-        """Claim what is due (one row per chat) and send it; return how many rows were claimed."""
+    async def claim(self, limit: int) -> list[OutboxItem]:
         # Without a recruiters' chat, notifications wait in the outbox (`main.py export`).
         skip = (RECRUITERS,) if self.recruiter_chat is None else ()
-        items = await asyncio.to_thread(self.outbox.claim, self.owner, self.clock(), self.lease,
-                                        limit, skip)
+        return await asyncio.to_thread(self.outbox.claim, self.owner, self.clock(), self.lease,
+                                       limit, skip)
+
+    async def run_once(self, bot: Bot, limit: int = 64) -> int:
+        """Claim what is due (one row per chat) and send it; return how many rows were claimed."""
+        items = await self.claim(limit)
         if items:
             await asyncio.gather(*(self.deliver(bot, item) for item in items))
         return len(items)
+
+    async def run(self, bot: Bot, stop: asyncio.Event, wake: asyncio.Event,
+                  concurrency: int = 64) -> None:
+        async def deliver(item: OutboxItem) -> None:
+            try:
+                await self.deliver(bot, item)
+            except Exception as exc:  # never let one message stop the sender
+                log.error("outbox %s: %s", item.id, type(exc).__name__)
+            finally:
+                wake.set()  # the chat's next message may be due now
+
+        await keep_busy("outbox", self.claim, deliver, stop, wake, concurrency)
 
     async def deliver(self, bot: Bot, item: OutboxItem) -> None:
         try:

@@ -128,21 +128,8 @@ class Runtime:
 
     # ------------------------------------------------------------------ the loops
 
-    async def send_loop(self, poll: float = 1.0) -> None:
-        while not self.stop.is_set():
-            self.queued.clear()
-            try:
-                claimed = await self.sender.run_once(self.app.bot)
-            except Exception as exc:  # the database is away: try again shortly
-                log.warning("outbox claim failed: %s", type(exc).__name__)
-                claimed = 0
-            if claimed:
-                continue  # the next message of each chat may be due now
-            waiters = {asyncio.create_task(self.queued.wait()),
-                       asyncio.create_task(self.stop.wait())}
-            await asyncio.wait(waiters, timeout=poll, return_when=asyncio.FIRST_COMPLETED)
-            for waiter in waiters:
-                waiter.cancel()
+    async def send_loop(self) -> None:
+        await self.sender.run(self.app.bot, self.stop, self.queued)
 
     def free_dead_leases(self) -> None:
         """A crashed process on this host need not hold its candidates until its leases run
