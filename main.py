@@ -48,7 +48,7 @@ def build_engine(settings: Settings, vacancies: dict[str, Vacancy],
     from storage.file_store import LocalFileStore
 
     db = make_engine(settings.database_url, lock_timeout=settings.db_lock_timeout,
-                     statement_timeout=settings.db_statement_timeout)
+                     statement_timeout=settings.db_statement_timeout, pool_size=16)
     migrate(db)
     return Engine(vacancies, SqlDossierStore(db, clock=clock),
                   LocalFileStore(settings.upload_dir), clock)

@@ -72,7 +72,8 @@ class Job:
 class Runtime:
     def __init__(self, app: Application, inbox: SqlInbox, outbox: SqlOutbox,
                  worker: InboxWorker, sender: OutboxSender, owner: str, lease: timedelta,
-                 jobs: list[Job], db_engine: Any) -> None:
+                 jobs: list[Job], db_engine: Any,
+                 lease_clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.app = app
         self.inbox = inbox
         self.outbox = outbox
@@ -82,6 +83,7 @@ class Runtime:
         self.lease = lease
         self.jobs = jobs
         self.db_engine = db_engine
+        self.lease_clock = lease_clock
         self.stop = asyncio.Event()
         self.arrived = asyncio.Event()  # an update was stored or handled: claim again
         self.queued = asyncio.Event()  # something may wait in the outbox: send again
@@ -153,7 +155,7 @@ class Runtime:
     async def run_job(self, job: Job) -> None:
         try:
             mine = await asyncio.to_thread(take_job_lease, self.db_engine, job.name, self.owner,
-                                           timedelta(seconds=job.interval * 2))
+                                           timedelta(seconds=job.interval * 2), self.lease_clock)
             if mine:
                 await job.run()
                 self.queued.set()

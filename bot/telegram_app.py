@@ -12,6 +12,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -33,7 +34,7 @@ from flows.ports import FileStore
 from flows.vacancy import Vacancy
 from settings import Settings
 from storage.dossier_repository import SqlDossierStore
-from storage.inbox import SqlInbox
+from storage.inbox import SqlInbox, wall_clock
 from storage.outbox import SqlOutbox
 from storage.retention import purge_expired, sweep_orphan_files
 
@@ -42,6 +43,7 @@ MENU = ("start", "status", "back", "restart", "language", "vacancies", "withdraw
 SWEEP_INTERVAL = 60  # seconds between reminder/expiry sweeps
 RETENTION_INTERVAL = 6 * 3600  # seconds between retention runs
 HOUSEKEEPING_INTERVAL = 3600  # pruning handled updates, orphaned files
+DB_THREADS = 32  # = the database pool: 16 connections + 16 overflow (main.build_engine)
 
 
 @dataclass
@@ -54,7 +56,10 @@ class BotParts:
 def build_application(settings: Settings, engine: Engine, store: SqlDossierStore,
                       files: FileStore, vacancies: dict[str, Vacancy],
                       clock: Callable[[], datetime],
-                      request: BaseRequest | None = None, rate_limit: bool = True) -> BotParts:
+                      request: BaseRequest | None = None, rate_limit: bool = True,
+                      lease_clock: Callable[[], datetime] = wall_clock) -> BotParts:
+    """`clock` is the product's (deadlines, reminders, when a message is due); `lease_clock`
+    the real one for leases and retries (a test may move it)."""
     assert settings.telegram_bot_token is not None
     builder = (ApplicationBuilder()
                .token(settings.telegram_bot_token.get_secret_value())
@@ -78,8 +83,8 @@ def build_application(settings: Settings, engine: Engine, store: SqlDossierStore
     db = store.engine
     owner = process_name()
     lease = timedelta(seconds=settings.lease_seconds)
-    inbox = SqlInbox(db)
-    outbox = SqlOutbox(db)
+    inbox = SqlInbox(db, lease_clock=lease_clock)
+    outbox = SqlOutbox(db, lease_clock=lease_clock)
     reminders = Reminders(engine, store, settings.reminder_days)
 
     RecruiterCommands(store, files, vacancies, settings.recruiter_user_ids,
@@ -98,8 +103,8 @@ def build_application(settings: Settings, engine: Engine, store: SqlDossierStore
     async def housekeeping() -> None:
         now = clock()
         await asyncio.to_thread(store.prune_events, now - EVENT_MEMORY)
-        await asyncio.to_thread(inbox.prune, inbox_now() - EVENT_MEMORY,
-                                inbox_now() - QUARANTINE_KEPT)
+        await asyncio.to_thread(inbox.prune, lease_clock() - EVENT_MEMORY,
+                                lease_clock() - QUARANTINE_KEPT)
         removed = await asyncio.to_thread(sweep_orphan_files, store, files)
         if removed:
             log.info("housekeeping: %s orphaned files removed", removed)
@@ -107,14 +112,8 @@ def build_application(settings: Settings, engine: Engine, store: SqlDossierStore
     jobs = [Job("reminders", SWEEP_INTERVAL, reminders.sweep),
             Job("housekeeping", HOUSEKEEPING_INTERVAL, housekeeping),
             Job("retention", RETENTION_INTERVAL, retention)]
-    runtime = Runtime(app, inbox, outbox, worker, sender, owner, lease, jobs, db)
+    runtime = Runtime(app, inbox, outbox, worker, sender, owner, lease, jobs, db, lease_clock)
     return BotParts(app, runtime, reminders)
-
-
-def inbox_now() -> datetime:
-    from storage.inbox import wall_clock
-
-    return wall_clock()
 
 
 async def set_command_menu(app: Application) -> None:
@@ -135,6 +134,9 @@ async def serve_bot(parts: BotParts, settings: Settings) -> None:
     """Polling, or the webhook server when WEBHOOK_URL is set; until SIGTERM/SIGINT."""
     runtime, app = parts.runtime, parts.app
     loop = asyncio.get_running_loop()
+    # Database work runs in threads; asyncio's default pool (cores + 4) would let a few
+    # statements waiting on one lock hold up everyone. Matched to the connection pool.
+    loop.set_default_executor(ThreadPoolExecutor(DB_THREADS, thread_name_prefix="db"))
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, runtime.stop.set)
     async with app:  # initialize (getMe) ... shutdown

@@ -26,7 +26,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -139,6 +139,14 @@ class BotHarness:
         self.engine: Engine | None = None
         self.parts: BotParts | None = None
         self.generation = 0  # how many Applications were built (restarts + 1)
+        self.wall_offset = timedelta(0)  # leases and retries run on the wall clock, plus this
+
+    def wall_clock(self) -> datetime:
+        return datetime.now(UTC) + self.wall_offset
+
+    def advance_wall(self, seconds: float) -> None:
+        """Move the clock of leases and retries (not the product's): a retry falls due."""
+        self.wall_offset += timedelta(seconds=seconds)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -160,7 +168,8 @@ class BotHarness:
         clock = self.clock
         self.engine = build_engine(settings, vacancies, lambda: clock.now)
         self.parts = build_application(settings, self.engine, self.store, self.engine.files,
-                                       vacancies, lambda: clock.now, request=self.api)
+                                       vacancies, lambda: clock.now, request=self.api,
+                                       lease_clock=self.wall_clock)
 
         async def remember(update: object, context: CallbackContext) -> None:
             if context.error is not None:
