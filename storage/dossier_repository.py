@@ -421,7 +421,7 @@ class SqlUnitOfWork:
     def delete_dossier(self, dossier_id: int) -> list[str]:
         """Delete the dossier and its document rows; return the stored paths to remove.
 
-        Outbox rows keep existing with their dossier id set to NULL; the audit trail stays.
+        Outbox rows keep their (now dangling) dossier id and send nothing; the audit trail stays.
         A candidate whose active dossier this was is left with none.
         """
         candidate_id = self._own_candidate_id()

@@ -134,14 +134,9 @@ class OutboxRow(SQLModel, table=True):
     chat_key: str = Field(sa_type=String(64), sa_column_kwargs={"server_default": "recruiters"})
     lease_owner: str | None = Field(default=None, sa_type=String(64))
     lease_until: datetime | None = Field(default=None, sa_type=UTC_DATETIME)
-    dossier_id: int | None = Field(
-        default=None,
-        sa_column=Column(
-            Integer,
-            ForeignKey("dossier.id", ondelete="SET NULL", name="fk_outbox_dossier_id"),
-            nullable=True,
-        ),
-    )
+    # No foreign key: queuing a reply must never wait for a lock on the dossier table (a
+    # newcomer's answer would freeze with it). A notification whose dossier is gone sends nothing.
+    dossier_id: int | None = Field(default=None)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(sa_type=UTC_DATETIME)
     next_attempt_at: datetime = Field(sa_type=UTC_DATETIME)

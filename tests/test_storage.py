@@ -438,9 +438,9 @@ def test_delete_dossier_cascades_documents_and_returns_their_paths(
 
     assert sorted(paths) == sorted([cv.stored_path, diploma.stored_path])
     assert _count(engine, document_table) == 1
-    # The notification outlives the dossier without pointing at it; the audit trail stays.
+    # The notification outlives the dossier but finds nothing to send; the audit trail stays.
     [pending] = store.pending_outbox(T0)
-    assert pending.dossier_id is None
+    assert pending.dossier_id == dossier.id and store.get_dossier(dossier.id) is None
     assert [entry.event for entry in store.audit_trail(dossier.id)] == ["submitted"]
 
 

@@ -46,6 +46,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("name"),
     )
     with op.batch_alter_table("outbox") as batch:
+        # Queuing a message must not wait for a lock on the dossier table.
+        batch.drop_constraint("fk_outbox_dossier_id", type_="foreignkey")
         batch.add_column(sa.Column("chat_key", sa.String(length=64),
                                    server_default="recruiters", nullable=False))
         batch.add_column(sa.Column("lease_owner", sa.String(length=64), nullable=True))
@@ -59,6 +61,8 @@ def downgrade() -> None:
         batch.drop_column("lease_until")
         batch.drop_column("lease_owner")
         batch.drop_column("chat_key")
+        batch.create_foreign_key("fk_outbox_dossier_id", "dossier", ["dossier_id"], ["id"],
+                                 ondelete="SET NULL")
     op.drop_table("job_lease")
     op.drop_index("ix_inbox_received_at", table_name="inbox")
     op.drop_index("ix_inbox_status_key", table_name="inbox")
