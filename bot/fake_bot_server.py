@@ -4,11 +4,18 @@ It serves the same `FakeTelegram` state as the in-process fake: getUpdates long 
 send/edit/answer methods, getFile and file downloads, with Telegram's refusals. Point the bot at
 it with TELEGRAM_API_BASE_URL=http://127.0.0.1:<port>/bot and
 TELEGRAM_FILE_BASE_URL=http://127.0.0.1:<port>/file/bot.
+
+Like Telegram, it keeps an update until a getUpdates asks for a higher offset (so an update a
+process received but never confirmed comes again), and a getUpdates that arrives while another
+one is waiting ends the older one with 409 Conflict (two instances polling one token). It
+counts getUpdates requests (`polls`) and those conflicts (`conflicts`), so a test can tell a
+bot that waits from one that spins.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from email.parser import BytesParser
@@ -20,6 +27,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from bot.fake_bot_api import FakeTelegram, TelegramError
 
 MAX_POLL_SECONDS = 5.0
+CONFLICT = ("Conflict: terminated by other getUpdates request; make sure that only one bot "
+            "instance is running")
 
 
 def _parse_body(content_type: str, body: bytes) -> tuple[dict[str, Any],
@@ -46,10 +55,15 @@ def _parse_body(content_type: str, body: bytes) -> tuple[dict[str, Any],
 class FakeBotServer:
     """Serve a FakeTelegram on a free port of 127.0.0.1 in a background thread."""
 
-    def __init__(self, telegram: FakeTelegram | None = None) -> None:
+    def __init__(self, telegram: FakeTelegram | None = None,
+                 max_poll_seconds: float = MAX_POLL_SECONDS) -> None:
         self.telegram = telegram or FakeTelegram()
         self.lock = threading.Condition()
         self.requests = 0
+        self.max_poll_seconds = max_poll_seconds  # a long poll answers "nothing" after this
+        self.polls = 0  # getUpdates requests that arrived, answered or not
+        self.conflicts = 0  # getUpdates requests ended by a newer one (409)
+        self._poll_generation = 0  # which getUpdates is the newest
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -77,7 +91,7 @@ class FakeBotServer:
                     unquote(urlsplit(self.path).path), self.headers.get("Content-Type", ""), body)
                 self._reply(code, payload, content_type)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _Server(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -103,6 +117,21 @@ class FakeBotServer:
         with self.lock:
             self.lock.notify_all()
 
+    def push_update(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Queue an update with any content (the next update id is added), as Telegram would
+        deliver it — also one python-telegram-bot cannot parse."""
+        with self.lock:
+            update = self.telegram._queue(payload)
+            self.lock.notify_all()
+        return update
+
+    def redeliver(self, update: dict[str, Any]) -> None:
+        """Deliver an update again, unchanged (Telegram does when it was not confirmed)."""
+        with self.lock:
+            self.telegram.updates.append(update)
+            self.telegram.updates.sort(key=lambda u: u["update_id"])
+            self.lock.notify_all()
+
     def dispatch(self, path: str, content_type: str, body: bytes) -> tuple[int, bytes, str]:
         tg = self.telegram
         if path.startswith("/file/bot"):
@@ -124,19 +153,35 @@ class FakeBotServer:
         with self.lock:
             self.requests += 1
             if method == "getUpdates":
+                self.polls += 1
+                self._poll_generation += 1
+                mine = self._poll_generation
+                self.lock.notify_all()  # an older getUpdates still waiting is ended (409)
                 offset = int(params.get("offset") or 0)
+                if offset:  # the offset confirms what came before it, at once
+                    tg.updates = [u for u in tg.updates if u["update_id"] >= offset]
                 deadline = time.monotonic() + min(float(params.get("timeout") or 0),
-                                                  MAX_POLL_SECONDS)
+                                                  self.max_poll_seconds)
                 while not [u for u in tg.updates if u["update_id"] >= offset]:
                     left = deadline - time.monotonic()
                     if left <= 0:
                         break
                     self.lock.wait(left)
+                    if self._poll_generation != mine:
+                        self.conflicts += 1
+                        return _error(TelegramError(409, CONFLICT))
             try:
                 result = tg.call(method, params, files)
             except TelegramError as exc:
                 return _error(exc)
         return 200, json.dumps({"ok": True, "result": result}).encode(), "application/json"
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # a bot process killed mid-request: nobody is listening for the answer
+        super().handle_error(request, client_address)
 
 
 def _error(exc: TelegramError) -> tuple[int, bytes, str]:

@@ -7,128 +7,18 @@ started again: nothing the bot had acknowledged is lost and nothing is sent twic
 
 from __future__ import annotations
 
-import os
-import signal
-import sqlite3
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bot import sample_files
-from bot.fake_bot_api import FakeTelegram, Sent
-from bot.fake_bot_server import FakeBotServer
-
-ROOT = Path(__file__).resolve().parents[1]
-RECRUITERS = -100200
-VACANCY = "vera-projectcoordinator"
-PDF = sample_files.pdf("end-to-end")
-
-
-def wait_for(condition: Callable[[], bool], what: str, seconds: float = 20) -> None:
-    """Wait for a condition the bot process must bring about (bounded; not a fixed sleep)."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
-
-
-class Harness:
-    def __init__(self, server: FakeBotServer, tmp: Path) -> None:
-        self.server = server
-        self.tg: FakeTelegram = server.telegram
-        self.tmp = tmp
-        self.process: subprocess.Popen[bytes] | None = None
-        self.starts = 0
-
-    def start(self) -> None:
-        env = {**os.environ,
-               "TELEGRAM_BOT_TOKEN": self.tg.token,
-               "TELEGRAM_API_BASE_URL": self.server.api_base_url,
-               "TELEGRAM_FILE_BASE_URL": self.server.file_base_url,
-               "DATABASE_URL": f"sqlite:///{self.tmp / 'e2e.sqlite3'}",
-               "UPLOAD_DIR": str(self.tmp / "uploads"),
-               "RECRUITER_CHAT_ID": str(RECRUITERS), "RECRUITER_USER_IDS": "999",
-               "WEBHOOK_URL": "", "LOG_LEVEL": "WARNING"}
-        self.starts += 1
-        log = (self.tmp / f"bot-{self.starts}.log").open("wb")
-        calls_before = len(self.tg.calls)
-        self.process = subprocess.Popen([sys.executable, "main.py", "run"], cwd=ROOT, env=env,
-                                        stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-        wait_for(lambda: any(m == "getUpdates" for m, _ in self.tg.calls[calls_before:]),
-                 "the bot to start polling", seconds=60)
-
-    def settled(self) -> bool:
-        """Every stored update handled and every queued message recorded as sent."""
-        with sqlite3.connect(self.tmp / "e2e.sqlite3") as db:
-            inbox = db.execute("SELECT count(*) FROM inbox WHERE status = 'pending'").fetchone()
-            outbox = db.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone()
-        return inbox[0] == 0 and outbox[0] == 0
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-
-    def _act(self, user: int, make: Callable[[], object], expect: str) -> list[Sent]:
-        """Do something as `user` and wait until the bot's reply says `expect`."""
-        before = len(self.tg.messages_to(user))
-        with self.server.lock:
-            make()
-            self.server.lock.notify_all()
-        wait_for(lambda: expect in texts(self.tg.messages_to(user)[before:]),
-                 f"a reply to {user} saying {expect!r}")
-        return self.tg.messages_to(user)[before:]
-
-    def send(self, user: int, text: str, expect: str) -> list[Sent]:
-        return self._act(user, lambda: self.tg.text_update(user, text), expect)
-
-    def press(self, user: int, label: str, expect: str) -> list[Sent]:
-        for message in reversed(self.tg.messages_to(user)):
-            for row in message.buttons:
-                for button in row:
-                    if label in button["text"]:
-                        data = button["callback_data"]
-                        return self._act(
-                            user, lambda m=message, d=data: self.tg.press_update(user, m, d), expect)
-        raise AssertionError(f"no button {label!r}")
-
-    def upload(self, user: int, name: str, expect: str) -> list[Sent]:
-        return self._act(user, lambda: self.tg.document_update(user, name, PDF, "application/pdf"),
-                         expect)
+from tests.process_harness import PDF, RECRUITERS, VACANCY, Harness, running_harness, texts, wait_for
 
 
 @pytest.fixture
 def harness(tmp_path: Path) -> Iterator[Harness]:
-    tg = FakeTelegram()
-    for user in (111, 222, 999):
-        tg.add_user(user)
-    tg.add_group(RECRUITERS)
-    with FakeBotServer(tg) as server:
-        h = Harness(server, tmp_path)
-        try:
-            yield h
-        finally:
-            h.stop()
-            for log in sorted(tmp_path.glob("bot-*.log")):
-                text = log.read_text(errors="replace")
-                assert "Traceback" not in text, text
-
-
-def texts(messages: list[Sent]) -> str:
-    return "\n".join(m.text or "" for m in messages)
+    with running_harness(tmp_path, users=(111, 222)) as h:
+        yield h
 
 
 def test_full_application_then_sigkill_and_restart_loses_and_repeats_nothing(harness: Harness):
@@ -168,6 +58,7 @@ def test_full_application_then_sigkill_and_restart_loses_and_repeats_nothing(har
     sent_before_restart = len(h.tg.sent)
 
     h.start()
+    h.wait_polls(1)  # a whole long poll with nothing to deliver: start-up is over
     # Nothing is replayed at start-up: no message goes out until someone writes.
     assert len(h.tg.sent) == sent_before_restart
     h.press(222, "Master", "buitenland")  # continues exactly where it was
