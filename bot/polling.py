@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.warnings import PTBUserWarning
 
 from bot.failpoints import failpoint
 from bot.inbox_worker import received
@@ -45,11 +47,15 @@ class Poller:
 
     async def fetch_once(self) -> int:
         """One getUpdates: store what came, then move the offset on. Returns how many came."""
-        raw = await self.bot.do_api_request(
-            "getUpdates",
-            api_kwargs={"offset": self.offset, "timeout": self.long_poll,
-                        "allowed_updates": list(Update.ALL_TYPES)},
-            read_timeout=self.long_poll + 10)
+        with warnings.catch_warnings():
+            # The library suggests Bot.get_updates, which parses the batch: exactly what must
+            # not happen before the updates are stored.
+            warnings.simplefilter("ignore", PTBUserWarning)
+            raw = await self.bot.do_api_request(
+                "getUpdates",
+                api_kwargs={"offset": self.offset, "timeout": self.long_poll,
+                            "allowed_updates": list(Update.ALL_TYPES)},
+                read_timeout=self.long_poll + 10)
         updates: list[Any] = raw if isinstance(raw, list) else []
         rows = [row for row in map(received, updates) if row is not None]
         if len(rows) != len(updates):
@@ -62,12 +68,27 @@ class Poller:
             self.on_received()
         return len(rows)
 
+    async def fetch_or_stop(self, stop: asyncio.Event) -> bool:
+        """One fetch, abandoned when `stop` is set (a long poll would hold a clean stop for
+        25 s). An abandoned fetch confirmed nothing: Telegram sends those updates again."""
+        fetch = asyncio.create_task(self.fetch_once())
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if fetch.done():
+            fetch.result()  # raises what the fetch raised
+            return True
+        fetch.cancel()
+        await asyncio.gather(fetch, return_exceptions=True)
+        return False
+
     async def run(self, stop: asyncio.Event) -> None:
         failures = 0
         conflict = False
         while not stop.is_set():
             try:
-                await self.fetch_once()
+                if not await self.fetch_or_stop(stop):
+                    return
             except InvalidToken:
                 raise
             except Conflict:

@@ -35,7 +35,9 @@ def take_job_lease(engine: Engine, name: str, owner: str, ttl: timedelta,
             from sqlalchemy.dialects.sqlite import insert
         else:
             from sqlalchemy.dialects.postgresql import insert
+        # A row comes back only when this insert made it (rowcount is -1 on PostgreSQL here).
         inserted = connection.execute(
             insert(job_lease_table).values(name=name, owner=owner, until=now + ttl)
-            .on_conflict_do_nothing(index_elements=["name"])).rowcount
-        return bool(inserted)
+            .on_conflict_do_nothing(index_elements=["name"])
+            .returning(job_lease_table.c.name)).first()
+        return inserted is not None

@@ -190,11 +190,6 @@ def test_second_poller_on_the_same_token_backs_off_once(tmp_path: Path, postgres
             assert sum("Hoe heet je?" in t for t in sent) == 1, sent
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bot/polling.py Poller.run awaits fetch_once() (a getUpdates long poll of LONG_POLL=25 s) "
-    "without racing it against `stop`, and Runtime.serve (bot/runtime.py) then gathers the "
-    "receive loop instead of cancelling it: SIGTERM/SIGINT take up to 25 s, longer than "
-    "Docker's 10 s stop grace, so every `docker stop` ends in SIGKILL"))
 def test_sigterm_during_a_long_poll_stops_promptly(tmp_path: Path):
     with running_harness(tmp_path, users=(111,), max_poll_seconds=25) as h:  # as Telegram
         process = h.start()

@@ -462,18 +462,6 @@ def test_job_lease_one_holder_renewal_and_takeover(engine: Engine, lease_clock: 
     assert naive_utc(row.until) == naive_utc(lease_clock.now + ttl)
 
 
-JOB_LEASE_ROWCOUNT_BUG = (
-    "storage/job_lease.py take_job_lease: on PostgreSQL the INSERT ... ON CONFLICT DO NOTHING "
-    "reports rowcount -1 whether or not it inserted, so `bool(inserted)` is True for every "
-    "process that raced to create the lease: all of them run the job")
-
-
-@pytest.fixture
-def first_take_bug(engine: Engine, request: pytest.FixtureRequest) -> None:
-    if engine.dialect.name == "postgresql":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=JOB_LEASE_ROWCOUNT_BUG))
-
-
 def race_for_lease(engine: Engine, name: str, count: int = 6) -> dict[str, bool]:
     barrier = threading.Barrier(count)
     results: dict[str, bool] = {}
@@ -491,7 +479,7 @@ def race_for_lease(engine: Engine, name: str, count: int = 6) -> dict[str, bool]
     return results
 
 
-def test_job_lease_first_take_races_to_one_winner(engine: Engine, first_take_bug: None):
+def test_job_lease_first_take_races_to_one_winner(engine: Engine):
     """Two processes start at once on a database without the lease row: both look, find no
     row, and insert; exactly one may win."""
     both_looked = threading.Barrier(2)
