@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Engine, delete, func, or_, select, update
+from sqlalchemy import Engine, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -69,6 +69,19 @@ class SqlInbox:
         insert_ = sqlite_insert if is_sqlite(engine) else pg_insert
         self._insert = insert_(inbox_table).on_conflict_do_nothing(
             index_elements=["channel", "update_id", "digest"])
+        # Built once: the oldest pending row of each key, due, with no live lease.
+        i, j = inbox_table.alias("i"), inbox_table.alias("j")
+        now = bindparam("now", type_=_I.received_at.type)
+        earlier = (select(j.c.id).where(j.c.channel == i.c.channel, j.c.key == i.c.key,
+                                        j.c.status == "pending", j.c.id < i.c.id).exists())
+        self._claimable = (
+            select(i.c.id, i.c.update_id, i.c.key, i.c.raw, i.c.attempts)
+            .where(i.c.channel == bindparam("channel"), i.c.status == "pending",
+                   i.c.next_attempt_at <= now,
+                   or_(i.c.lease_until.is_(None), i.c.lease_until < now), ~earlier)
+            .order_by(i.c.id).limit(bindparam("limit")))
+        self._claim = (self._claimable.with_for_update(skip_locked=True, of=i)
+                       if self._postgresql else self._claimable)
 
     def receive(self, updates: Iterable[Received]) -> int:
         """Store the updates (one transaction); one already stored is ignored. Returns how many
@@ -87,21 +100,13 @@ class SqlInbox:
         """Lease up to `limit` rows that may be handled now: each the oldest pending row of its
         key, due, and not leased by a live worker."""
         now = self._clock()
-        i = inbox_table.alias("i")
-        j = inbox_table.alias("j")
-        earlier = (select(j.c.id)
-                   .where(j.c.channel == i.c.channel, j.c.key == i.c.key,
-                          j.c.status == "pending", j.c.id < i.c.id)
-                   .exists())
-        query = (select(i.c.id, i.c.update_id, i.c.key, i.c.raw, i.c.attempts)
-                 .where(i.c.channel == self._channel, i.c.status == "pending",
-                        i.c.next_attempt_at <= now,
-                        or_(i.c.lease_until.is_(None), i.c.lease_until < now), ~earlier)
-                 .order_by(i.c.id).limit(limit))
-        if self._postgresql:
-            query = query.with_for_update(skip_locked=True, of=i)
+        params = {"channel": self._channel, "now": now, "limit": limit}
+        # Most polls find nothing: look without taking the write lock first.
+        with self._engine.connect() as connection:
+            if connection.execute(self._claimable, {**params, "limit": 1}).first() is None:
+                return []
         with write_transaction(self._engine) as connection:
-            rows = connection.execute(query).all()
+            rows = connection.execute(self._claim, params).all()
             if not rows:
                 return []
             connection.execute(

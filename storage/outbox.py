@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, insert, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -60,30 +60,36 @@ class SqlOutbox:
         insert_ = pg_insert if self._postgresql else sqlite_insert
         self._insert_event = insert_(applied_event_table).on_conflict_do_nothing(
             index_elements=["channel", "event_id"])
+        # Built once: the oldest unsent row of each chat, due, with no live lease.
+        o, p = outbox_table.alias("o"), outbox_table.alias("p")
+        now = bindparam("now", type_=_O.created_at.type)
+        earlier = (select(p.c.id).where(p.c.chat_key == o.c.chat_key, p.c.sent_at.is_(None),
+                                        p.c.id < o.c.id).exists())
+        self._claimable = (
+            select(o.c.id, o.c.kind, o.c.chat_key, o.c.dossier_id, o.c.payload, o.c.attempts)
+            .where(o.c.sent_at.is_(None),
+                   o.c.next_attempt_at <= bindparam("due", type_=_O.created_at.type),
+                   or_(o.c.lease_until.is_(None), o.c.lease_until < now), ~earlier,
+                   o.c.chat_key.not_in(bindparam("skip", expanding=True)))
+            .order_by(o.c.next_attempt_at, o.c.id).limit(bindparam("limit")))
+        self._claim = (self._claimable.with_for_update(skip_locked=True, of=o)
+                       if self._postgresql else self._claimable)
 
     def claim(self, owner: str, due: datetime, lease: timedelta, limit: int = 64,
               skip_keys: tuple[str, ...] = ()) -> list[OutboxItem]:
         """Lease up to `limit` rows, each the oldest unsent row of its chat, due at `due`."""
-        now = self._clock()
-        o = outbox_table.alias("o")
-        p = outbox_table.alias("p")
-        earlier = (select(p.c.id)
-                   .where(p.c.chat_key == o.c.chat_key, p.c.sent_at.is_(None), p.c.id < o.c.id)
-                   .exists())
-        query = (select(o.c.id, o.c.kind, o.c.chat_key, o.c.dossier_id, o.c.payload, o.c.attempts)
-                 .where(o.c.sent_at.is_(None), o.c.next_attempt_at <= due.astimezone(UTC),
-                        or_(o.c.lease_until.is_(None), o.c.lease_until < now), ~earlier)
-                 .order_by(o.c.next_attempt_at, o.c.id).limit(limit))
-        if skip_keys:
-            query = query.where(o.c.chat_key.not_in(skip_keys))
-        if self._postgresql:
-            query = query.with_for_update(skip_locked=True, of=o)
+        params = {"now": self._clock(), "due": due.astimezone(UTC), "limit": limit,
+                  "skip": list(skip_keys) or [""]}
+        # Most polls find nothing: look without taking the write lock first.
+        with self._engine.connect() as connection:
+            if connection.execute(self._claimable, {**params, "limit": 1}).first() is None:
+                return []
         with write_transaction(self._engine) as connection:
-            rows = connection.execute(query).all()
+            rows = connection.execute(self._claim, params).all()
             if not rows:
                 return []
             connection.execute(update(outbox_table).where(_O.id.in_([r.id for r in rows]))
-                               .values(lease_owner=owner, lease_until=now + lease))
+                               .values(lease_owner=owner, lease_until=params["now"] + lease))
         return [OutboxItem(r.id, r.kind, r.chat_key, r.dossier_id, dict(r.payload or {}),
                            r.attempts) for r in rows]
 
