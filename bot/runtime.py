@@ -34,19 +34,28 @@ EVENT_MEMORY = timedelta(hours=48)  # Telegram re-delivers an unconfirmed update
 QUARANTINE_KEPT = timedelta(days=14)
 
 
+def _pid_namespace() -> str:
+    """Containers sharing a host name (host networking) have pid namespaces of their own."""
+    try:
+        return str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        return "0"
+
+
 def process_name() -> str:
-    """Who holds a lease: host, pid and a random part (pids are reused after a restart)."""
-    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    """Who holds a lease: host, pid namespace, pid, and a random part (pids are reused)."""
+    return (f"{socket.gethostname()[:30]}:{_pid_namespace()}:{os.getpid()}:"
+            f"{uuid.uuid4().hex[:8]}")
 
 
 def gone(owner: str, me: str) -> bool:
-    """Whether the process that holds a lease is known to be dead: it ran on this host and
-    its pid is no longer alive, or is ours under another incarnation (a container restarted
-    with the same pid). Elsewhere we cannot tell, and the lease simply runs out."""
-    host, _, rest = owner.partition(":")
-    pid_text, _, _ = rest.partition(":")
-    my_host, _, _my_rest = me.partition(":")
-    if host != my_host or not pid_text.isdigit() or owner == me:
+    """Whether the process that holds a lease is known to be dead: it ran on this host, in
+    this pid namespace, and its pid is no longer alive — or is ours under another incarnation
+    (a container restarted with the same pid). Elsewhere we cannot tell, and the lease simply
+    runs out."""
+    host, namespace, pid_text, _ = ([*owner.split(":"), "", "", "", ""])[:4]
+    my_host, my_namespace, _, _ = ([*me.split(":"), "", "", "", ""])[:4]
+    if (host, namespace) != (my_host, my_namespace) or not pid_text.isdigit() or owner == me:
         return False
     pid = int(pid_text)
     if pid == os.getpid():

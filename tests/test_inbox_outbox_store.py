@@ -624,3 +624,23 @@ def test_outbox_senders_in_threads_send_each_row_once_in_order_per_chat(engine: 
                                remaining=unsent)
     assert_each_once_in_order(handled, dict(expected))
     assert len({thread for _, _, thread in handled}) >= 2, "no concurrency happened"
+
+
+def test_a_lease_holder_is_gone_only_when_provably_dead_here():
+    import os
+    import subprocess
+    import sys
+
+    from bot.runtime import gone, process_name
+
+    me = process_name()
+    host, namespace, pid, _ = me.split(":")
+    assert not gone(me, me)
+    assert gone(f"{host}:{namespace}:{pid}:previous", me)  # our pid, an earlier incarnation
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    assert gone(f"{host}:{namespace}:{dead}:abcd1234", me)
+    assert not gone(f"{host}:{namespace}:{os.getppid()}:abcd1234", me)  # alive
+    assert not gone(f"otherhost:{namespace}:{dead}:abcd1234", me)  # cannot tell there
+    assert not gone(f"{host}:999999:{dead}:abcd1234", me)  # another container's pids
+    assert not gone("garbage", me)
