@@ -188,7 +188,11 @@ class OutboxSender:
             doc = await asyncio.to_thread(self.store.get_document, part["document_id"])
             if doc is None:
                 return  # deleted meanwhile (withdrawn, erased): nothing to send
-            data = await asyncio.to_thread(self.files.path(doc.stored_path).read_bytes)
+            try:
+                data = await asyncio.to_thread(self.files.path(doc.stored_path).read_bytes)
+            except FileNotFoundError:  # erased from disk meanwhile: retrying cannot help
+                log.warning("document %s has no file; not sent", doc.id)
+                return
             await bot.send_document(chat, document=data, filename=display_name(doc.original_name),
                                     caption=part.get("caption"), **timeouts)
         elif "file_data" in part:
