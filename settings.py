@@ -17,6 +17,7 @@ DEFAULTS: dict[str, Any] = {
     "listen_address": "127.0.0.1",
     "webhook_max_body": 1_000_000,
     "telegram_timeout": 30.0,
+    "telegram_max_rate": 30,
     "db_lock_timeout": 5.0,
     "db_statement_timeout": 30.0,
     "lease_seconds": 30.0,
@@ -46,6 +47,9 @@ class Settings(BaseSettings):
     # Seconds a Telegram call may take before it counts as failed (python-telegram-bot's 5 s
     # default turns a slow Telegram into duplicate messages).
     telegram_timeout: float = Field(default=DEFAULTS["telegram_timeout"], gt=0)
+    # Messages per second the bot sends at most (Telegram's free limit is about 30; a bot with
+    # paid broadcasts may go higher). 0: no limiter, for a fake Telegram in tests.
+    telegram_max_rate: int = Field(default=DEFAULTS["telegram_max_rate"], ge=0)
     # Seconds a statement may wait for a database lock / run at all (PostgreSQL): one stuck
     # lock answers its own candidate late instead of freezing every worker thread.
     db_lock_timeout: float = Field(default=DEFAULTS["db_lock_timeout"], gt=0)

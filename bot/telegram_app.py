@@ -65,9 +65,10 @@ def build_application(settings: Settings, engine: Engine, store: SqlDossierStore
                .token(settings.telegram_bot_token.get_secret_value())
                .updater(None)  # updates come from the inbox, not python-telegram-bot's Updater
                .job_queue(None))  # periodic jobs are the runtime's, under a database lease
-    if rate_limit:
+    if rate_limit and settings.telegram_max_rate:
         # Telegram's throughput limits; a 429 is the outbox's to retry (it records the wait).
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
+        builder = builder.rate_limiter(AIORateLimiter(
+            overall_max_rate=settings.telegram_max_rate, max_retries=0))
     if settings.telegram_api_base_url:
         builder = builder.base_url(settings.telegram_api_base_url)
     if settings.telegram_file_base_url:
