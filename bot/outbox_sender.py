@@ -21,10 +21,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
-from bot.rendering import SHORT_LABEL, split_text
+from bot.rendering import keyboard, message_parts, split_text
 from bot.work_pool import keep_busy
 from flows.dossier_summary import summary
 from flows.messages import Msg, render
@@ -36,7 +36,6 @@ from storage.outbox import RECRUITERS, OutboxItem, SqlOutbox
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(minutes=30)
-Part = dict[str, Any]
 
 
 def retry_after(exc: RetryAfter) -> timedelta:
@@ -49,35 +48,6 @@ def retry_after(exc: RetryAfter) -> timedelta:
 
 def backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=5 * 2 ** min(attempts, 10)), MAX_BACKOFF)
-
-
-def keyboard(choices: list[list[str]]) -> InlineKeyboardMarkup | None:
-    """Buttons from [token, label] pairs; short labels go two to a row, like "Ja | Nee"."""
-    if not choices:
-        return None
-    rows: list[list[InlineKeyboardButton]] = []
-    for token, label in choices:
-        button = InlineKeyboardButton(label[:64], callback_data=token)
-        if (rows and len(rows[-1]) == 1 and len(rows[-1][0].text) <= SHORT_LABEL
-                and len(button.text) <= SHORT_LABEL):
-            rows[-1].append(button)
-        else:
-            rows.append([button])
-    return InlineKeyboardMarkup(rows)
-
-
-def message_parts(messages: list[dict[str, Any]]) -> list[Part]:
-    """Each queued message as Telegram messages: long texts split, buttons on the last piece."""
-    parts: list[Part] = []
-    for message in messages:
-        if "text" not in message:
-            parts.append(message)  # a document or a file: one part as it is
-            continue
-        chunks = split_text(message["text"])
-        for index, chunk in enumerate(chunks):
-            last = index == len(chunks) - 1
-            parts.append({"text": chunk, "choices": message.get("choices") if last else []})
-    return parts
 
 
 class OutboxSender:
@@ -157,7 +127,7 @@ class OutboxSender:
         keep = {} if item.kind == "message" else {"dossier_id": item.dossier_id}
         await asyncio.to_thread(self.outbox.sent, item.id, self.clock(), keep)
 
-    def parts_of(self, item: OutboxItem) -> list[Part]:
+    def parts_of(self, item: OutboxItem) -> list[dict[str, Any]]:
         if item.kind == "message":
             return message_parts(item.payload.get("messages", []))
         found = self.store.get_dossier(item.dossier_id) if item.dossier_id else None
@@ -172,13 +142,13 @@ class OutboxSender:
                                                           "title": vacancy.title}), "nl")}]
         if dossier.status != "submitted":
             return []  # withdrawn before we got to it: its data are gone
-        parts: list[Part] = [{"text": chunk} for chunk in
+        parts: list[dict[str, Any]] = [{"text": chunk} for chunk in
                              split_text(summary(vacancy, dossier, documents, "nl"))]
         parts += [{"document_id": doc.id, "caption": f"#{dossier.id} · {doc.kind}"}
                   for doc in documents]
         return parts
 
-    async def send_part(self, bot: Bot, chat: int | None, part: Part) -> None:
+    async def send_part(self, bot: Bot, chat: int | None, part: dict[str, Any]) -> None:
         timeouts = {"read_timeout": self.timeout, "write_timeout": self.timeout,
                     "connect_timeout": self.timeout, "pool_timeout": self.timeout}
         if "text" in part:

@@ -1,40 +1,13 @@
-"""Engine replies as Telegram messages: text within Telegram's limits, choices as buttons."""
+"""Queued messages as Telegram messages: text within Telegram's limits, choices as buttons."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from flows.events import Reply
-
 MAX_TEXT = 4096
-MAX_CALLBACK = 64
 SHORT_LABEL = 18  # labels this short go two to a row, like "Ja | Nee"
-
-
-@dataclass(frozen=True)
-class OutMessage:
-    text: str
-    keyboard: InlineKeyboardMarkup | None
-
-
-def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    if not reply.choices:
-        return None
-    buttons = []
-    for choice, label in zip(reply.choices, reply.labels(), strict=True):
-        if len(choice.token.encode()) > MAX_CALLBACK:
-            raise ValueError(f"callback data over {MAX_CALLBACK} bytes: {choice.token!r}")
-        buttons.append(InlineKeyboardButton(label[:64], callback_data=choice.token))
-    rows: list[list[InlineKeyboardButton]] = []
-    for button in buttons:
-        if (rows and len(rows[-1]) == 1 and len(rows[-1][0].text) <= SHORT_LABEL
-                and len(button.text) <= SHORT_LABEL):
-            rows[-1].append(button)
-        else:
-            rows.append([button])
-    return InlineKeyboardMarkup(rows)
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
@@ -53,8 +26,32 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     return chunks
 
 
-def to_messages(reply: Reply) -> list[OutMessage]:
-    chunks = split_text(reply.text())
-    markup = keyboard(reply)
-    return [OutMessage(chunk, markup if i == len(chunks) - 1 else None)
-            for i, chunk in enumerate(chunks)]
+def keyboard(choices: list[list[str]]) -> InlineKeyboardMarkup | None:
+    """Buttons from [token, label] pairs; short labels go two to a row, like "Ja | Nee"."""
+    if not choices:
+        return None
+    rows: list[list[InlineKeyboardButton]] = []
+    for token, label in choices:
+        button = InlineKeyboardButton(label[:64], callback_data=token)
+        if (rows and len(rows[-1]) == 1 and len(rows[-1][0].text) <= SHORT_LABEL
+                and len(button.text) <= SHORT_LABEL):
+            rows[-1].append(button)
+        else:
+            rows.append([button])
+    return InlineKeyboardMarkup(rows)
+
+
+def message_parts(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each queued message as Telegram messages: long texts split, buttons on the last piece."""
+    parts: list[dict[str, Any]] = []
+    for message in messages:
+        if "text" not in message:
+            parts.append(message)  # a document or a file: one part as it is
+            continue
+        chunks = split_text(message["text"])
+        for index, chunk in enumerate(chunks):
+            last = index == len(chunks) - 1
+            parts.append({"text": chunk, "choices": message.get("choices") if last else []})
+    return parts
+
+

@@ -25,3 +25,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, postgres: Tempo
     if postgres.error is not None:
         pytest.skip(postgres.skip_reason)
     return postgres.fresh_url()
+
+
+@pytest.fixture
+def postgres_url(postgres: TemporaryPostgres) -> str:
+    """A fresh database on the real PostgreSQL (skipped, saying why, if unreachable)."""
+    if postgres.error is not None:
+        pytest.skip(postgres.skip_reason)
+    return postgres.fresh_url()

@@ -47,10 +47,8 @@ PROCESS_TIMEOUT = 30.0
 
 
 @pytest.fixture
-def pg_url(postgres: TemporaryPostgres) -> str:
-    if postgres.error is not None:
-        pytest.skip(postgres.skip_reason)
-    return postgres.fresh_url()
+def pg_url(postgres_url: str) -> str:
+    return postgres_url
 
 
 @pytest.fixture

@@ -17,17 +17,9 @@ from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.pool import NullPool
 
 from tests.bot_harness import CANDIDATE, OTHER, running_bot
-from tests.db_fixtures import TemporaryPostgres
 
 SCHOOL = "school-ict-coordinator"
 NEWCOMER = 113
-
-
-@pytest.fixture
-def postgres_url(postgres: TemporaryPostgres) -> str:
-    if postgres.error is not None:
-        pytest.skip(postgres.skip_reason)
-    return postgres.fresh_url()
 
 
 @pytest.fixture
