@@ -35,7 +35,7 @@ from sqlalchemy.exc import OperationalError
 from bot import sample_files, telegram_app
 from bot.fake_bot_api import FakeTelegram, Sent
 from bot.fake_bot_api import TelegramError as FakeTelegramError
-from bot.runtime import Runtime
+from bot.runtime import Job, Runtime
 from flows.events import Inbound, Sender
 from storage.retention import sweep_orphan_files
 from storage.tables import inbox_table, outbox_table
@@ -797,3 +797,23 @@ async def test_a_handler_that_fails_for_good_shows_where_the_candidate_is(
         assert bot.dossier(CANDIDATE).answers == {"candidate.name": NAME,
                                                   "candidate.email": EMAIL}
         assert bot.runtime.inbox.counts().get("pending", 0) == 0
+
+
+async def test_a_periodic_job_runs_in_one_process_at_a_time(tmp_path: Path):
+    """Two processes on one database: reminders (and every other job) run in one of them."""
+    runs: list[str] = []
+    async with running_bot(tmp_path) as first, running_bot(tmp_path) as second:
+        def job(who: str) -> Job:
+            async def run() -> None:
+                runs.append(who)
+            return Job("reminders", 60, run)
+
+        for _ in range(3):
+            await first.runtime.run_job(job("first"))
+            await second.runtime.run_job(job("second"))
+        assert runs == ["first"] * 3  # the holder renews; the other stays out
+        first.advance_wall(121)  # the holder died: its lease (twice the interval) runs out
+        second.advance_wall(121)
+        await second.runtime.run_job(job("second"))
+        await first.runtime.run_job(job("first"))
+        assert runs == ["first"] * 3 + ["second"]
