@@ -62,7 +62,7 @@ def cmd_validate(settings: Settings, args: argparse.Namespace) -> int:
     print(f"{len(vacancies)} vacancies valid in {folder}:")
     for vacancy in vacancies.values():
         closes = vacancy.closes_at()
-        when = closes.isoformat() if closes else "open until filled"
+        when = closes.isoformat() if closes else "not stated in the seed"
         print(f"  {vacancy.id:48} {vacancy.country}  closes {when}")
     return 0
 

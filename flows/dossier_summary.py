@@ -42,6 +42,7 @@ def summary(vacancy: Vacancy, dossier: DossierRecord, documents: list[DocumentRe
         if isinstance(rule, ScoredRule):
             points, _ = score(rule, counted)
             lines.append(Msg("rec.score", {"score": points, "max": rule.max_total}))
+            lines += R.score_lines(verdict)
     lines.append(Msg("rec.answers"))
     matrix_ids = {r.id for r in vacancy.requirements if isinstance(r, KnowledgeMatrixRule)}
     matrix: list[Any] = []
@@ -76,28 +77,38 @@ def summary(vacancy: Vacancy, dossier: DossierRecord, documents: list[DocumentRe
 
 
 CSV_FIXED = ["dossier_id", "vacancy_id", "status", "name", "email", "created_at",
-             "submitted_at", "verdict", "failed_rules", "conditions", "score", "documents"]
+             "submitted_at", "verdict", "failed_rules", "uncertain_rules", "conditions", "score",
+             "documents"]
 
 
 def csv_export(vacancy: Vacancy,
                rows: list[tuple[DossierRecord, CandidateRecord, list[DocumentRecord]]]) -> bytes:
-    """All dossiers of a vacancy as CSV (UTF-8 with BOM so spreadsheet programs read accents)."""
+    """All dossiers of a vacancy as CSV (UTF-8 with BOM so spreadsheet programs read accents):
+    the verdict, then the points of each scored criterion, then every answer."""
     every = compile_questions(vacancy)
     questions = [q for q in every if q.id not in IDENTITY_IDS]
+    criteria = [f"points.{c.id}" for rule in vacancy.requirements if isinstance(rule, ScoredRule)
+                for c in rule.criteria]
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
-    writer.writerow(CSV_FIXED + [q.id for q in questions])
+    writer.writerow(CSV_FIXED + criteria + [q.id for q in questions])
     for dossier, _candidate, documents in rows:
         counted = applicable_answers(every, dossier.answers)
         verdict = dossier.verdict or {}
+        points: dict[str, int] = {}
+        if criteria:
+            moment = dossier.submitted_at or dossier.updated_at
+            points = {f"points.{cid}": p for cid, _label, p, _max
+                      in evaluate(vacancy, dossier.answers, moment).score_parts}
         writer.writerow([
             dossier.id, dossier.vacancy_id, dossier.status,
             _cell(counted.get("candidate.name", "")), _cell(counted.get("candidate.email", "")),
             _local(vacancy, dossier.created_at), _local(vacancy, dossier.submitted_at),
             verdict.get("status", ""), ",".join(verdict.get("failed", [])),
-            ",".join(verdict.get("conditions", [])),
+            ",".join(verdict.get("uncertain", [])), ",".join(verdict.get("conditions", [])),
             "" if verdict.get("score") is None else verdict["score"],
             ",".join(sorted(d.kind for d in documents)),
+            *(points.get(column, "") for column in criteria),
             *(_cell(counted.get(q.id, "")) for q in questions),
         ])
     return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -24,6 +24,7 @@ from flows.vacancy import (
     LanguageRule,
     Provenance,
     ScoredRule,
+    Text,
     Vacancy,
     YesNoRule,
 )
@@ -32,6 +33,7 @@ from flows.vacancy import (
 class Status(StrEnum):
     ELIGIBLE = "eligible"
     NOT_ELIGIBLE = "not_eligible"
+    UNCERTAIN = "uncertain"  # only an assumed rule is not met: check with the employer
     CONDITIONAL = "conditional"
     CLOSED = "closed"
     INCOMPLETE = "incomplete"
@@ -41,6 +43,7 @@ class Outcome(StrEnum):
     MET = "met"
     FAILED = "failed"
     CONDITION = "condition"
+    UNCERTAIN = "uncertain"  # an assumed rule not met: never excludes
     PENDING = "pending"
     INFO = "info"
 
@@ -50,8 +53,8 @@ class Reason:
     rule_id: str
     outcome: Outcome
     message: Msg
-    source: str | None = None
-    assumption: str | None = None
+    source: str | None = None  # the seed's words, only when they state the rule
+    assumption: Text | None = None  # what we assume, as the candidate reads it
 
 
 @dataclass(frozen=True)
@@ -59,11 +62,13 @@ class Verdict:
     status: Status
     reasons: tuple[Reason, ...]
     documents: tuple[Document, ...]  # required for a complete application, given the answers
-    closes_at: datetime | None  # aware; None: open until filled
+    closes_at: datetime | None  # aware; None: the seed states no closing date
     time_left: timedelta | None
     score: int | None = None
     max_score: int | None = None
     unknowns: tuple[Msg, ...] = field(default=())
+    # Each answered criterion: (id, short name, points, maximum) — the score explained.
+    score_parts: tuple[tuple[str, Text, int, int], ...] = ()
 
     @property
     def failed(self) -> tuple[Reason, ...]:
@@ -73,8 +78,23 @@ class Verdict:
         return self.closes_at.astimezone(vacancy.zone) if self.closes_at else None
 
 
+# What a failed rule says, and what it says when the rule is only our assumption (never
+# "this vacancy asks for …" about something the vacancy does not ask).
+UNCERTAIN_KEYS = {
+    "reason.diploma.failed": "reason.diploma.uncertain",
+    "reason.experience.failed": "reason.experience.uncertain",
+    "reason.yes_no.failed": "reason.yes_no.uncertain",
+    "reason.language.failed": "reason.language.uncertain",
+    "reason.record.mention_excluded": "reason.record.mention_uncertain",
+}
+
+
 def _reason(rule: Provenance, rule_id: str, outcome: Outcome, key: str, **values: Any) -> Reason:
-    return Reason(rule_id, outcome, Msg(key, values), rule.source, rule.assumption)
+    if outcome is Outcome.FAILED and not rule.stated:
+        outcome = Outcome.UNCERTAIN  # an assumption never excludes anyone
+        key = UNCERTAIN_KEYS[key]
+    return Reason(rule_id, outcome, Msg(key, values), rule.source if rule.stated else None,
+                  rule.assumption.says if rule.assumption else None)
 
 
 def add_months(day: date, months: int) -> date:
@@ -117,8 +137,15 @@ def _diploma(v: Vacancy, rule: DiplomaRule, a: dict[str, Any]) -> list[Reason]:
             out.append(_reason(rule.foreign, rule.id, Outcome.PENDING, "reason.diploma.pending",
                                required=required))
         elif foreign:
-            out.append(_reason(rule.foreign, rule.id, Outcome.CONDITION, "reason.diploma.foreign",
-                               document=v.document(rule.foreign.document).label))
+            proof = v.document(rule.foreign.document).label
+            has = a.get(f"{rule.id}.equivalence")
+            if has is None:
+                out.append(_reason(rule.foreign, rule.id, Outcome.PENDING,
+                                   "reason.diploma.pending", required=required))
+            else:
+                # Not yet: a condition, not a wall — the dossier goes in without it.
+                key = "reason.diploma.foreign" if has else "reason.diploma.foreign_obtain"
+                out.append(_reason(rule.foreign, rule.id, Outcome.CONDITION, key, document=proof))
     return out
 
 
@@ -170,9 +197,26 @@ def _record(v: Vacancy, rule: CriminalRecordRule, a: dict[str, Any], now: dateti
     if extract_expired(rule, issued, today):
         out.append(_reason(rule, rule.id, Outcome.CONDITION, "reason.record.too_old",
                            issued=issued.strftime("%d-%m-%Y"), age=age, model=rule.model))
-    elif not mention:
-        out.append(_reason(rule, rule.id, Outcome.MET, "reason.record.met", model=rule.model))
+    else:
+        if not mention:
+            out.append(_reason(rule, rule.id, Outcome.MET, "reason.record.met", model=rule.model))
+        too_old_from = _too_old_from(rule, issued)
+        closes = v.closes_at()
+        if too_old_from is not None and (
+                closes is None or too_old_from < closes.astimezone(v.zone).date()):
+            # Still fine today, but not for long: say from which day it is too old.
+            out.append(_reason(rule, rule.id, Outcome.INFO, "reason.record.expires",
+                               day=too_old_from.strftime("%d-%m-%Y")))
     return out
+
+
+def _too_old_from(rule: CriminalRecordRule, issued: date) -> date | None:
+    """The first day on which an extract issued on `issued` is too old (see extract_expired)."""
+    if rule.max_age_months:
+        return add_months(issued, rule.max_age_months) + timedelta(days=1)
+    if rule.max_age_days:
+        return issued + timedelta(days=rule.max_age_days + 1)
+    return None
 
 
 def _age_text(rule: CriminalRecordRule) -> Msg:
@@ -230,6 +274,7 @@ def evaluate(vacancy: Vacancy, answers: dict[str, Any], now: datetime) -> Verdic
     reasons: list[Reason] = []
     points: int | None = None
     max_points: int | None = None
+    parts: list[tuple[str, Text, int, int]] = []
     for rule in vacancy.requirements:
         if isinstance(rule, DiplomaRule):
             reasons += _diploma(vacancy, rule, counted)
@@ -244,6 +289,9 @@ def evaluate(vacancy: Vacancy, answers: dict[str, Any], now: datetime) -> Verdic
         elif isinstance(rule, ScoredRule):
             points, complete = score(rule, counted)
             max_points = rule.max_total
+            parts += [(crit.id, crit.label or crit.question, crit.score(counted[qid]),
+                       crit.max_points) for crit in rule.criteria
+                      if (qid := f"{rule.id}.{crit.id}") in counted]
             if not complete:
                 reasons.append(_reason(rule, rule.id, Outcome.PENDING, "reason.score.pending"))
         elif isinstance(rule, KnowledgeMatrixRule):
@@ -260,6 +308,8 @@ def evaluate(vacancy: Vacancy, answers: dict[str, Any], now: datetime) -> Verdic
         status = Status.NOT_ELIGIBLE
     elif Outcome.PENDING in outcomes:
         status = Status.INCOMPLETE
+    elif Outcome.UNCERTAIN in outcomes:
+        status = Status.UNCERTAIN
     elif Outcome.CONDITION in outcomes:
         status = Status.CONDITIONAL
     else:
@@ -273,6 +323,7 @@ def evaluate(vacancy: Vacancy, answers: dict[str, Any], now: datetime) -> Verdic
         score=points,
         max_score=max_points,
         unknowns=tuple(Msg("unknown", {"text": n.text}) for n in vacancy.silent_on),
+        score_parts=tuple(parts),
     )
 
 

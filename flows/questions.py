@@ -118,6 +118,13 @@ def _rule_questions(vacancy: Vacancy) -> list[Question]:
             if rule.foreign:
                 out.append(_q(f"{rid}.foreign", "yes_no", "q.diploma.foreign", rule_id=rid,
                               ask_if=_is_not(f"{rid}.level", "none")))
+                # A proof that takes months: have it → upload it; not yet → a condition.
+                # (An unknown document id is reported by the vacancy's own validation.)
+                known = {d.id: d.label for d in vacancy.documents}
+                proof = {"document": known.get(rule.foreign.document, rule.foreign.document)}
+                out.append(_q(f"{rid}.equivalence", "yes_no", "q.diploma.equivalence",
+                              prompt_values=proof, rule_id=rid,
+                              ask_if=_is(f"{rid}.foreign", True)))
         elif isinstance(rule, LanguageRule):
             out.append(_q(f"{rid}.dutch_education", "yes_no", "q.language.dutch_education",
                           rule_id=rid))

@@ -25,10 +25,15 @@ def vacancy_key(vacancy_id: str) -> str:
     return hashlib.sha1(vacancy_id.encode()).hexdigest()[:8]
 
 
+def no_deadline(vacancy: Vacancy) -> Msg:
+    """Said as what it is: the seed gives no date (never "open until filled" as a fact)."""
+    return Msg("deadline.none", {"employer": vacancy.employer})
+
+
 def when_text(vacancy: Vacancy, lang: str) -> Msg:
     closes = vacancy.closes_at()
     if closes is None:
-        return Msg("deadline.none")
+        return no_deadline(vacancy)
     locale = LOCALES[lang]
     if vacancy.deadline.whole_day:
         return Msg("deadline.whole_day",
@@ -63,7 +68,7 @@ def time_left_text(left: timedelta | None) -> Msg | None:
 def deadline_line(vacancy: Vacancy, now: datetime, lang: str) -> Msg:
     closes = vacancy.closes_at()
     if closes is None:
-        return Msg("deadline.none")
+        return no_deadline(vacancy)
     left = closes.astimezone(UTC) - now.astimezone(UTC)
     return Msg("deadline.line", {"when": when_text(vacancy, lang),
                                  "left": time_left_text(left) or ""})
@@ -123,8 +128,13 @@ def _position(flow: Flow, question: Question, answers: dict[str, Any]) -> tuple[
     return n, total
 
 
-def reason_lines(reasons: tuple[Reason, ...], only: set[Outcome] | None = None) -> list[Any]:
+def reason_lines(reasons: tuple[Reason, ...], only: set[Outcome] | None = None,
+                 said: set[tuple[str, Any]] | None = None) -> list[Any]:
+    """Each reason with the seed's words when they state the rule, and the rule's own
+    assumption once, where it applies — never a marker on what the seed states. `said`
+    carries what was said already across several calls (one verdict, several groups)."""
     lines: list[Any] = []
+    said = set() if said is None else said
     for r in reasons:
         if only is not None and r.outcome not in only:
             continue
@@ -134,20 +144,29 @@ def reason_lines(reasons: tuple[Reason, ...], only: set[Outcome] | None = None) 
             if len(quote) > QUOTE_MAX:
                 quote = quote[: QUOTE_MAX - 1].rstrip() + "…"
             lines.append(Msg("reason.source", {"quote": quote}))
-        if r.assumption:
-            lines.append(Msg("reason.assumption"))
+        if r.assumption and (r.rule_id, r.assumption) not in said:
+            said.add((r.rule_id, r.assumption))
+            lines.append(Msg("reason.assumption", {"text": r.assumption}))
     return lines
 
 
 def verdict_parts(vacancy: Vacancy, verdict: Verdict) -> list[Any]:
     parts: list[Any] = [Msg(f"verdict.{verdict.status.value}", {"title": vacancy.title})]
     # What the candidate must still do comes first; what is fine follows.
-    order = (Outcome.FAILED, Outcome.CONDITION, Outcome.MET, Outcome.INFO)
+    order = (Outcome.FAILED, Outcome.UNCERTAIN, Outcome.CONDITION, Outcome.MET, Outcome.INFO)
+    said: set[tuple[str, Any]] = set()
     parts.append([line for outcome in order
-                  for line in reason_lines(verdict.reasons, {outcome})])
+                  for line in reason_lines(verdict.reasons, {outcome}, said)])
     if verdict.score is not None and verdict.max_score:
-        parts.append(Msg("verdict.score", {"score": verdict.score, "max": verdict.max_score}))
+        parts.append([Msg("verdict.score", {"score": verdict.score, "max": verdict.max_score}),
+                      *score_lines(verdict)])
     return parts
+
+
+def score_lines(verdict: Verdict) -> list[Msg]:
+    """The score explained, one criterion a line: "TOPdesk: 15 van 30"."""
+    return [Msg("score.criterion", {"label": label, "points": points, "max": most})
+            for _id, label, points, most in verdict.score_parts]
 
 
 def info_parts(vacancy: Vacancy, verdict: Verdict) -> list[Any]:
@@ -287,8 +306,11 @@ def submitted(vacancy: Vacancy, lang: str, before: tuple[Any, ...] = ()) -> Repl
         steps.append(Msg(key, values))
         if step.pass_mark is not None:
             steps.append(Msg("step.pass_mark", {"text": step.pass_mark}))
-    parts: list[Any] = [*before, Msg("submitted.confirm", {"title": vacancy.title,
-                                                           "employer": vacancy.employer})]
+    values = {"title": vacancy.title, "employer": vacancy.employer}
+    # Never "ingediend" when the official application still has to happen elsewhere.
+    confirm = (Msg("submitted.forwarded", {**values, "channel": vacancy.apply_via.text})
+               if vacancy.apply_via else Msg("submitted.confirm", values))
+    parts: list[Any] = [*before, confirm]
     parts.append([Msg("submitted.next"), *steps] if steps else Msg("submitted.no_steps"))
     return Reply(lang, tuple(parts), meta={"submitted": vacancy.id})
 
@@ -299,6 +321,8 @@ def verdict_summary(verdict: Verdict) -> dict[str, Any]:
         "status": verdict.status.value,
         "failed": [r.rule_id for r in verdict.failed],
         "conditions": [r.rule_id for r in verdict.reasons if r.outcome is Outcome.CONDITION],
+        # Assumed rules not met: the recruiter sees the dossier flagged with them.
+        "uncertain": [r.rule_id for r in verdict.reasons if r.outcome is Outcome.UNCERTAIN],
         "score": verdict.score,
         "max_score": verdict.max_score,
         "documents": [d.id for d in verdict.documents],

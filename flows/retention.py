@@ -1,8 +1,9 @@
 """How long a dossier is kept: the promise of the privacy notice, as a pure function.
 
 The notice says: until the end of the selection procedure and, for someone in the recruitment
-reserve, as long as the reserve runs; without a reserve, at most one year. The procedure's end
-is taken as its last dated selection step, else the deadline, else the day the dossier was made.
+reserve, as long as the reserve runs; without a reserve, at most one year — our own default,
+said as such in the notice, since no seed names one. The procedure's end is taken as its last
+dated selection step, else the deadline, else the day the dossier was made.
 """
 
 from __future__ import annotations

@@ -54,17 +54,55 @@ class Text(Frozen):
 LocalText = Annotated[Text, BeforeValidator(_as_text)]
 
 
+class Assumption(Frozen):
+    """What we assume where the seed is silent: `why` for maintainers, and — wherever a
+    candidate may meet it — one plain sentence in Dutch and English."""
+
+    why: str | None = Field(default=None, description="maintainer note: why we assume this")
+    nl: str | None = Field(default=None, min_length=1)
+    en: str | None = Field(default=None, min_length=1)
+
+    @property
+    def says(self) -> Text | None:
+        """The sentence a candidate reads, if there is one."""
+        return Text(nl=self.nl, en=self.en) if self.nl else None
+
+
+def _as_assumption(value: Any) -> Any:
+    # A plain string is a maintainer note only: nothing a candidate reads.
+    return {"why": value} if isinstance(value, str) else value
+
+
 class Provenance(Frozen):
-    """Where a rule comes from: a quote of the seed, an assumption, or both."""
+    """Where a rule comes from: a quote of the seed, an assumption, or both.
+
+    `firmness` says which decides: `stated` (the quote contains the rule; an assumption then
+    only fills in a detail, such as which extract model) or `assumed` (the seed is silent; a
+    quote only gives context). Without it, a rule with a quote and no assumption is stated and
+    one with an assumption is assumed.
+    """
 
     source: str | None = Field(default=None, description="short quote of the seed sentence")
-    assumption: str | None = Field(default=None, description="what we assume where it is silent")
+    assumption: Annotated[Assumption | None, BeforeValidator(_as_assumption)] = Field(
+        default=None, description="what we assume where the seed is silent")
+    firmness: Literal["stated", "assumed"] | None = None
 
     @model_validator(mode="after")
     def _traced(self) -> Provenance:
         if not (self.source or self.assumption):
             raise ValueError("needs a 'source' (quote of the seed) or an 'assumption'")
+        if self.firmness == "stated" and not self.source:
+            raise ValueError("'firmness: stated' needs the 'source' quote that states the rule")
+        if self.firmness == "assumed" and not self.assumption:
+            raise ValueError("'firmness: assumed' needs the 'assumption' that is made")
         return self
+
+    @property
+    def stated(self) -> bool:
+        """Whether the seed itself states this rule (only then may it exclude anyone)."""
+        if self.firmness is not None:
+            return self.firmness == "stated"
+        return self.assumption is None
 
 
 # ---------------------------------------------------------------- dates and steps
@@ -75,7 +113,8 @@ class Deadline(Provenance):
 
     until: date | datetime | None = None
     timezone: str | None = None
-    open_until_filled: bool = False
+    # The seed gives no closing date: said as that ("vraag het na"), never as "open until filled".
+    not_stated: bool = False
 
     @field_validator("timezone")
     @classmethod
@@ -91,12 +130,12 @@ class Deadline(Provenance):
 
     @model_validator(mode="after")
     def _consistent(self) -> Deadline:
-        if self.open_until_filled:
+        if self.not_stated:
             if self.until is not None:
-                raise ValueError("give either 'until' or 'open_until_filled: true', not both")
+                raise ValueError("give either 'until' or 'not_stated: true', not both")
             return self
         if self.until is None:
-            raise ValueError("give 'until' (local date or date-time) or 'open_until_filled: true'")
+            raise ValueError("give 'until' (local date or date-time) or 'not_stated: true'")
         if isinstance(self.until, datetime) and self.until.tzinfo is not None:
             raise ValueError(
                 "write 'until' as a local date-time without offset and name the 'timezone'"
@@ -257,6 +296,7 @@ def _bands_overlap(a: Band, b: Band) -> bool:
 class Criterion(Provenance):
     id: RuleId
     question: LocalText
+    label: LocalText | None = Field(default=None, description="short name shown with its points")
     answer: Literal["yes_no", "years"]
     points: int | None = Field(default=None, ge=0, description="for yes_no: points for 'yes'")
     bands: tuple[Band, ...] = ()
@@ -402,6 +442,9 @@ class Vacancy(Frozen):
     hours: Note | None = None
     salary_scale: Note | None = None
     contact: Note | None = None
+    # Where the employer takes applications officially, when that is not this bot (a jobs
+    # site, an e-mail address): at submission the candidate is told to apply there too.
+    apply_via: Note | None = None
     deadline: Deadline
     selection: tuple[SelectionStep, ...] = ()
     reserve: Reserve | None = None
@@ -447,6 +490,17 @@ class Vacancy(Frozen):
                     f"{where}.certificate_document: no document with id "
                     f"{rule.certificate_document!r}"
                 )
+        for where, rule in self._rules_with_provenance():
+            # Whatever decides a verdict says which it is, and says it to the candidate.
+            if rule.source and rule.assumption and rule.firmness is None:
+                errors.append(
+                    f"{where}: has a 'source' and an 'assumption'; say which decides with "
+                    "'firmness: stated' (the quote states the rule; the assumption is a detail) "
+                    "or 'firmness: assumed' (the seed is silent)")
+            if rule.assumption and not (rule.assumption.nl and rule.assumption.en):
+                errors.append(
+                    f"{where}.assumption: a candidate reads this assumption; give one plain "
+                    "sentence in 'nl' and 'en' (the maintainer note goes in 'why')")
         scale = DIPLOMA_SCALES[self.country]
         for i, rule in enumerate(self.requirements):
             if isinstance(rule, DiplomaRule) and rule.min_level not in scale:
@@ -477,6 +531,15 @@ class Vacancy(Frozen):
         if errors:
             raise ValueError("\n".join(errors))
         return self
+
+    def _rules_with_provenance(self) -> list[tuple[str, Provenance]]:
+        """Every requirement and each part of one that can decide a verdict on its own."""
+        found: list[tuple[str, Provenance]] = []
+        for i, rule in enumerate(self.requirements):
+            found.append((f"requirements.{i}", rule))
+            if isinstance(rule, DiplomaRule) and rule.foreign:
+                found.append((f"requirements.{i}.foreign", rule.foreign))
+        return found
 
     def closes_at(self) -> datetime | None:
         return self.deadline.closes_at()

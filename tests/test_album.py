@@ -23,8 +23,9 @@ def _at_the_documents(tmp_path: Path, foreign_diploma: bool) -> tuple[Engine, Me
     me = Sender("telegram", "5")
     privacy = engine.handle(me, Inbound.start("vera-projectcoordinator"))[-1]
     engine.handle(me, Inbound.press(privacy.choices[0].token))
-    foreign = "ja" if foreign_diploma else "nee"
-    for text in ("Lena Peeters", "lena@example.be", "Master", foreign, "ja"):
+    # A foreign diploma: "ja", and "ja" again — the equivalence statement is already there.
+    foreign = ("ja", "ja") if foreign_diploma else ("nee",)
+    for text in ("Lena Peeters", "lena@example.be", "Master", *foreign, "ja"):
         engine.handle(me, Inbound.say(text))
     return engine, store, me
 

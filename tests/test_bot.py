@@ -89,6 +89,7 @@ CV = sample_files.pdf("cv of Jan Peeters")
 MOTIVATION_DOCX = sample_files.docx("motivation letter of Jan")
 DIPLOMA_PDF = sample_files.pdf("diploma")
 EXTRACT_PDF = sample_files.pdf("record extract")
+DBA_PDF = sample_files.pdf("DBA explanation")
 
 # Uploads in the order the bot asks for them: (file name, bytes, media type); None = a photo.
 UPLOADS: dict[str, list[tuple[str, bytes, str | None]]] = {
@@ -98,7 +99,8 @@ UPLOADS: dict[str, list[tuple[str, bytes, str | None]]] = {
            ("foto.jpg", JPEG, None)],
     SCHOOL: [("cv.pdf", CV, "application/pdf"), ("motivatie.docx", MOTIVATION_DOCX, DOCX_MIME),
              ("foto.jpg", JPEG, None)],
-    HARDENBERG: [("Jan Peeters CV.pdf", CV, "application/pdf")],
+    HARDENBERG: [("Jan Peeters CV.pdf", CV, "application/pdf"),
+                 ("onderbouwing DBA.pdf", DBA_PDF, "application/pdf")],
     NIEUWPOORT: [("cv.pdf", CV, "application/pdf"), ("motivatie.docx", MOTIVATION_DOCX, DOCX_MIME),
                  ("diploma.pdf", DIPLOMA_PDF, "application/pdf"),
                  ("uittreksel.pdf", EXTRACT_PDF, "application/pdf")],
@@ -211,8 +213,15 @@ async def test_hardenberg_notification_shows_indicative_score(bot: BotHarness):
     text = summary_text(bot)
     assert "Medewerker Intern Service Punt" in text and NAME in text
     assert "Indicatieve score (eigen antwoorden):" in text and "/100" in text
+    # The score explained, criterion by criterion (the script: 20 + 20 + 15 + 0 or similar).
+    assert "• Ervaring met TOPdesk:" in text and "van 30" in text
+    assert "• Opleiding ICT of Facility Management:" in text and "van 20" in text
     assert [(d["file_name"], d["data"]) for d in recruiter_documents(bot)] == [
-        ("Jan Peeters CV.pdf", CV)]
+        ("Jan Peeters CV.pdf", CV), ("onderbouwing DBA.pdf", DBA_PDF)]
+    # Responding runs via Flextender: the candidate is told so, never "ingediend".
+    done = bot.last(CANDIDATE)
+    assert "doorgestuurd naar Gemeente Hardenberg (via Flextender)" in done
+    assert "Flextender-account" in done and "ingediend" not in done
     assert await bot.deliver() == 0
 
 

@@ -13,10 +13,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from flows.eligibility import Outcome, Reason, Status, Verdict, evaluate, extract_expired
-from flows.messages import LANGUAGES, render
+from flows.eligibility import (
+    UNCERTAIN_KEYS,
+    Outcome,
+    Reason,
+    Status,
+    Verdict,
+    evaluate,
+    extract_expired,
+)
+from flows.messages import LANGUAGES, Msg, render
 from flows.questions import compile_questions
 from flows.vacancy import (
+    DIPLOMA_SCALES,
     CriminalRecordRule,
     DiplomaRule,
     ExperienceRule,
@@ -41,7 +50,7 @@ NIEUWPOORT_NOW = datetime(2025, 7, 15, 12, 0, tzinfo=BRUSSELS)
 HARDENBERG_NOW = datetime(2026, 7, 1, 12, 0, tzinfo=AMSTERDAM)
 
 NIEUWPOORT_BASE_DOCS = ("cv", "motivation", "diploma_copy", "record_extract")
-HARDENBERG_BASE_DOCS = ("cv",)
+HARDENBERG_BASE_DOCS = ("cv", "dba_explanation")  # the DBA explanation: "bij inschrijving"
 
 
 # ---------------------------------------------------------------- helpers
@@ -229,7 +238,9 @@ def test_diploma_minimum_level(vacancy, answers, now, status):
     verdict = evaluate(vacancy, answers, now)
     assert verdict.status is status
     diploma = rule(vacancy, "diploma")
+    assert diploma.stated  # both seeds state the diploma: it may exclude
     main = reasons_for(verdict, "diploma")[0]
+    assert main.assumption is None  # a stated rule without an assumed detail: no "Aanname"
     if status is Status.ELIGIBLE:
         assert main.outcome is Outcome.MET
         assert main.message.key == "reason.diploma.met"
@@ -427,22 +438,34 @@ def test_deadline_in_repeated_autumn_hour_compares_instants():
 
 # ---------------------------------------------------------------- 4. foreign diploma
 
+# A foreign diploma, and the candidate has the proof of its level (the follow-up question).
+FOREIGN_WITH_PROOF = {"diploma.foreign": True, "diploma.equivalence": True}
+
 
 @pytest.mark.parametrize(
     ("vacancy", "answers", "now", "status", "docs"),
     [
-        pytest.param(NIEUWPOORT, nieuwpoort_passing(**{"diploma.foreign": True}), NIEUWPOORT_NOW,
+        pytest.param(NIEUWPOORT, nieuwpoort_passing(**FOREIGN_WITH_PROOF), NIEUWPOORT_NOW,
                      Status.CONDITIONAL, (*NIEUWPOORT_BASE_DOCS, "equivalence_statement"),
                      id="nieuwpoort-foreign"),
         pytest.param(NIEUWPOORT, nieuwpoort_passing(**{"diploma.foreign": False}),
                      NIEUWPOORT_NOW, Status.ELIGIBLE, NIEUWPOORT_BASE_DOCS,
                      id="nieuwpoort-domestic"),
-        pytest.param(HARDENBERG, hardenberg_passing(**{"diploma.foreign": True}), HARDENBERG_NOW,
+        pytest.param(HARDENBERG, hardenberg_passing(**FOREIGN_WITH_PROOF), HARDENBERG_NOW,
                      Status.CONDITIONAL, (*HARDENBERG_BASE_DOCS, "diploma_valuation"),
                      id="hardenberg-foreign"),
         pytest.param(HARDENBERG, hardenberg_passing(**{"diploma.foreign": False}),
                      HARDENBERG_NOW, Status.ELIGIBLE, HARDENBERG_BASE_DOCS,
                      id="hardenberg-domestic"),
+        # A proof that takes months: not yet → a condition, and the dossier goes in without it.
+        pytest.param(NIEUWPOORT, nieuwpoort_passing(**{"diploma.foreign": True,
+                                                       "diploma.equivalence": False}),
+                     NIEUWPOORT_NOW, Status.CONDITIONAL, NIEUWPOORT_BASE_DOCS,
+                     id="nieuwpoort-foreign-not-yet"),
+        pytest.param(HARDENBERG, hardenberg_passing(**{"diploma.foreign": True,
+                                                       "diploma.equivalence": False}),
+                     HARDENBERG_NOW, Status.CONDITIONAL, HARDENBERG_BASE_DOCS,
+                     id="hardenberg-foreign-not-yet"),
     ],
 )
 def test_foreign_diploma(vacancy, answers, now, status, docs):
@@ -452,9 +475,14 @@ def test_foreign_diploma(vacancy, answers, now, status, docs):
     conditions = [r for r in reasons_for(verdict, "diploma") if r.outcome is Outcome.CONDITION]
     if status is Status.CONDITIONAL:
         (condition,) = conditions
-        assert condition.message.key == "reason.diploma.foreign"
+        has_proof = answers["diploma.equivalence"]
+        assert condition.message.key == ("reason.diploma.foreign" if has_proof
+                                         else "reason.diploma.foreign_obtain")
         foreign = rule(vacancy, "diploma").foreign
-        assert condition.assumption == foreign.assumption is not None
+        # The seed is silent on foreign diplomas: the candidate reads our assumption, no quote.
+        assert not foreign.stated
+        assert condition.assumption == foreign.assumption.says is not None
+        assert condition.source is None
         assert condition.message.values["document"] == vacancy.document(foreign.document).label
     else:
         assert conditions == []
@@ -497,7 +525,11 @@ def test_nieuwpoort_language(answers, status, key, certificate_required):
     (reason,) = reasons_for(verdict, "language")
     assert reason.message.key == key
     assert ("language_certificate" in doc_ids(verdict)) is certificate_required
-    assert reason.source == rule(NIEUWPOORT, "language").source is not None
+    language = rule(NIEUWPOORT, "language")
+    assert language.stated
+    # Stated, with an assumed detail (how the knowledge is proven): the quote and the detail.
+    assert reason.source == language.source is not None
+    assert reason.assumption == language.assumption.says is not None
 
 
 def test_language_without_proof_excluded_fails():
@@ -538,7 +570,10 @@ def test_unfavourable_mention_excluded_is_not_eligible():
     assert verdict.status is Status.NOT_ELIGIBLE
     (failed,) = verdict.failed
     assert (failed.rule_id, failed.message.key) == ("record", "reason.record.mention_excluded")
-    assert failed.source == rule(NIEUWPOORT, "record").source
+    record = rule(NIEUWPOORT, "record")
+    assert record.stated
+    assert failed.source == record.source is not None
+    assert failed.assumption == record.assumption.says is not None  # which model: our detail
     # Without the mention the same modified vacancy still passes.
     verdict = evaluate(vacancy, nieuwpoort_passing(), NIEUWPOORT_NOW)
     assert verdict.status is Status.ELIGIBLE
@@ -577,9 +612,10 @@ def test_nieuwpoort_extract_age_on_brussels_day(now, too_old):
         assert reason.message.values["issued"] == "15-04-2025"
     else:
         assert verdict.status is Status.ELIGIBLE
+        # Still valid, and said until when: too old from 16 July, before the 2 August close.
         assert [(r.outcome, r.message.key) for r in record] == [
-            (Outcome.MET, "reason.record.met")
-        ]
+            (Outcome.MET, "reason.record.met"), (Outcome.INFO, "reason.record.expires")]
+        assert record[1].message.values["day"] == "16-07-2025"
 
 
 def test_too_old_extract_with_mention_gives_both_conditions():
@@ -879,15 +915,27 @@ def test_generic_passing_answers_are_eligible(vacancy_id):
     now = generic_now(vacancy)
     verdict = evaluate(vacancy, generic_answers(vacancy, now, "passing"), now)
     assert verdict.status is Status.ELIGIBLE, [(r.rule_id, r.outcome) for r in verdict.reasons]
-    assert doc_ids(verdict) == tuple(d.id for d in vacancy.documents if d.required == "always")
+    # Every document always asked for, and those the passing answers call for (an extract
+    # the candidate has).
+    wanted = tuple(d.id for d in vacancy.documents
+                   if d.required == "always" or (d.when is not None and d.when.holds(
+                       generic_answers(vacancy, now, "passing"))))
+    assert doc_ids(verdict) == wanted
+
+
+def test_the_vacancies_without_a_stated_deadline_are_the_three_silent_seeds():
+    assert {v.id for v in CATALOGUE.values() if v.deadline.not_stated} == {
+        "sint-pieters-leeuw-projectmedewerker-samenleven", "vera-projectcoordinator",
+        "school-ict-coordinator"}
 
 
 @pytest.mark.parametrize("vacancy_id", VACANCY_IDS)
-def test_open_until_filled_never_closes(vacancy_id):
+def test_a_deadline_not_stated_never_closes(vacancy_id):
     vacancy = CATALOGUE[vacancy_id]
     far = utc(2100, 1, 1, 0, 0)
     verdict = evaluate(vacancy, {}, far)
-    if vacancy.deadline.open_until_filled:
+    if vacancy.deadline.not_stated:
+        assert vacancy.closes_at() is None and vacancy.is_open(far)
         assert verdict.closes_at is None and verdict.time_left is None
         assert verdict.status is not Status.CLOSED
     else:
@@ -949,3 +997,253 @@ def test_modified_rule_messages_render(lang):
 def test_naive_now_is_rejected(vacancy_id):
     with pytest.raises(ValueError, match="timezone-aware"):
         evaluate(CATALOGUE[vacancy_id], {}, datetime(2025, 7, 15, 12, 0))
+
+
+# ---------------------------------------------------------------- 11. stated or assumed
+
+
+SPL = CATALOGUE["sint-pieters-leeuw-projectmedewerker-samenleven"]
+VERA = CATALOGUE["vera-projectcoordinator"]
+SCHOOL = CATALOGUE["school-ict-coordinator"]
+# Neither seed states a closing date: any instant is an open one.
+SILENT_NOW = utc(2026, 11, 22, 10, 0)
+BE_LEVELS = DIPLOMA_SCALES["BE"]  # none < lager_secundair < secundair < bachelor < master
+
+
+def assumed_passing(vacancy: Vacancy, **overrides: Any) -> dict[str, Any]:
+    """SPL and VERA: the assumed minimum diploma, domestic, Dutch-language education."""
+    answers: dict[str, Any] = {
+        "diploma.level": rule(vacancy, "diploma").min_level,
+        "diploma.foreign": False,
+        "language.dutch_education": True,
+    }
+    return answers | overrides
+
+
+def always_docs(vacancy: Vacancy, answers: dict[str, Any] | None = None) -> tuple[str, ...]:
+    """The documents every applicant sends, plus those `answers` call for (a diploma copy
+    from whoever has a diploma)."""
+    return tuple(d.id for d in vacancy.documents if d.required == "always" or (
+        answers is not None and d.id == "diploma_copy" and d.when is not None
+        and d.when.holds(answers)))
+
+
+def assumed(vacancy: Vacancy, rule_id: str, **fields: Any) -> Vacancy:
+    """`vacancy` with `rule_id` turned into an assumption (a seed that would be silent on it)."""
+    sentence = {"why": "test", "nl": f"Wij nemen {rule_id} aan.", "en": f"We assume {rule_id}."}
+    current = rule(vacancy, rule_id)
+    return with_rule_field(vacancy, rule_id, firmness="assumed",
+                           assumption=current.assumption.model_dump() if current.assumption
+                           else sentence, **fields)
+
+
+# Which rules of the shipped files the seed states (True) or we only assume (False).
+FIRMNESS = {
+    **{(NIEUWPOORT.id, r): True
+       for r in ("diploma", "language", "civil_rights", "record", "matrix")},
+    **{(HARDENBERG.id, r): True
+       for r in ("diploma", "customer_contact", "multidisciplinary", "government_ict", "score",
+                 "record")},
+    (SPL.id, "diploma"): False,
+    (SPL.id, "language"): False,
+    (VERA.id, "diploma"): False,
+    (VERA.id, "language"): False,
+    (SCHOOL.id, "record"): False,
+}
+
+
+@pytest.mark.parametrize(("vacancy_id", "rule_id"), sorted(FIRMNESS),
+                         ids=[f"{v.split('-')[0]}-{r}" for v, r in sorted(FIRMNESS)])
+def test_which_shipped_rules_the_seed_states(vacancy_id, rule_id):
+    stated = FIRMNESS[vacancy_id, rule_id]
+    vacancy = CATALOGUE[vacancy_id]
+    r = rule(vacancy, rule_id)
+    assert r.stated is stated
+    if stated:
+        assert r.source
+    else:
+        # What the candidate reads instead of a quote: one sentence in each language.
+        assert r.assumption.says is not None and r.assumption.nl and r.assumption.en
+    if isinstance(r, DiplomaRule) and r.foreign:
+        assert not r.foreign.stated  # no seed says anything about foreign diplomas
+
+
+def test_every_shipped_rule_is_in_the_firmness_table():
+    # A new rule must be classified there, so no rule is stated or assumed by accident.
+    assert set(FIRMNESS) == {(v.id, r.id) for v in CATALOGUE.values() for r in v.requirements}
+
+
+def _edges() -> list[Any]:
+    params = []
+    for vacancy, short in ((SPL, "spl"), (VERA, "vera")):
+        minimum = BE_LEVELS.index(rule(vacancy, "diploma").min_level)
+        for i, level in enumerate(BE_LEVELS):
+            where = ("just-below" if i == minimum - 1 else "below" if i < minimum
+                     else "minimum" if i == minimum else "above")
+            outcome = Outcome.UNCERTAIN if i < minimum else Outcome.MET
+            params.append(pytest.param(vacancy, level, outcome, id=f"{short}-{level}-{where}"))
+    return params
+
+
+@pytest.mark.parametrize(("vacancy", "level", "outcome"), _edges())
+def test_an_assumed_diploma_minimum_is_uncertain_below_and_met_from_it(vacancy, level, outcome):
+    diploma = rule(vacancy, "diploma")
+    assert not diploma.stated
+    answers = assumed_passing(vacancy, **{"diploma.level": level})
+    verdict = evaluate(vacancy, answers, SILENT_NOW)
+    assert verdict.failed == ()
+    assert [r.outcome for r in verdict.reasons if r.outcome is Outcome.FAILED] == []
+    (main,) = reasons_for(verdict, "diploma")
+    assert main.outcome is outcome
+    assert main.message.values["given"] == Msg(f"diploma.BE.{level}")
+    if outcome is Outcome.UNCERTAIN:
+        assert verdict.status is Status.UNCERTAIN
+        assert main.message.values["required"] == Msg(f"diploma.BE.{diploma.min_level}")
+    else:
+        assert verdict.status is Status.ELIGIBLE
+        assert main.message.key == "reason.diploma.met"
+    # An assumed rule: our sentence, never a "Bron:" quote that does not contain the rule.
+    assert main.source is None
+    assert main.assumption == diploma.assumption.says is not None
+    # Not knocked out: the same complete application as anyone's.
+    assert doc_ids(verdict) == always_docs(vacancy, answers)
+
+
+def _outcomes(verdict: Verdict) -> list[tuple[str, Outcome]]:
+    return [(r.rule_id, r.outcome) for r in verdict.reasons]
+
+
+NP_ASSUMED_DIPLOMA = assumed(NIEUWPOORT, "diploma")
+U, M, C, P, F = Outcome.UNCERTAIN, Outcome.MET, Outcome.CONDITION, Outcome.PENDING, Outcome.FAILED
+N = Outcome.INFO  # a note: Nieuwpoort's equivalent diplomas, told with a missed diploma
+
+
+@pytest.mark.parametrize(
+    ("vacancy", "answers", "now", "status", "outcomes", "extra_docs"),
+    [
+        # Uncertain and a pending answer: the answers are not all in yet.
+        pytest.param(SPL, {"diploma.level": "secundair"}, SILENT_NOW, Status.INCOMPLETE,
+                     [("diploma", U), ("language", P)], (), id="spl-uncertain-and-pending"),
+        pytest.param(VERA, assumed_passing(VERA, **{"diploma.level": "bachelor",
+                                                   "language.dutch_education": False}),
+                     SILENT_NOW, Status.INCOMPLETE, [("diploma", U), ("language", P)], (),
+                     id="vera-uncertain-and-certificate-unanswered"),
+        # Uncertain outranks conditional: the candidate must check with the employer first.
+        pytest.param(SPL, assumed_passing(SPL, **{"diploma.level": "secundair",
+                                                 "language.dutch_education": False,
+                                                 "language.certificate": False}),
+                     SILENT_NOW, Status.UNCERTAIN, [("diploma", U), ("language", C)], (),
+                     id="spl-uncertain-and-no-certificate"),
+        pytest.param(VERA, assumed_passing(VERA, **{"diploma.level": "bachelor",
+                                                   "language.dutch_education": False,
+                                                   "language.certificate": True}),
+                     SILENT_NOW, Status.UNCERTAIN, [("diploma", U), ("language", C)],
+                     ("language_certificate",), id="vera-uncertain-and-certificate"),
+        # At the assumed minimum a condition is just a condition.
+        pytest.param(VERA, assumed_passing(VERA, **{"language.dutch_education": False,
+                                                   "language.certificate": False}),
+                     SILENT_NOW, Status.CONDITIONAL, [("diploma", M), ("language", C)], (),
+                     id="vera-minimum-and-no-certificate"),
+        # A stated rule that fails still excludes, whatever an assumed one says.
+        pytest.param(NP_ASSUMED_DIPLOMA, nieuwpoort_passing(**{"diploma.level": "secundair",
+                                                               "civil_rights": False}),
+                     NIEUWPOORT_NOW, Status.NOT_ELIGIBLE,
+                     [("diploma", U), ("diploma", N), ("language", M), ("civil_rights", F),
+                      ("record", M)], (),
+                     id="assumed-uncertain-and-stated-failed"),
+        pytest.param(NP_ASSUMED_DIPLOMA, nieuwpoort_passing(**{"diploma.level": "secundair"}),
+                     NIEUWPOORT_NOW, Status.UNCERTAIN,
+                     [("diploma", U), ("diploma", N), ("language", M), ("civil_rights", M),
+                      ("record", M)], (), id="assumed-uncertain-and-stated-met"),
+        pytest.param(NP_ASSUMED_DIPLOMA, nieuwpoort_passing(**{"diploma.level": "secundair",
+                                                               "record.has_extract": False}),
+                     NIEUWPOORT_NOW, Status.UNCERTAIN,
+                     [("diploma", U), ("diploma", N), ("language", M), ("civil_rights", M),
+                      ("record", C)], (),
+                     id="assumed-uncertain-and-stated-condition"),
+        pytest.param(NP_ASSUMED_DIPLOMA, nieuwpoort_passing(matrix=False,
+                                                            **{"diploma.level": "secundair"}),
+                     NIEUWPOORT_NOW, Status.INCOMPLETE,
+                     [("diploma", U), ("diploma", N), ("language", M), ("civil_rights", M),
+                      ("record", M), ("matrix", P)], (), id="assumed-uncertain-and-stated-pending"),
+        # The same answers against the shipped file, where the seed states the diploma.
+        pytest.param(NIEUWPOORT, nieuwpoort_passing(**{"diploma.level": "secundair"}),
+                     NIEUWPOORT_NOW, Status.NOT_ELIGIBLE,
+                     [("diploma", F), ("diploma", N), ("language", M), ("civil_rights", M),
+                      ("record", M)], (), id="stated-diploma-failed"),
+    ],
+)
+def test_uncertain_among_the_other_outcomes(vacancy, answers, now, status, outcomes, extra_docs):
+    verdict = evaluate(vacancy, answers, now)
+    assert verdict.status is status
+    assert _outcomes(verdict) == outcomes
+    assert [r.rule_id for r in verdict.failed] == [rid for rid, o in outcomes if o is F]
+    for reason in verdict.reasons:
+        provenance = rule(vacancy, reason.rule_id)
+        if reason.outcome is U:
+            assert not provenance.stated and reason.source is None
+            assert reason.assumption == provenance.assumption.says is not None
+        if reason.outcome is F:
+            assert provenance.stated and reason.source == provenance.source is not None
+    if status is not Status.NOT_ELIGIBLE:
+        assert doc_ids(verdict) == (*always_docs(vacancy, answers), *extra_docs)
+
+
+# Every way a rule can fail, with the rule stated (as shipped) and turned into an assumption.
+FAILING = [
+    pytest.param(HARDENBERG, "diploma", {}, hardenberg_passing(**{"diploma.level": "mbo-3"}),
+                 HARDENBERG_NOW, "reason.diploma.failed", id="diploma"),
+    pytest.param(HARDENBERG, "customer_contact", {},
+                 hardenberg_passing(**{"customer_contact.years": 4.99}), HARDENBERG_NOW,
+                 "reason.experience.failed", id="experience"),
+    pytest.param(HARDENBERG, "multidisciplinary", {},
+                 hardenberg_passing(multidisciplinary=False), HARDENBERG_NOW,
+                 "reason.yes_no.failed", id="yes_no"),
+    pytest.param(NIEUWPOORT, "language", {"without_proof": "excluded"},
+                 nieuwpoort_passing(**{"language.dutch_education": False,
+                                       "language.certificate": False}),
+                 NIEUWPOORT_NOW, "reason.language.failed", id="language-excluded"),
+    pytest.param(NIEUWPOORT, "record", {"unfavourable_mention": "excluded"},
+                 nieuwpoort_passing(**{"record.mention": True}), NIEUWPOORT_NOW,
+                 "reason.record.mention_excluded", id="record-mention-excluded"),
+]
+
+
+@pytest.mark.parametrize(("vacancy", "rule_id", "fields", "answers", "now", "key"), FAILING)
+def test_a_stated_rule_excludes_and_the_same_rule_assumed_never_does(
+        vacancy, rule_id, fields, answers, now, key):
+    stated = with_rule_field(vacancy, rule_id, **fields) if fields else vacancy
+    verdict = evaluate(stated, answers, now)
+    assert verdict.status is Status.NOT_ELIGIBLE
+    (failed,) = verdict.failed
+    assert (failed.rule_id, failed.message.key) == (rule_id, key)
+    assert failed.source == rule(stated, rule_id).source is not None
+
+    guess = assumed(vacancy, rule_id, **fields)
+    verdict = evaluate(guess, answers, now)
+    assert verdict.status is Status.UNCERTAIN
+    assert verdict.failed == ()
+    # Said as our assumption ("wij gaan uit van …"), never as what the vacancy asks.
+    (reason,) = [r for r in reasons_for(verdict, rule_id) if r.message.key == UNCERTAIN_KEYS[key]]
+    assert reason.outcome is Outcome.UNCERTAIN
+    assert reason.source is None
+    assert reason.assumption == rule(guess, rule_id).assumption.says is not None
+
+
+@pytest.mark.parametrize("kind", ["empty", "passing", "conditional", "failing"])
+@pytest.mark.parametrize("vacancy_id", VACANCY_IDS)
+def test_every_reason_carries_its_rules_provenance(vacancy_id, kind):
+    """Stated: the quote, and the assumed detail if the rule has one. Assumed: the sentence only.
+    A diploma's foreign part is a provenance of its own (an assumption everywhere)."""
+    vacancy = CATALOGUE[vacancy_id]
+    now = generic_now(vacancy)
+    answers = {} if kind == "empty" else generic_answers(vacancy, now, kind)
+    verdict = evaluate(vacancy, answers, now)
+    for reason in verdict.reasons:
+        r = rule(vacancy, reason.rule_id)
+        parts = [r, *([r.foreign] if isinstance(r, DiplomaRule) and r.foreign else [])]
+        allowed = {(p.source if p.stated else None, p.assumption.says if p.assumption else None)
+                   for p in parts}
+        assert (reason.source, reason.assumption) in allowed, reason
+        if reason.outcome is Outcome.FAILED:
+            assert r.stated

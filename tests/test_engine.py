@@ -10,20 +10,22 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 from flows import replies as R
-from flows.eligibility import evaluate
+from flows.eligibility import Outcome, Status, Verdict, evaluate
 from flows.engine import reminder_at
 from flows.events import COMMANDS, Upload
 from flows.flow import Flow, status_of
 from flows.messages import LANGUAGES, Msg, catalogue, placeholders, render
 from flows.questions import compile_questions, slug
-from flows.vacancy import Vacancy
+from flows.vacancy import Assumption, DiplomaRule, KnowledgeMatrixRule, Provenance, Text, Vacancy
 from tests.conversation import (
     AMSTERDAM,
     BRUSSELS,
@@ -58,6 +60,10 @@ def nieuwpoort_matrix(known: str = "Windows OS (10/11, Server 2022)") -> dict[st
     return script
 
 
+NO_STEPS = ("De vacature noemt de volgende stappen niet; vraag ze na bij de werkgever als je"
+            " niets hoort.")
+
+
 @dataclass(frozen=True)
 class Spec:
     id: str
@@ -68,6 +74,7 @@ class Spec:
     deadline: str  # as the checklist shows it
     documents: tuple[str, ...]  # required on the happy path
     steps: tuple[str, ...]  # what the confirmation lists
+    submitted: str  # the confirmation's first line
     stored: dict[str, object] = field(default_factory=dict)  # some answers as stored
 
 
@@ -75,16 +82,21 @@ SPECS = {
     "hardenberg": Spec(
         HARDENBERG, "Medewerker Intern Service Punt",
         datetime(2026, 7, 1, 10, 0, tzinfo=UTC),  # 12:00 in Hardenberg
-        {**IDENTITY, "diploma.level": "hbo", "diploma.foreign": "Nee",
+        {**IDENTITY, "diploma.level": "hbo", "diploma.foreign": "Nee", "diploma.equivalence": "Ja",
          "customer_contact.years": "6", "multidisciplinary": "Ja", "government_ict": "Ja",
          "score.education_field": "Ja", "score.process_improvement": "Nee",
          "score.topdesk": "1,5", "score.municipal_customer_contact": "4 jaar"},
         "✅ Je komt in aanmerking voor Medewerker Intern Service Punt.",
         "⏰ Uiterste datum: dinsdag 14 juli 2026, 09:00 (Nederlandse tijd) — nog 12 dagen en 21 uur",
-        ("cv",),
+        ("cv", "dba_explanation"),
         ("• Stap 1: beoordeling cv's op de knock-outcriteria",
          "• Stap 3: bericht over uitnodiging voor een gesprek: 16 juli 2026",
          "• Stap 4: selectiegesprek: 20 juli 2026"),
+        # Hardenberg takes applications via Flextender: the bot forwards, it does not apply.
+        "📨 Je dossier voor Medewerker Intern Service Punt is volledig en doorgestuurd naar"
+        " Gemeente Hardenberg (via Flextender). Let op: dat is nog geen officiële kandidatuur."
+        " Solliciteer ook via je Flextender-account (reageren op aanvraag 30954), vóór de"
+        " uiterste datum.",
         {"diploma.level": "hbo", "diploma.foreign": False, "customer_contact.years": 6,
          "score.topdesk": 1.5, "score.municipal_customer_contact": 4},
     ),
@@ -92,6 +104,7 @@ SPECS = {
         NIEUWPOORT, "Systeembeheerder ICT",
         datetime(2025, 7, 1, 10, 0, tzinfo=UTC),  # 12:00 in Nieuwpoort
         {**IDENTITY, "diploma.level": "Bachelor", "diploma.foreign": "Nee",
+         "diploma.equivalence": "Ja",
          "language.dutch_education": "Ja", "language.certificate": "Ja", "civil_rights": "Ja",
          "record.has_extract": "Ja", "record.issued_on": "15-06-2025", "record.mention": "Nee",
          **nieuwpoort_matrix()},
@@ -101,6 +114,9 @@ SPECS = {
         ("• Schriftelijke proef: 16 september 2025 (onder voorbehoud)",
          "• Mondelinge proef: 16 september 2025 (onder voorbehoud)",
          "• Assessment (datum onder voorbehoud)"),
+        "📨 Je dossier voor Systeembeheerder ICT is volledig en doorgestuurd naar Stad en OCMW"
+        " Nieuwpoort. Let op: dat is nog geen officiële kandidatuur. Solliciteer ook via de"
+        " website van de stad, www.nieuwpoort.be/jobs, vóór de uiterste datum.",
         {"diploma.level": "bachelor", "record.issued_on": "2025-06-15",
          "matrix.windows_os_10_11_server_2022.level": "operational",
          "matrix.windows_os_10_11_server_2022.years": 4, "matrix.sentinelone.level": "none",
@@ -109,22 +125,28 @@ SPECS = {
     "spl": Spec(
         SPL, "Projectmedewerker Samenleven en integratie", TODAY,
         {**IDENTITY, "diploma.level": "Bachelor", "diploma.foreign": "Nee",
-         "language.dutch_education": "Ja", "language.certificate": "Ja"},
+         "diploma.equivalence": "Ja", "language.dutch_education": "Ja",
+         "language.certificate": "Ja"},
         "✅ Je komt in aanmerking voor Projectmedewerker Samenleven en integratie.",
-        "Er is geen uiterste datum bekend: de vacature staat open tot ze is ingevuld.",
+        "De vacaturetekst vermeldt geen uiterste datum; vraag het na bij Lokaal bestuur"
+        " Sint-Pieters-Leeuw.",
         ("cv", "motivation", "diploma_copy"),
         ("• Schriftelijke proef (gevalstudie en competentieproef) (datum nog niet bekend)",
          "• Mondelinge proef (datum nog niet bekend)"),
+        "🎉 Je kandidatuur voor Projectmedewerker Samenleven en integratie is volledig en"
+        " ingediend bij Lokaal bestuur Sint-Pieters-Leeuw.",
         {"diploma.level": "bachelor", "language.dutch_education": True},
     ),
     "vera": Spec(
         VERA, "Projectcoördinator", TODAY,
         {**IDENTITY, "diploma.level": "Master", "diploma.foreign": "Nee",
-         "language.dutch_education": "Ja", "language.certificate": "Ja"},
+         "diploma.equivalence": "Ja", "language.dutch_education": "Ja",
+         "language.certificate": "Ja"},
         "✅ Je komt in aanmerking voor Projectcoördinator.",
-        "Er is geen uiterste datum bekend: de vacature staat open tot ze is ingevuld.",
+        "De vacaturetekst vermeldt geen uiterste datum; vraag het na bij VERA.",
         ("cv", "motivation", "diploma_copy"),
-        ("De werkgever heeft de volgende stappen nog niet bekendgemaakt",),
+        (NO_STEPS,),
+        "🎉 Je kandidatuur voor Projectcoördinator is volledig en ingediend bij VERA.",
         {"diploma.level": "master"},
     ),
     "school": Spec(
@@ -132,9 +154,12 @@ SPECS = {
         {**IDENTITY, "record.has_extract": "Ja", "record.issued_on": "02-11-2026",
          "record.mention": "Nee"},
         "✅ Je komt in aanmerking voor ICT-coördinator.",
-        "Er is geen uiterste datum bekend: de vacature staat open tot ze is ingevuld.",
+        "De vacaturetekst vermeldt geen uiterste datum; vraag het na bij School (naam niet"
+        " ingevuld).",
         ("cv", "motivation", "record_extract"),
-        ("De werkgever heeft de volgende stappen nog niet bekendgemaakt",),
+        (NO_STEPS,),
+        "🎉 Je kandidatuur voor ICT-coördinator is volledig en ingediend bij School (naam niet"
+        " ingevuld).",
         {"record.issued_on": "2026-11-02", "record.mention": False},
     ),
 }
@@ -221,7 +246,7 @@ def test_happy_path_from_deep_link_to_submission(name, engine, clock):
     assert len({qid for qid, _ in asked}) == len(asked)
 
     assert upload_all(chat) == list(spec.documents)
-    chat.expect("🎉 Je kandidatuur voor", "is volledig en ingediend bij", *spec.steps)
+    chat.expect(spec.submitted, *spec.steps)
     dossier = chat.dossier()
     assert (dossier.state, dossier.status) == ("submitted", "submitted")
     assert dossier.submitted_at == clock.now
@@ -249,9 +274,18 @@ def test_hardenberg_verdict_names_rules_sources_score_and_notes(engine, clock):
         "✅ Ervaring: 6 jaar werkervaring in een dienstverlenende klantcontactfunctie",
         "ℹ️ Verklaring Omtrent het Gedrag (VOG): de werkgever vraagt dit later in de procedure.",
         # 20 (ICT education) + 0 (no process examples) + 15 (1.5 y TOPdesk) + 15 (4 y municipal)
-        "Indicatieve score op de selectiecriteria: 50 van 100 punten",
+        "Indicatieve score op de selectiecriteria: 50 van 100 punten (de werkgever beoordeelt"
+        " je cv).\n"
+        "  • Opleiding ICT of Facility Management: 20 van 20\n"
+        "  • Procesverbetering (2 voorbeelden): 0 van 20\n"
+        "  • Ervaring met TOPdesk: 15 van 30\n"
+        "  • Klantcontact bij een gemeente: 15 van 30\n",
         "Hybride werken is niet mogelijk",
+        "• Bij een gelijke score beslist het uurtarief.",
+        "• Vragen kun je stellen tot woensdag 8 juli 2026, 09.00 uur",
+        "• Later vraagt de opdrachtgever een VOG, een geheimhoudingsverklaring",
         "bestand: pdf; max. 10 MB", "minimaal 2 referenties",
+        "⬜ onderbouwing van de wijze van uitvoering (Wet DBA)",
     )
 
 
@@ -314,15 +348,17 @@ KNOCK_OUTS = [
              "❌ “Geniet je de burgerlijke en politieke rechten?” — jij antwoordde Nee; "
              "deze vacature vereist Ja.",
              "De burgerlijke en politieke rechten genieten;"),
-    KnockOut("spl", "diploma.level", "Secundair onderwijs", "Master",
+    KnockOut("nieuwpoort", "diploma.level", "Geen diploma", "Master",
              "❌ Diploma: deze vacature vraagt minstens Bachelor of hoger onderwijs van één cyclus;"
-             " jij gaf Secundair onderwijs op.",
-             "Graadcompetenties voor het niveau van Deskundige"),
-    KnockOut("vera", "diploma.level", "Bachelor", "Master",
-             "❌ Diploma: deze vacature vraagt minstens Master; jij gaf Bachelor of hoger onderwijs"
-             " van één cyclus op.",
-             "FUNCTIONELE LOOPBAAN A1a-A2a-A3a"),
+             " jij gaf Geen diploma op.",
+             "In het bezit zijn van ofwel een bachelordiploma"),
+    KnockOut("hardenberg", "diploma.level", "Geen diploma", "hbo (bachelor)",
+             "❌ Diploma: deze vacature vraagt minstens mbo niveau 4; jij gaf Geen diploma op.",
+             "1. Aantoonbare afgeronde opleiding op minimaal mbo-4 niveau;"),
 ]
+# Only a rule the seed states may knock anyone out (SPL's and VERA's diplomas are assumed).
+assert all(next(r for r in vacancies()[SPECS[k.vacancy].id].requirements
+                if r.id == k.question.split(".")[0]).stated for k in KNOCK_OUTS)
 
 
 @pytest.mark.parametrize("ko", KNOCK_OUTS, ids=lambda k: f"{k.vacancy}-{k.question}-{k.bad}")
@@ -334,6 +370,7 @@ def test_knock_out_stops_early_says_why_and_back_lets_a_better_answer_continue(k
 
     chat.expect(f"❌ Je komt helaas niet in aanmerking voor {spec.title}:", ko.reason,
                 f"Bron: “{ko.quote}", "Vergist? Pas je antwoord aan.")
+    chat.expect_not("Aanname:", "❓")  # a stated rule without an assumed detail
     assert chat.labels == ["Antwoord aanpassen", "Opnieuw beginnen", "Andere vacatures"]
     dossier = chat.dossier()
     assert (dossier.state, dossier.status) == ("knocked_out", "ineligible")
@@ -395,11 +432,97 @@ def test_change_answer_after_a_knock_out_returns_to_the_question_that_knocked_ou
 
 
 def test_restart_from_a_knock_out_keeps_name_and_email(engine, clock):
-    chat = applicant(engine, clock, SPECS["vera"])
-    chat.answer_all(SPECS["vera"].script, stop_at=["diploma.level"]).press("Geen diploma")
+    chat = applicant(engine, clock, SPECS["nieuwpoort"])  # its seed states the diploma
+    chat.answer_all(SPECS["nieuwpoort"].script, stop_at=["diploma.level"]).press("Geen diploma")
+    chat.expect("Je komt helaas niet in aanmerking")
+    assert chat.dossier().state == "knocked_out"
     chat.press("Opnieuw beginnen").expect("Opnieuw beginnen?").press("Ja, begin opnieuw")
     chat.expect("We beginnen opnieuw.").expect_question("diploma.level")
     assert chat.dossier().answers == IDENTITY
+
+
+# ---------------------------------------------------------------- an assumed rule not met
+
+
+UNCERTAIN_HEAD = {
+    "nl": ("❓ Misschien kom je in aanmerking voor {title}.",
+           "Vraag het na bij de werkgever; je kan je sollicitatie gewoon afronden."),
+    "en": ("❓ You may be eligible for {title}.",
+           "Please check with the employer; you can complete your application all the same."),
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("name, level", [
+    # Neither seed states a diploma: the minimum (bachelor, master) is our assumption.
+    ("spl", "Secundair onderwijs"),  # just below the assumed bachelor
+    ("spl", "Geen diploma"),
+    ("vera", "Bachelor"),  # just below the assumed master
+    ("vera", "Lager secundair onderwijs"),
+])
+def test_an_assumed_diploma_minimum_does_not_knock_out_and_the_dossier_goes_in(
+        name, level, lang, engine, clock):
+    spec = SPECS[name]
+    vacancy = vacancies()[spec.id]
+    diploma = next(r for r in vacancy.requirements if r.id == "diploma")
+    assert not diploma.stated
+    chat = applicant(engine, clock, spec, lang=lang)
+    chat.answer_all({**spec.script, "diploma.level": level})
+
+    verdict = chat.last[0].text()
+    head, advice = UNCERTAIN_HEAD[lang]
+    assert verdict.startswith(head.format(title=vacancy.title.get(lang)))
+    assert advice in verdict
+    assumption, source = {"nl": ("    Aanname: ", "Bron:"),
+                          "en": ("    Assumption: ", "Source")}[lang]
+    # The rule's own sentence, once; no seed quote, for the seed does not state it.
+    sentence = f"{assumption}{getattr(diploma.assumption, lang)}"
+    assert verdict.count(sentence) == 1, verdict
+    assert source not in verdict
+    if lang == "en":
+        assert "Aanname" not in chat.text and "Misschien" not in chat.text
+    assert "❓ Diplom" in verdict  # the reason is marked as uncertain, not as failed
+    assert "❌" not in chat.text
+    chat.expect("Documenten voor een volledige kandidatuur:" if lang == "nl"
+                else "Documents for a complete application:")
+    chat.expect_not("Je komt helaas niet in aanmerking", "unfortunately not eligible")
+    assert "Antwoord aanpassen" not in chat.labels and "Change my answer" not in chat.labels
+
+    dossier = chat.dossier()
+    assert (dossier.state, dossier.status) == ("collecting", "collecting")
+    assert dossier.verdict["status"] == "uncertain"
+    assert dossier.verdict["failed"] == []
+    assert dossier.verdict["uncertain"] == ["diploma"]
+    # Not stopped early: every later question was asked.
+    assert {"language.dutch_education"} <= set(dossier.answers)
+
+    assert upload_all(chat) == list(dossier.verdict["documents"])
+    dossier = chat.dossier()
+    assert (dossier.state, dossier.status) == ("submitted", "submitted")
+    assert dossier.verdict["status"] == "uncertain"  # the recruiters see what to check
+    assert chat.data.outbox == [{"kind": "dossier_submitted", "dossier_id": dossier.id,
+                                 "payload": {"dossier_id": dossier.id}}]
+
+
+def test_back_to_the_assumed_minimum_makes_the_uncertain_verdict_eligible(engine, clock):
+    spec = SPECS["vera"]
+    chat = applicant(engine, clock, spec)
+    chat.answer_all({**spec.script, "diploma.level": "Bachelor"})
+    chat.expect("❓ Misschien kom je in aanmerking voor Projectcoördinator.",
+                # its own wording: an assumption, not "deze vacature vraagt"
+                "❓ Diploma: wij gaan uit van minstens Master; jij gaf Bachelor of hoger onderwijs"
+                " van één cyclus op.").expect_not("deze vacature vraagt")
+    for _ in range(10):
+        if chat.question_id == "diploma.level":
+            break
+        chat.do("back")
+    chat.expect_question("diploma.level").expect(
+        "Je huidige antwoord: Bachelor of hoger onderwijs van één cyclus")
+    chat.press("Master")
+    chat.answer_all(spec.script)
+    chat.expect("✅ Je komt in aanmerking voor Projectcoördinator.").expect_not("❓")
+    assert chat.dossier().verdict["status"] == "eligible"
+    assert chat.dossier().verdict["uncertain"] == []
 
 
 # ---------------------------------------------------------------- conditional paths
@@ -414,6 +537,7 @@ class Condition:
     document: str | None
     label: str | None
     not_asked: str | None = None  # a document label the checklist must not ask for
+    dropped: str | None = None  # a happy-path document these answers no longer require
 
 
 NIEUWPOORT_EXPLANATION = "schriftelijke toelichting bij de ongunstige vermelding"
@@ -423,15 +547,24 @@ MENTION_EXPLAINED = ("⚠️ Strafregister: er staat een ongunstige vermelding o
 MENTION_UNEXPLAINED = ("⚠️ Strafregister: er staat een ongunstige vermelding op. De werkgever"
                        " beoordeelt ze; je kan nog altijd een toelichting toevoegen (/back).")
 
+FOREIGN = [
+    ("hardenberg", "diploma_valuation", "diplomawaardering van je buitenlands diploma"),
+    ("nieuwpoort", "equivalence_statement", "gelijkwaardigheidsattest van je buitenlands diploma"),
+    ("spl", "equivalence_statement", "gelijkwaardigheidsattest van je buitenlands diploma"),
+    ("vera", "equivalence_statement", "gelijkwaardigheidsattest van je buitenlands diploma"),
+]
+
 CONDITIONS = [
-    *(Condition(v, {"diploma.foreign": "Ja"},
-                f"⚠️ Buitenlands diploma: je moet een {label} bezorgen.", "diploma", doc, label)
-      for v, doc, label in [
-          ("hardenberg", "diploma_valuation", "diplomawaardering van je buitenlands diploma"),
-          ("nieuwpoort", "equivalence_statement", "gelijkwaardigheidsattest van je buitenlands diploma"),
-          ("spl", "equivalence_statement", "gelijkwaardigheidsattest van je buitenlands diploma"),
-          ("vera", "equivalence_statement", "gelijkwaardigheidsattest van je buitenlands diploma"),
-      ]),
+    # A foreign diploma with its equivalence document: they hand it in.
+    *(Condition(v, {"diploma.foreign": "Ja", "diploma.equivalence": "Ja"},
+                f"⚠️ Buitenlands diploma: bezorg je {label}.", "diploma", doc, label)
+      for v, doc, label in FOREIGN),
+    # Not yet: a condition (obtain it), nothing to upload; they can submit without it.
+    *(Condition(v, {"diploma.foreign": "Ja", "diploma.equivalence": "Nee"},
+                f"⚠️ Buitenlands diploma: je hebt nog een {label} nodig. Vraag het zo snel"
+                " mogelijk aan; je kan je sollicitatie al indienen en het later bezorgen.",
+                "diploma", None, None, not_asked=label)
+      for v, _, label in FOREIGN),
     *(Condition(v, {"language.dutch_education": "Nee", "language.certificate": "Ja"},
                 "⚠️ Kennis van het Nederlands: bezorg je taalattest Nederlands.", "language",
                 "language_certificate", "taalattest Nederlands")
@@ -454,9 +587,11 @@ CONDITIONS = [
     Condition("nieuwpoort", {"record.has_extract": "Nee"},
               "⚠️ uittreksel uit het strafregister: vraag het aan bij je gemeente; het mag hoogstens"
               " 3 maanden oud zijn.", "record", None, None),
+    # The school's extract is our assumption: without one the dossier goes in without it.
     Condition("school", {"record.has_extract": "Nee"},
               "vraag het aan bij je gemeente; het mag hoogstens 3 maanden oud zijn.", "record",
-              None, None),
+              None, None, not_asked="uittreksel uit het strafregister (model 596.2)",
+              dropped="record_extract"),
 ]
 
 
@@ -470,11 +605,12 @@ def test_conditional_answers_give_a_conditional_verdict_and_their_document(cond,
     verdict = chat.dossier().verdict
     assert verdict["status"] == "conditional"
     assert cond.rule in verdict["conditions"]
+    expected = [d for d in spec.documents if d != cond.dropped]
     if cond.document:
         chat.expect(f"⬜ {cond.label}")
-        assert set(verdict["documents"]) == {*spec.documents, cond.document}
+        assert set(verdict["documents"]) == {*expected, cond.document}
     else:
-        assert verdict["documents"] == list(spec.documents)
+        assert verdict["documents"] == expected
     if cond.not_asked:
         chat.expect_not(f"⬜ {cond.not_asked}", f"{cond.not_asked} opladen")
     # Either way the candidate can complete the application with exactly those documents.
@@ -522,12 +658,13 @@ def test_choosing_to_explain_after_all_adds_the_explanation_document(engine, clo
     assert chat.dossier().status == "submitted"
 
 
-@pytest.mark.parametrize("name, too_old, just_valid, model", [
-    ("nieuwpoort", "31-03-2025", "01-04-2025", "uittreksel uit het strafregister"),
-    ("school", "21-08-2026", "22-08-2026",
+@pytest.mark.parametrize("name, too_old, just_valid, expires, model", [
+    ("nieuwpoort", "31-03-2025", "01-04-2025", "02-07-2025", "uittreksel uit het strafregister"),
+    ("school", "21-08-2026", "22-08-2026", "23-11-2026",
      "uittreksel uit het strafregister model 2 (art. 596, tweede lid, Wetboek van strafvordering)"),
 ])
-def test_extract_older_than_three_months_is_too_old(name, too_old, just_valid, model, tmp_path, clock):
+def test_extract_older_than_three_months_is_too_old(
+        name, too_old, just_valid, expires, model, tmp_path, clock):
     spec = SPECS[name]  # Nieuwpoort on 1 July 2025; the school on 22 November 2026
     chat = applicant(make_engine(tmp_path / "old", clock), clock, spec)
     chat.answer_all({**spec.script, "record.issued_on": too_old})
@@ -537,7 +674,12 @@ def test_extract_older_than_three_months_is_too_old(name, too_old, just_valid, m
 
     chat = applicant(make_engine(tmp_path / "valid", clock), clock, spec)
     chat.answer_all({**spec.script, "record.issued_on": just_valid})
-    chat.expect(f"✅ {model}: in orde.").expect_not("te oud")
+    # Valid today, but too old from the next day on (before Nieuwpoort's deadline; the
+    # school names none): the candidate is told, as information, not as a condition.
+    chat.expect(f"✅ {model}: in orde.",
+                f"ℹ️ Je uittreksel is te oud vanaf {expires}: rond je sollicitatie vóór die dag"
+                " af, of vraag een nieuw aan.").expect_not("dus te oud")
+    assert chat.dossier().verdict["status"] == "eligible"
 
 
 def test_changing_a_branching_answer_skips_its_follow_ups(engine, clock):
@@ -640,7 +782,8 @@ def test_status_tells_question_missing_documents_and_time_left(engine, clock):
     chat.answer_all({**spec.script, "diploma.foreign": "Ja"})
     chat.upload("cv.pdf")
     chat.do("status").expect("documenten opladen",
-                             "Nog op te laden:\n⬜ diplomawaardering van je buitenlands diploma")
+                             "Nog op te laden:\n⬜ onderbouwing van de wijze van uitvoering (Wet DBA)"
+                             "\n⬜ diplomawaardering van je buitenlands diploma\n")
     chat.expect_not("⬜ cv\n")
     upload_all(chat)
     chat.do("status").expect("📋 Medewerker Intern Service Punt: ingediend").expect_not("Nog op te laden")
@@ -700,12 +843,24 @@ def test_happy_path_in_english(name, engine, clock):
     chat.answer_all(spec.script)
     chat.expect(f"✅ You are eligible for {title_en}.", "📄 Documents for a complete application:",
                 "Now send your")
+    employer = vacancies()[spec.id].employer
     deadline = {"hardenberg": "⏰ Deadline: Tuesday 14 July 2026, 09:00 (Dutch time)",
                 "nieuwpoort": "⏰ Deadline: Friday 1 August 2025 (the whole day) — 31 days and 12",
-                }.get(name, "No closing date is known: the vacancy is open until filled.")
+                }.get(name, f"The vacancy text gives no closing date; please check with {employer}.")
     chat.expect(deadline)
     upload_all(chat)
-    chat.expect(f"🎉 Your application for {title_en} is complete and submitted")
+    submitted = {
+        # Both take the official application elsewhere: the bot only forwards the file.
+        "hardenberg": f"📨 Your file for {title_en} is complete and has been forwarded to"
+                      f" {employer}. Note: this is not yet an official application. Please also"
+                      " apply via your Flextender account (respond to request 30954), before the"
+                      " closing date.",
+        "nieuwpoort": f"📨 Your file for {title_en} is complete and has been forwarded to"
+                      f" {employer}. Note: this is not yet an official application. Please also"
+                      " apply via the city's website, www.nieuwpoort.be/jobs, before the closing"
+                      " date.",
+    }.get(name, f"🎉 Your application for {title_en} is complete and submitted to {employer}.")
+    chat.expect(submitted)
     assert chat.dossier().status == "submitted"
     if name == "nieuwpoort":
         chat.expect("• Written test: 16 September 2025 (subject to change)")
@@ -725,7 +880,7 @@ def test_happy_path_in_english(name, engine, clock):
 def test_withdraw_erases_answers_and_files_and_reapplying_asks_consent_again(name, engine, clock):
     spec = SPECS[name]
     chat = applicant(engine, clock, spec)
-    # Hardenberg asks only a CV; a foreign diploma adds a second document to be missing.
+    # A foreign diploma with its equivalence document adds one more document to be missing.
     chat.answer_all({**spec.script, "diploma.foreign": "Ja"})
     chat.upload("eerste.pdf")
     assert chat.dossier().status == "collecting" and chat.files_on_disk()
@@ -951,7 +1106,9 @@ def test_an_oversized_upload_is_refused(engine, clock):
     chat = at_checklist(engine, clock, "hardenberg")
     chat.upload("cv.pdf", size=11 * MB).expect("Dat bestand is te groot", "Je cv mag hoogstens 10 MB zijn.")
     assert chat.documents() == [] and chat.files_on_disk() == set()
-    chat.upload("cv.pdf", size=10 * MB).expect("🎉")  # exactly the limit is fine
+    chat.upload("cv.pdf", size=10 * MB).expect(  # exactly the limit is fine
+        "📥 Ontvangen: cv (cv.pdf).", "Nog 1 te gaan: onderbouwing van de wijze van uitvoering")
+    chat.upload("dba.pdf", size=10 * MB).expect("📨 Je dossier voor")
 
 
 def test_an_upload_during_the_questions_is_refused_politely_and_not_kept(engine, clock):
@@ -1107,6 +1264,18 @@ def test_the_notes_follow_the_verdict_in_english_too(engine, clock):
     assert "What the vacancy text does not say:" in info.text()
 
 
+def test_the_diploma_copy_names_a_level_only_where_the_seed_does():
+    # Nieuwpoort's brochure asks "een kopie van je diploma (bachelor)"; SPL's and VERA's
+    # minimum is our assumption, so their label does not claim one.
+    labels = {n: vacancies()[SPECS[n].id].document("diploma_copy").label
+              for n in ("nieuwpoort", "spl", "vera")}
+    assert {n: (t.nl, t.en) for n, t in labels.items()} == {
+        "nieuwpoort": ("kopie van je diploma (bachelor)", "copy of your diploma (bachelor)"),
+        "spl": ("kopie van je diploma", "copy of your diploma"),
+        "vera": ("kopie van je diploma", "copy of your diploma"),
+    }
+
+
 def test_a_document_that_takes_no_photo_is_asked_as_a_file(engine, clock):
     chat = at_checklist(engine, clock)  # Nieuwpoort: the cv is pdf/Word, the diploma copy also a photo
     assert "jpg" not in vacancies()[NIEUWPOORT].document("cv").types
@@ -1216,13 +1385,15 @@ def _keys_used_by_the_code() -> set[str]:
     literal |= {f"upload.not_now_{s}" for s in ("ineligible", "submitted", "withdrawn", "expired")}
     literal |= {f"upload.{p}" for p in ("empty", "executable", "mismatch", "unreadable", "unknown")}
     literal |= {f"unusable.{w}" for w in ("forwarded", "edited", "media")}
-    literal |= {f"reason.mark.{o}" for o in ("met", "failed", "condition", "pending", "info")}
-    literal |= {f"verdict.{s}" for s in ("eligible", "not_eligible", "conditional", "closed", "incomplete")}
+    literal |= {f"reason.mark.{o}" for o in ("met", "failed", "condition", "uncertain", "pending",
+                                             "info")}
+    literal |= {f"verdict.{s}" for s in ("eligible", "not_eligible", "uncertain", "conditional",
+                                         "closed", "incomplete")}
     literal |= {f"reason.experience.{o}" for o in ("met", "failed")}
     literal |= {f"reason.yes_no.{o}" for o in ("met", "failed", "condition", "pending")}
     literal |= {f"authority.{c}" for c in ("BE", "NL")}
-    literal |= {f"rec.verdict.{s}" for s in ("eligible", "not_eligible", "conditional", "closed",
-                                             "incomplete")}
+    literal |= {f"rec.verdict.{s}" for s in ("eligible", "not_eligible", "uncertain", "conditional",
+                                             "closed", "incomplete")}
     from flows.vacancy import DIPLOMA_SCALES
     literal |= {f"diploma.{c}.{level}" for c, scale in DIPLOMA_SCALES.items() for level in scale}
     # A deadline names its zone readably ("Belgische tijd"): every zone a shipped vacancy uses.
@@ -1295,6 +1466,258 @@ def test_every_prompt_option_reason_and_reply_renders(name, lang):
         assert render(Msg(f"status.{status_of(state)}"), lang)
 
 
+# ---------------------------------------------------------------- stated or assumed, everywhere
+
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "vacancies" / "seeds"
+# What each shipped vacancy can do with some answer: exclude (a stated rule failed), or leave
+# it uncertain (an assumed rule not met). The walk below must reach both where they exist.
+CAN_EXCLUDE = {"hardenberg": True, "nieuwpoort": True, "spl": False, "vera": False,
+               "school": False}
+CAN_BE_UNCERTAIN = {"hardenberg": False, "nieuwpoort": False, "spl": True, "vera": True,
+                    "school": False}
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _provenances(vacancy: Vacancy, rule_id: str) -> tuple[Provenance, list[Provenance]]:
+    """A requirement, and every provenance its reasons may carry (a diploma's foreign part)."""
+    rule = next(r for r in vacancy.requirements if r.id == rule_id)
+    foreign = [rule.foreign] if isinstance(rule, DiplomaRule) and rule.foreign else []
+    return rule, [rule, *foreign]
+
+
+def _walk_values(question, now: datetime) -> list[object]:
+    """`_answer_values`, and for a date also days around 'today' (an extract still valid,
+    valid today only, about to expire)."""
+    values = _answer_values(question)
+    if question.kind == "date":
+        today = now.date()
+        values += [(today - timedelta(days=d)).isoformat() for d in (0, 60, 85, 92)]
+    return values
+
+
+def _walk(flow: Flow, now: datetime) -> Iterator[dict[str, object]]:
+    """Every value each question accepts, alone on two base sets (every first and every last
+    value), and every pair of values of two questions outside the knowledge matrix."""
+    questions = flow.questions
+    first = {q.id: _walk_values(q, now)[0] for q in questions}
+    last = {q.id: _walk_values(q, now)[-1] for q in questions}
+    yield {}
+    for base in (first, last):
+        yield base
+        for q in questions:
+            for value in _walk_values(q, now):
+                yield {**base, q.id: value}
+    matrix = {r.id for r in flow.vacancy.requirements if isinstance(r, KnowledgeMatrixRule)}
+    core = [q for q in questions if q.rule_id and q.rule_id not in matrix]
+    for i, one in enumerate(core):
+        for two in core[i + 1:]:
+            for a in _walk_values(one, now):
+                for b in _walk_values(two, now):
+                    yield {**first, one.id: a, two.id: b}
+
+
+def _check_what_is_printed(vacancy: Vacancy, verdict: Verdict, lang: str) -> None:
+    """A quote under each reason that has one; each rule's assumption sentence once; nothing
+    else: no "Aanname" under a stated rule without an assumed detail."""
+    text = render(R.verdict_parts(vacancy, verdict), lang)
+    quote, assumed = {"nl": ("    Bron: ", "    Aanname: "),
+                      "en": ("    Source (vacancy text): ", "    Assumption: ")}[lang]
+    shown = [r for r in verdict.reasons if r.outcome is not Outcome.PENDING]
+    assert text.count(quote) == sum(1 for r in shown if r.source), text
+    sentences = {(r.rule_id, r.assumption) for r in shown if r.assumption}
+    assert text.count(assumed) == len(sentences), text
+    for _rule_id, sentence in sentences:
+        assert text.count(f"{assumed}{sentence.get(lang)}") == 1, text
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_no_shipped_vacancy_excludes_on_an_assumption(name):
+    """Walk every answer the flow accepts: whatever fails is a rule the seed states, and its
+    "Bron:" quote is the seed's own words."""
+    spec = SPECS[name]
+    vacancy = vacancies()[spec.id]
+    seed = _norm((SEEDS / vacancy.seed).read_text(encoding="utf-8"))
+    seen: set[Outcome] = set()
+    walked = 0
+    for answers in _walk(Flow(vacancy), spec.open_at):
+        walked += 1
+        verdict = evaluate(vacancy, answers, spec.open_at)
+        for reason in verdict.reasons:
+            seen.add(reason.outcome)
+            rule, provenances = _provenances(vacancy, reason.rule_id)
+            if reason.outcome is Outcome.FAILED:
+                assert rule.stated, (reason, answers)
+                assert reason.source is not None and reason.source == rule.source
+                missing = [fragment for fragment in _norm(reason.source).split(" ... ")
+                           if fragment.strip(" .") and fragment.strip() not in seed]
+                assert missing == [], (reason.rule_id, missing)
+            elif reason.outcome is Outcome.UNCERTAIN:
+                assert not rule.stated and reason.source is None, reason
+                assert reason.assumption is not None
+            # Whatever the outcome: a quote only from a stated provenance, the sentence as given.
+            assert (reason.source, reason.assumption) in {
+                (p.source if p.stated else None, p.assumption.says if p.assumption else None)
+                for p in provenances}, reason
+        assert (verdict.status is Status.NOT_ELIGIBLE) == bool(verdict.failed)
+        if Outcome.UNCERTAIN in {r.outcome for r in verdict.reasons} and not verdict.failed:
+            assert verdict.status in (Status.UNCERTAIN, Status.INCOMPLETE)
+    assert walked > 20
+    assert (Outcome.FAILED in seen) is CAN_EXCLUDE[name]
+    assert (Outcome.UNCERTAIN in seen) is CAN_BE_UNCERTAIN[name]
+
+
+# Nieuwpoort's record detail and the school's record rule give a MET reason and an INFO one
+# ('te oud vanaf …'): the assumption is still said once, across the outcome groups.
+@pytest.mark.parametrize("name", ALL)
+def test_every_verdict_says_each_quote_and_each_assumption_once(name):
+    """Over the same walk: a "Bron:" line under each reason whose rule the seed states, each
+    rule's assumption sentence once, and no "Aanname:" anywhere else."""
+    spec = SPECS[name]
+    vacancy = vacancies()[spec.id]
+    for answers in _walk(Flow(vacancy), spec.open_at):
+        verdict = evaluate(vacancy, answers, spec.open_at)
+        for lang in LANGUAGES:
+            _check_what_is_printed(vacancy, verdict, lang)
+
+
+def test_the_assumption_is_said_once_per_rule_and_never_under_a_stated_rule_without_one():
+    vera = vacancies()[VERA]
+    diploma, language = (next(r for r in vera.requirements if r.id == rid)
+                         for rid in ("diploma", "language"))
+    verdict = evaluate(vera, {"diploma.level": "bachelor", "language.dutch_education": True},
+                       TODAY)
+    assert verdict.status is Status.UNCERTAIN
+    for lang, assumed, quote in (("nl", "Aanname:", "Bron:"), ("en", "Assumption:", "Source")):
+        text = render(R.verdict_parts(vera, verdict), lang)
+        assert text.count(assumed) == 2, text  # the diploma's and the language rule's
+        assert text.count(f"    {assumed} {getattr(diploma.assumption, lang)}") == 1
+        assert text.count(f"    {assumed} {getattr(language.assumption, lang)}") == 1
+        assert quote not in text  # VERA's seed states neither rule
+        # The uncertain diploma comes first, right under the heading, with its sentence.
+        lines = text.splitlines()
+        assert lines[1].startswith("❓ ") and lines[2] == f"    {assumed} {getattr(diploma.assumption, lang)}"
+
+    hardenberg = vacancies()[HARDENBERG]
+    rule = next(r for r in hardenberg.requirements if r.id == "diploma")
+    assert rule.stated and rule.assumption is None
+    bron = f"    Bron: “{rule.source}”"
+    answers = {"diploma.level": "hbo", "diploma.foreign": False}
+    eligible = render(R.verdict_parts(hardenberg, evaluate(hardenberg, answers, SPECS[
+        "hardenberg"].open_at)), "nl")
+    failed = evaluate(hardenberg, {"diploma.level": "mbo-3"}, SPECS["hardenberg"].open_at)
+    knocked = R.knockout(hardenberg, failed, "nl").text()
+    for text, mark in ((eligible, "✅ Diploma"), (knocked, "❌ Diploma")):
+        lines = text.splitlines()
+        at = next(i for i, line in enumerate(lines) if line.startswith(mark))
+        block = []
+        for line in lines[at + 1:]:
+            if not line.startswith("    "):
+                break
+            block.append(line)
+        assert block == [bron], text  # the quote, and no "Aanname:" under a stated rule
+
+
+def _assumed_nieuwpoort_diploma() -> Vacancy:
+    data = vacancies()[NIEUWPOORT].model_dump(by_alias=True)
+    diploma = next(r for r in data["requirements"] if r["id"] == "diploma")
+    diploma |= {"firmness": "assumed",
+                "assumption": {"why": "test", "nl": "Wij nemen een bachelor aan.",
+                               "en": "We assume a bachelor."}}
+    return Vacancy.model_validate(data)
+
+
+def test_an_assumed_rule_with_a_note_says_its_assumption_once():
+    """Its reasons fall in two groups: the assumed diploma not met (uncertain) and its INFO
+    'also accepted' note."""
+    vacancy = _assumed_nieuwpoort_diploma()
+    answers = {"diploma.level": "secundair"}
+    verdict = evaluate(vacancy, answers, SPECS["nieuwpoort"].open_at)
+    outcomes = [r.outcome for r in verdict.reasons if r.rule_id == "diploma"]
+    assert outcomes == [Outcome.UNCERTAIN, Outcome.INFO]
+    text = render(R.verdict_parts(vacancy, verdict), "nl")
+    assert text.count("Aanname: Wij nemen een bachelor aan.") == 1, text
+
+
+# ---------------------------------------------------------------- no deadline in the seed
+
+
+NO_DEADLINE = {"nl": "De vacaturetekst vermeldt geen uiterste datum; vraag het na bij {employer}.",
+               "en": "The vacancy text gives no closing date; please check with {employer}."}
+OPEN_UNTIL_FILLED = re.compile(r"open\s+(tot|until)\s+(ze\s+is\s+|it\s+is\s+)?(ingevuld|filled)",
+                               re.IGNORECASE)
+FAR = datetime(2100, 1, 1, 12, 0, tzinfo=UTC)
+
+
+def test_the_vacancies_without_a_stated_deadline():
+    assert {n for n in ALL if vacancies()[SPECS[n].id].deadline.not_stated} == {
+        "spl", "vera", "school"}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("name", ["spl", "vera", "school"])
+def test_a_deadline_not_stated_is_said_as_that_with_the_employer(name, lang, engine, clock):
+    spec = SPECS[name]
+    vacancy = vacancies()[spec.id]
+    assert vacancy.deadline.not_stated and vacancy.closes_at() is None
+    said = NO_DEADLINE[lang].format(employer=vacancy.employer)
+    assert render(R.when_text(vacancy, lang), lang) == said
+    assert render(R.deadline_line(vacancy, FAR, lang), lang) == said
+
+    # The list of open vacancies, the checklist and /status say it the same way.
+    clock.set(spec.open_at)
+    lister = Chat(engine, "lister", lang=lang).start()
+    lister.expect(f"• {vacancy.title.get(lang)} — {vacancy.employer}\n   {said}")
+    chat = applicant(engine, clock, spec, lang=lang)
+    chat.answer_all(spec.script).expect(said)
+    chat.do("status").expect(said)
+
+    # Nothing closes it, however late: no expiry, no reminder, still taking applications.
+    clock.set(FAR)
+    assert engine.sweep(chat.sender, chat.dossier().id, (3, 1)) == []
+    assert chat.dossier().status == "collecting"
+    chat.do("status").expect(said)
+    Chat(engine, "late", lang=lang).start(spec.id).expect("🔒 Privacy")
+    everything = "\n".join(r.text() for c in (lister, chat) for _, replies in c.history
+                           for r in replies)
+    assert not OPEN_UNTIL_FILLED.search(everything)
+    for clock_words in ("⏰", "Uiterste datum:", "Deadline:", "afgesloten", "closed"):
+        assert clock_words not in everything, clock_words
+
+
+def _candidate_texts(node: object) -> Iterator[str]:
+    """Every text of a loaded vacancy a candidate may read, in every language it has."""
+    if isinstance(node, Text | Assumption):
+        yield from (t for t in (node.nl, node.en) if t)
+    elif isinstance(node, BaseModel):
+        for name in type(node).model_fields:
+            yield from _candidate_texts(getattr(node, name))
+    elif isinstance(node, list | tuple):
+        for item in node:
+            yield from _candidate_texts(item)
+    elif isinstance(node, dict):
+        for item in node.values():
+            yield from _candidate_texts(item)
+
+
+def test_no_text_says_a_vacancy_is_open_until_filled():
+    for phrase in ("de vacature staat open tot ze is ingevuld", "open until filled",
+                   "Open tot ingevuld"):
+        assert OPEN_UNTIL_FILLED.search(phrase), phrase  # the pattern finds what it must
+    for lang in LANGUAGES:
+        po = ROOT / "flows" / "locale" / lang / "LC_MESSAGES" / "intake.po"
+        assert not OPEN_UNTIL_FILLED.search(po.read_text(encoding="utf-8")), po
+        assert [k for k, v in catalogue(lang).items() if OPEN_UNTIL_FILLED.search(v)] == []
+    for vacancy in vacancies().values():
+        texts = list(_candidate_texts(vacancy))
+        assert len(texts) > 10 and render(vacancy.title, "nl") in texts
+        assert [t for t in texts if OPEN_UNTIL_FILLED.search(t)] == [], vacancy.id
+
+
 # ---------------------------------------------------------------- bugs found by these tests, fixed
 
 
@@ -1345,10 +1768,11 @@ def test_a_withdraw_confirmation_only_withdraws_the_application_it_named(engine,
 def test_a_document_no_longer_required_is_not_kept_or_submitted(engine, clock):
     spec = SPECS["vera"]
     chat = applicant(engine, clock, spec)
-    chat.answer_all({**spec.script, "diploma.foreign": "Ja"})
+    chat.answer_all({**spec.script, "diploma.foreign": "Ja", "diploma.equivalence": "Ja"})
     chat.press("gelijkwaardigheidsattest van je buitenlands diploma opladen")
     chat.upload("attest.pdf")
-    chat.do("back").do("back").expect_question("diploma.foreign")
+    chat.do("back").do("back").expect_question("diploma.equivalence")
+    chat.do("back").expect_question("diploma.foreign")
     chat.press("Nee")  # not a foreign diploma after all
     upload_all(chat)
     dossier = chat.dossier()

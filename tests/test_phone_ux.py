@@ -41,9 +41,9 @@ def test_after_an_upload_only_what_is_left_and_what_to_send(tmp_path):
     text = reply.text()
     assert "📄 Documenten voor een volledige kandidatuur" not in text
     assert "Ontvangen: cv (cv.pdf)." in text
-    assert "Nog 2 te gaan: motivatiebrief, kopie van je diploma (master)." in text
+    assert "Nog 2 te gaan: motivatiebrief, kopie van je diploma." in text
     assert "Stuur nu je motivatiebrief als bestand" in text
-    assert reply.labels() == ["cv vervangen", "kopie van je diploma (master) opladen"]
+    assert reply.labels() == ["cv vervangen", "kopie van je diploma opladen"]
     assert len(text) < 400
 
 
@@ -125,5 +125,8 @@ def test_what_the_vacancy_file_says_reaches_the_candidate(tmp_path):
     for _ in range(4):
         replies = engine.handle(me, Inbound.send_file(Upload("d.pdf", "application/pdf", 9, pdf)))
     done = replies[-1].text()
-    assert "is volledig en ingediend" in done
+    # The official application runs via the city's website: never "ingediend" here.
+    assert "is volledig en doorgestuurd naar Stad en OCMW Nieuwpoort" in done
+    assert "nog geen officiële kandidatuur" in done and "www.nieuwpoort.be/jobs" in done
+    assert "ingediend" not in done
     assert "geslaagd met: 50% van het totaal" in done  # the pass marks of the selection steps

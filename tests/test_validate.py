@@ -65,11 +65,13 @@ def _bad_id(d):
 
 
 def _missing_question(d):
-    d["documents"][1]["when"]["question"] = "diploma.abroad"
+    assert d["documents"][2]["id"] == "diploma_valuation"  # after cv and the DBA explanation
+    d["documents"][2]["when"]["question"] = "diploma.abroad"
 
 
 def _impossible_value(d):
-    d["documents"][1]["when"]["equals"] = "maybe"
+    assert d["documents"][2]["id"] == "diploma_valuation"  # after cv and the DBA explanation
+    d["documents"][2]["when"]["equals"] = "maybe"
 
 
 def _overlapping_band(d):
@@ -96,6 +98,40 @@ def _unknown_document_for_foreign(d):
     d["requirements"][0]["foreign"]["document"] = "nuffic"
 
 
+SENTENCE = {"why": "maintainer note", "nl": "Wij gaan ervan uit.", "en": "We assume it."}
+
+
+def _source_and_assumption_without_firmness(d):
+    d["requirements"][0]["assumption"] = dict(SENTENCE)  # stated or assumed? it must say
+
+
+def _assumed_without_sentence(d):
+    del d["requirements"][2]["source"]
+    d["requirements"][2]["assumption"] = "a maintainer note, nothing for the candidate"
+
+
+def _assumed_without_english(d):
+    del d["requirements"][2]["source"]
+    d["requirements"][2]["assumption"] = {"why": "note", "nl": "Wij gaan ervan uit."}
+
+
+def _foreign_assumed_without_sentence(d):
+    d["requirements"][0]["foreign"]["assumption"] = "a maintainer note only"
+
+
+def _stated_without_source(d):
+    del d["requirements"][2]["source"]
+    d["requirements"][2] |= {"assumption": dict(SENTENCE), "firmness": "stated"}
+
+
+def _assumed_without_assumption(d):
+    d["requirements"][2]["firmness"] = "assumed"
+
+
+def _unknown_firmness(d):
+    d["requirements"][2]["firmness"] = "probably"
+
+
 CASES = [
     (_unknown_key, "requirements.0.min_levle: unknown key 'min_levle'; allowed keys:", "min_level"),
     (_wrong_type, "requirements.1.min_years:", "'five'"),
@@ -104,9 +140,9 @@ CASES = [
     (_no_timezone, "deadline: ", "deadline without time zone"),
     (_bad_zone, "deadline.timezone:", "unknown time zone 'Europe/Hardenberg'"),
     (_bad_id, "id: ", "letters, digits, '_' or '-'"),
-    (_missing_question, "documents.1.when.question: no question 'diploma.abroad'",
+    (_missing_question, "documents.2.when.question: no question 'diploma.abroad'",
      "questions are: "),
-    (_impossible_value, "documents.1.when: 'diploma.foreign' never has the value 'maybe'",
+    (_impossible_value, "documents.2.when: 'diploma.equivalence' never has the value 'maybe'",
      "allowed: True, False"),
     (_overlapping_band, "requirements.4.criteria.2: ", "band 2 ([1, 2.5]) overlaps band 3 ((2, ∞))"),
     (_touching_inclusive_bands, "requirements.4.criteria.2: ", "band 1 ([0, 1]) overlaps band 2"),
@@ -114,6 +150,19 @@ CASES = [
     (_untraced_rule, "requirements.2: ", "needs a 'source' (quote of the seed) or an 'assumption'"),
     (_wrong_total, "requirements.4: ", "criteria add up to 100 points, max_total says 90"),
     (_unknown_document_for_foreign, "requirements.0.foreign.document:", "no document with id 'nuffic'"),
+    (_source_and_assumption_without_firmness, "requirements.0: ",
+     "has a 'source' and an 'assumption'; say which decides with 'firmness: stated'"),
+    (_assumed_without_sentence, "requirements.2.assumption: ",
+     "a candidate reads this assumption; give one plain sentence in 'nl' and 'en'"),
+    (_assumed_without_english, "requirements.2.assumption: ",
+     "give one plain sentence in 'nl' and 'en'"),
+    (_foreign_assumed_without_sentence, "requirements.0.foreign.assumption: ",
+     "give one plain sentence in 'nl' and 'en'"),
+    (_stated_without_source, "requirements.2: ",
+     "'firmness: stated' needs the 'source' quote that states the rule"),
+    (_assumed_without_assumption, "requirements.2: ",
+     "'firmness: assumed' needs the 'assumption' that is made"),
+    (_unknown_firmness, "requirements.2.firmness: ", "'stated' or 'assumed'"),
 ]
 
 
