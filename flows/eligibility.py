@@ -69,6 +69,7 @@ class Verdict:
     unknowns: tuple[Msg, ...] = field(default=())
     # Each answered criterion: (id, short name, points, maximum) — the score explained.
     score_parts: tuple[tuple[str, Text, int, int], ...] = ()
+    score_assumption: Text | None = None  # how the indicative score is to be read
 
     @property
     def failed(self) -> tuple[Reason, ...]:
@@ -275,6 +276,7 @@ def evaluate(vacancy: Vacancy, answers: dict[str, Any], now: datetime) -> Verdic
     points: int | None = None
     max_points: int | None = None
     parts: list[tuple[str, Text, int, int]] = []
+    score_note: Text | None = None
     for rule in vacancy.requirements:
         if isinstance(rule, DiplomaRule):
             reasons += _diploma(vacancy, rule, counted)
@@ -289,6 +291,7 @@ def evaluate(vacancy: Vacancy, answers: dict[str, Any], now: datetime) -> Verdic
         elif isinstance(rule, ScoredRule):
             points, complete = score(rule, counted)
             max_points = rule.max_total
+            score_note = rule.assumption.says if rule.assumption else None
             parts += [(crit.id, crit.label or crit.question, crit.score(counted[qid]),
                        crit.max_points) for crit in rule.criteria
                       if (qid := f"{rule.id}.{crit.id}") in counted]
@@ -324,6 +327,7 @@ def evaluate(vacancy: Vacancy, answers: dict[str, Any], now: datetime) -> Verdic
         max_score=max_points,
         unknowns=tuple(Msg("unknown", {"text": n.text}) for n in vacancy.silent_on),
         score_parts=tuple(parts),
+        score_assumption=score_note,
     )
 
 

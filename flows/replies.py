@@ -158,8 +158,10 @@ def verdict_parts(vacancy: Vacancy, verdict: Verdict) -> list[Any]:
     parts.append([line for outcome in order
                   for line in reason_lines(verdict.reasons, {outcome}, said)])
     if verdict.score is not None and verdict.max_score:
+        note = ([Msg("reason.assumption", {"text": verdict.score_assumption})]
+                if verdict.score_assumption else [])
         parts.append([Msg("verdict.score", {"score": verdict.score, "max": verdict.max_score}),
-                      *score_lines(verdict)])
+                      *score_lines(verdict), *note])
     return parts
 
 

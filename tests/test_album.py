@@ -64,7 +64,7 @@ def test_an_album_that_completes_the_dossier_keeps_all_its_pages(tmp_path):
     jpg.write_bytes(b"\xff\xd8\xff\xe0 jpeg")
     page = Upload("foto.jpg", "image/jpeg", 10, jpg, group="album-9")
     first = engine.handle(me, Inbound.send_file(page))
-    assert "ingediend" in first[-1].text()
+    assert "doorgestuurd" in first[-1].text()
     assert engine.check_upload(me, page) == []  # the back page is still welcome...
     second = engine.handle(me, Inbound.send_file(page))
     assert "Ontvangen: kopie van je diploma" in second[-1].text()  # ...and kept with the front
@@ -73,4 +73,4 @@ def test_an_album_that_completes_the_dossier_keeps_all_its_pages(tmp_path):
     [outbox] = store.data.outbox
     assert outbox["not_before"] > NOW  # waits for the album's other pages
     other = Upload("foto.jpg", "image/jpeg", 10, jpg, group="album-10")
-    assert "al ingediend" in engine.check_upload(me, other)[0].text()  # anything else is not
+    assert "al volledig en doorgestuurd" in engine.check_upload(me, other)[0].text()  # anything else is not

@@ -167,7 +167,7 @@ def assert_no_personal_data(text: str, *secrets: str) -> None:
 async def test_full_application_then_recruiter_notification(bot: BotHarness, vacancy_id: str):
     vacancy = catalogue()[vacancy_id]
     await apply_fully(bot, CANDIDATE, vacancy_id)
-    assert "ingediend" in bot.last(CANDIDATE)
+    assert "is volledig en doorgestuurd" in bot.last(CANDIDATE)
     dossier = bot.dossier(CANDIDATE)
     assert dossier.answers["candidate.name"] == NAME
     assert dossier.answers["candidate.email"] == EMAIL
@@ -286,7 +286,7 @@ async def test_outbox_keeps_the_notification_when_telegram_fails(bot: BotHarness
             bot.api.fail_network("sendMessage", chat_id=RECRUITER_CHAT)
 
     await submit_school_dossier(bot, fail)
-    assert "ingediend" in bot.last(CANDIDATE)  # the candidate is not held up by the recruiters
+    assert "doorgestuurd" in bot.last(CANDIDATE)  # the candidate is not held up by the recruiters
     assert recruiter_messages(bot) == []
     [row] = bot.outbox()
     assert row.attempts == 1 and row.kind == "dossier_submitted"

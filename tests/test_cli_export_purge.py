@@ -29,7 +29,7 @@ def test_export_then_purge(tmp_path):
     lines = ["1", "Noor Claes", "noor@example.be", "ja", "02-11-2026", "nee", *[str(pdf)] * 3]
     chat = _run(tmp_path, "chat", "--user", "noor", "--vacancy", "school-ict-coordinator",
                 stdin="\n".join(lines) + "\n")
-    assert "is volledig en ingediend" in chat.stdout, chat.stdout + chat.stderr
+    assert "is volledig en doorgestuurd" in chat.stdout, chat.stdout + chat.stderr
     assert len(list((tmp_path / "uploads").rglob("*.pdf"))) == 3
 
     export = _run(tmp_path, "export", "school-ict-coordinator", "--out", str(tmp_path / "out"))
@@ -65,7 +65,7 @@ def test_escape_sequences_typed_in_the_terminal_never_reach_storage_or_the_expor
     lines = ["1", hostile, "noor@example.be", "ja", "02-11-2026", "nee", *[str(pdf)] * 3]
     chat = _run(tmp_path, "chat", "--user", "noor", "--vacancy", "school-ict-coordinator",
                 stdin="\n".join(lines) + "\n")
-    assert "is volledig en ingediend" in chat.stdout, chat.stdout + chat.stderr
+    assert "is volledig en doorgestuurd" in chat.stdout, chat.stdout + chat.stderr
     export = _run(tmp_path, "export", "school-ict-coordinator", "--out", str(tmp_path / "out"))
     assert export.returncode == 0, export.stderr
     assert "Kandidaat: Noor Claes <noor@example.be>" in export.stdout

@@ -37,7 +37,7 @@ def test_full_application_then_sigkill_and_restart_loses_and_repeats_nothing(har
     assert "Je komt in aanmerking" in texts(h.tg.messages_to(111))
     h.upload(111, "cv-lena.pdf", "Stuur nu je motivatiebrief")
     h.upload(111, "motivatie-lena.pdf", "Stuur nu je kopie van je diploma")
-    h.upload(111, "diploma-lena.pdf", "is volledig en ingediend")
+    h.upload(111, "diploma-lena.pdf", "is volledig en doorgestuurd")
     wait_for(lambda: len(h.tg.messages_to(RECRUITERS)) >= 4, "the recruiter notification")
     recruiters = h.tg.messages_to(RECRUITERS)
     assert "Lena Peeters" in (recruiters[0].text or "")
@@ -66,7 +66,7 @@ def test_full_application_then_sigkill_and_restart_loses_and_repeats_nothing(har
     h.press(222, "Ja", "Stuur nu je cv")
     h.upload(222, "cv-bram.pdf", "Stuur nu je motivatiebrief")
     h.upload(222, "motivatie-bram.pdf", "Stuur nu je kopie van je diploma")
-    h.upload(222, "diploma-bram.pdf", "is volledig en ingediend")
+    h.upload(222, "diploma-bram.pdf", "is volledig en doorgestuurd")
     wait_for(lambda: len(h.tg.messages_to(RECRUITERS)) >= 8, "the second notification")
     summaries = [m.text for m in h.tg.messages_to(RECRUITERS) if m.text]
     assert len(summaries) == 2  # one per dossier: nothing sent twice

@@ -90,7 +90,7 @@ SPECS = {
         "⏰ Uiterste datum: dinsdag 14 juli 2026, 09:00 (Nederlandse tijd) — nog 12 dagen en 21 uur",
         ("cv", "dba_explanation"),
         ("• Stap 1: beoordeling cv's op de knock-outcriteria",
-         "• Stap 3: bericht over uitnodiging voor een gesprek: 16 juli 2026",
+         "• Stap 3: de gemeente vergelijkt de cv's; wie uitgenodigd wordt, krijgt bericht: 16 juli 2026",
          "• Stap 4: selectiegesprek: 20 juli 2026"),
         # Hardenberg takes applications via Flextender: the bot forwards, it does not apply.
         "📨 Je dossier voor Medewerker Intern Service Punt is volledig en doorgestuurd naar"
@@ -133,8 +133,8 @@ SPECS = {
         ("cv", "motivation", "diploma_copy"),
         ("• Schriftelijke proef (gevalstudie en competentieproef) (datum nog niet bekend)",
          "• Mondelinge proef (datum nog niet bekend)"),
-        "🎉 Je kandidatuur voor Projectmedewerker Samenleven en integratie is volledig en"
-        " ingediend bij Lokaal bestuur Sint-Pieters-Leeuw.",
+        "🎉 Je dossier voor Projectmedewerker Samenleven en integratie is volledig en"
+        " doorgestuurd naar Lokaal bestuur Sint-Pieters-Leeuw.",
         {"diploma.level": "bachelor", "language.dutch_education": True},
     ),
     "vera": Spec(
@@ -146,7 +146,7 @@ SPECS = {
         "De vacaturetekst vermeldt geen uiterste datum; vraag het na bij VERA.",
         ("cv", "motivation", "diploma_copy"),
         (NO_STEPS,),
-        "🎉 Je kandidatuur voor Projectcoördinator is volledig en ingediend bij VERA.",
+        "🎉 Je dossier voor Projectcoördinator is volledig en doorgestuurd naar VERA.",
         {"diploma.level": "master"},
     ),
     "school": Spec(
@@ -158,7 +158,7 @@ SPECS = {
         " ingevuld).",
         ("cv", "motivation", "record_extract"),
         (NO_STEPS,),
-        "🎉 Je kandidatuur voor ICT-coördinator is volledig en ingediend bij School (naam niet"
+        "🎉 Je dossier voor ICT-coördinator is volledig en doorgestuurd naar School (naam niet"
         " ingevuld).",
         {"record.issued_on": "2026-11-02", "record.mention": False},
     ),
@@ -256,7 +256,7 @@ def test_happy_path_from_deep_link_to_submission(name, engine, clock):
     assert len(chat.files_on_disk()) == len(spec.documents)
 
     # After submission: nothing more is taken, nothing changes, no second outbox row.
-    chat.say("nog iets").expect("Je kandidatuur is al ingediend.")
+    chat.say("nog iets").expect("Je dossier is al volledig en doorgestuurd.")
     chat.upload("extra.pdf").expect("ik bewaar geen extra documenten")
     chat.do("back").expect("antwoorden aanpassen kan niet meer")
     chat.do("restart").expect("Opnieuw beginnen kan nu niet meer.")
@@ -274,12 +274,13 @@ def test_hardenberg_verdict_names_rules_sources_score_and_notes(engine, clock):
         "✅ Ervaring: 6 jaar werkervaring in een dienstverlenende klantcontactfunctie",
         "ℹ️ Verklaring Omtrent het Gedrag (VOG): de werkgever vraagt dit later in de procedure.",
         # 20 (ICT education) + 0 (no process examples) + 15 (1.5 y TOPdesk) + 15 (4 y municipal)
-        "Indicatieve score op de selectiecriteria: 50 van 100 punten (de werkgever beoordeelt"
-        " je cv).\n"
+        "Indicatieve score op de selectiecriteria: 50 van 100 punten.\n"
         "  • Opleiding ICT of Facility Management: 20 van 20\n"
         "  • Procesverbetering (2 voorbeelden): 0 van 20\n"
         "  • Ervaring met TOPdesk: 15 van 30\n"
-        "  • Klantcontact bij een gemeente: 15 van 30\n",
+        "  • Klantcontact bij een gemeente: 15 van 30\n"
+        "    Aanname: Deze score rekenen wij uit op basis van je eigen antwoorden; Flextender"
+        " beoordeelt je cv zelf.",
         "Hybride werken is niet mogelijk",
         "• Bij een gelijke score beslist het uurtarief.",
         "• Vragen kun je stellen tot woensdag 8 juli 2026, 09.00 uur",
@@ -859,7 +860,7 @@ def test_happy_path_in_english(name, engine, clock):
                       f" {employer}. Note: this is not yet an official application. Please also"
                       " apply via the city's website, www.nieuwpoort.be/jobs, before the closing"
                       " date.",
-    }.get(name, f"🎉 Your application for {title_en} is complete and submitted to {employer}.")
+    }.get(name, f"🎉 Your file for {title_en} is complete and has been forwarded to {employer}.")
     chat.expect(submitted)
     assert chat.dossier().status == "submitted"
     if name == "nieuwpoort":
@@ -1530,6 +1531,8 @@ def _check_what_is_printed(vacancy: Vacancy, verdict: Verdict, lang: str) -> Non
     shown = [r for r in verdict.reasons if r.outcome is not Outcome.PENDING]
     assert text.count(quote) == sum(1 for r in shown if r.source), text
     sentences = {(r.rule_id, r.assumption) for r in shown if r.assumption}
+    if verdict.score is not None and verdict.score_assumption:  # how to read the score, once
+        sentences.add(("score", verdict.score_assumption))
     assert text.count(assumed) == len(sentences), text
     for _rule_id, sentence in sentences:
         assert text.count(f"{assumed}{sentence.get(lang)}") == 1, text

@@ -71,7 +71,7 @@ SETTLE_SECONDS = 90.0  # after that, the recruiters' notifications drained
 EXPECT = ("We bewaren niets tot je hieronder akkoord gaat", "Hoe heet je?",
           "Op welk e-mailadres", "hoogste behaalde diploma", "buitenland",
           "Nederlandstalige opleiding", "Stuur nu je cv", "Stuur nu je motivatiebrief",
-          "Stuur nu je kopie van je diploma", "is volledig en ingediend")
+          "Stuur nu je kopie van je diploma", "is volledig en doorgestuurd")
 
 
 @dataclass

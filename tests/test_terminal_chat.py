@@ -48,7 +48,7 @@ def test_complete_application_by_piped_input(tmp_path, pdf, vacancy_id):
     assert "Privacy" in out
     assert "Je komt in aanmerking" in out or "op voorwaarde" in out
     assert "📄 Documenten voor een volledige kandidatuur" in out
-    assert "is volledig en ingediend" in out
+    assert "is volledig en doorgestuurd" in out
     stored = list((tmp_path / "uploads").rglob("*.pdf"))
     assert len(stored) == 3
     assert all(p.name != "document.pdf" for p in stored)  # generated names, not the sender's
@@ -62,7 +62,7 @@ def test_quit_and_pick_up_where_you_were(tmp_path, pdf):
     assert "Welkom terug" in second
     assert "Wat is je hoogste behaalde diploma?" in second.split("Welkom terug", 1)[1]
     third = _chat(tmp_path, ["Master", "nee", "ja", pdf, pdf, pdf])
-    assert "is volledig en ingediend" in third
+    assert "is volledig en doorgestuurd" in third
 
 
 def test_closed_vacancy_says_since_when(tmp_path):
