@@ -310,8 +310,12 @@ def submitted(vacancy: Vacancy, lang: str, before: tuple[Any, ...] = ()) -> Repl
             steps.append(Msg("step.pass_mark", {"text": step.pass_mark}))
     values = {"title": vacancy.title, "employer": vacancy.employer}
     # Never "ingediend" when the official application still has to happen elsewhere.
-    confirm = (Msg("submitted.forwarded", {**values, "channel": vacancy.apply_via.text})
-               if vacancy.apply_via else Msg("submitted.confirm", values))
+    if vacancy.apply_via:
+        confirm = Msg("submitted.forwarded", {**values, "channel": vacancy.apply_via.text})
+    elif not vacancy.call_for_applications:
+        confirm = Msg("submitted.no_call", values)
+    else:
+        confirm = Msg("submitted.confirm", values)
     parts: list[Any] = [*before, confirm]
     parts.append([Msg("submitted.next"), *steps] if steps else Msg("submitted.no_steps"))
     return Reply(lang, tuple(parts), meta={"submitted": vacancy.id})

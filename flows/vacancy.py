@@ -445,6 +445,9 @@ class Vacancy(Frozen):
     # Where the employer takes applications officially, when that is not this bot (a jobs
     # site, an e-mail address): at submission the candidate is told to apply there too.
     apply_via: Note | None = None
+    # False: the seed is a job description, not a call for applications — it says neither
+    # whether, nor how, nor until when one can apply; the candidate is told to ask.
+    call_for_applications: bool = True
     deadline: Deadline
     selection: tuple[SelectionStep, ...] = ()
     reserve: Reserve | None = None

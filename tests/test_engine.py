@@ -78,6 +78,14 @@ class Spec:
     stored: dict[str, object] = field(default_factory=dict)  # some answers as stored
 
 
+def no_call(title: str, employer: str) -> str:
+    """What a job description (no call for applications) says when the file is complete."""
+    return (f"📨 Je dossier voor {title} is volledig en doorgestuurd naar de recruiters die deze"
+            f" bot beheren. Let op: dat is nog geen kandidatuur bij {employer}. De"
+            " functiebeschrijving zegt niet of, hoe en tot wanneer je kan solliciteren: vraag dat"
+            f" zelf na bij {employer}.")
+
+
 SPECS = {
     "hardenberg": Spec(
         HARDENBERG, "Medewerker Intern Service Punt",
@@ -133,8 +141,7 @@ SPECS = {
         ("cv", "motivation", "diploma_copy"),
         ("• Schriftelijke proef (gevalstudie en competentieproef) (datum nog niet bekend)",
          "• Mondelinge proef (datum nog niet bekend)"),
-        "🎉 Je dossier voor Projectmedewerker Samenleven en integratie is volledig en"
-        " doorgestuurd naar Lokaal bestuur Sint-Pieters-Leeuw.",
+        no_call("Projectmedewerker Samenleven en integratie", "Lokaal bestuur Sint-Pieters-Leeuw"),
         {"diploma.level": "bachelor", "language.dutch_education": True},
     ),
     "vera": Spec(
@@ -146,7 +153,7 @@ SPECS = {
         "De vacaturetekst vermeldt geen uiterste datum; vraag het na bij VERA.",
         ("cv", "motivation", "diploma_copy"),
         (NO_STEPS,),
-        "🎉 Je dossier voor Projectcoördinator is volledig en doorgestuurd naar VERA.",
+        no_call("Projectcoördinator", "VERA"),
         {"diploma.level": "master"},
     ),
     "school": Spec(
@@ -158,8 +165,7 @@ SPECS = {
         " ingevuld).",
         ("cv", "motivation", "record_extract"),
         (NO_STEPS,),
-        "🎉 Je dossier voor ICT-coördinator is volledig en doorgestuurd naar School (naam niet"
-        " ingevuld).",
+        no_call("ICT-coördinator", "School (naam niet ingevuld)"),
         {"record.issued_on": "2026-11-02", "record.mention": False},
     ),
 }
@@ -860,7 +866,10 @@ def test_happy_path_in_english(name, engine, clock):
                       f" {employer}. Note: this is not yet an official application. Please also"
                       " apply via the city's website, www.nieuwpoort.be/jobs, before the closing"
                       " date.",
-    }.get(name, f"🎉 Your file for {title_en} is complete and has been forwarded to {employer}.")
+    }.get(name, f"📨 Your file for {title_en} is complete and has been forwarded to the recruiters"
+              f" who run this bot. Note: this is not yet an application to {employer}. The job"
+              " description does not say whether, how or until when you can apply: please"
+              f" check with {employer} yourself.")
     chat.expect(submitted)
     assert chat.dossier().status == "submitted"
     if name == "nieuwpoort":
