@@ -86,7 +86,7 @@ def vera_steps(name: str = NAME, email: str = EMAIL) -> list[Step]:
         Step("press", "Ja", "📄 Documenten"),  # language.dutch_education
         Step("document", ("cv.pdf", CV, PDF_MIME), "📥 Ontvangen: cv"),
         Step("document", ("motivatie.docx", MOTIVATION, DOCX_MIME), "📥 Ontvangen: motivatiebrief"),
-        Step("photo", PHOTO, "🎉"),
+        Step("photo", PHOTO, "is volledig en doorgestuurd"),
     ]
 
 

@@ -103,8 +103,8 @@ SPECS = {
         # Hardenberg takes applications via Flextender: the bot forwards, it does not apply.
         "📨 Je dossier voor Medewerker Intern Service Punt is volledig en doorgestuurd naar"
         " Gemeente Hardenberg (via Flextender). Let op: dat is nog geen officiële kandidatuur."
-        " Solliciteer ook via je Flextender-account (reageren op aanvraag 30954), vóór de"
-        " uiterste datum.",
+        " Solliciteer ook via je Flextender-account (reageren op aanvraag 30954), uiterlijk op"
+        " de uiterste datum.",
         {"diploma.level": "hbo", "diploma.foreign": False, "customer_contact.years": 6,
          "score.topdesk": 1.5, "score.municipal_customer_contact": 4},
     ),
@@ -124,7 +124,7 @@ SPECS = {
          "• Assessment (datum onder voorbehoud)"),
         "📨 Je dossier voor Systeembeheerder ICT is volledig en doorgestuurd naar Stad en OCMW"
         " Nieuwpoort. Let op: dat is nog geen officiële kandidatuur. Solliciteer ook via de"
-        " website van de stad, www.nieuwpoort.be/jobs, vóór de uiterste datum.",
+        " website van de stad, www.nieuwpoort.be/jobs, uiterlijk op de uiterste datum.",
         {"diploma.level": "bachelor", "record.issued_on": "2025-06-15",
          "matrix.windows_os_10_11_server_2022.level": "operational",
          "matrix.windows_os_10_11_server_2022.years": 4, "matrix.sentinelone.level": "none",
@@ -552,7 +552,8 @@ SCHOOL_EXPLANATION = "schriftelijke toelichting bij de vermelding op je uittreks
 MENTION_EXPLAINED = ("⚠️ Strafregister: er staat een ongunstige vermelding op; je voegt een"
                      " schriftelijke toelichting toe. De werkgever beoordeelt ze.")
 MENTION_UNEXPLAINED = ("⚠️ Strafregister: er staat een ongunstige vermelding op. De werkgever"
-                       " beoordeelt ze; je kan nog altijd een toelichting toevoegen (/back).")
+                       " beoordeelt ze; zolang je dossier niet volledig is, kan je nog een toelichting"
+                       " toevoegen (/back).")
 
 FOREIGN = [
     ("hardenberg", "diploma_valuation", "diplomawaardering van je buitenlands diploma"),
@@ -860,12 +861,12 @@ def test_happy_path_in_english(name, engine, clock):
         # Both take the official application elsewhere: the bot only forwards the file.
         "hardenberg": f"📨 Your file for {title_en} is complete and has been forwarded to"
                       f" {employer}. Note: this is not yet an official application. Please also"
-                      " apply via your Flextender account (respond to request 30954), before the"
-                      " closing date.",
+                      " apply via your Flextender account (respond to request 30954), no later"
+                      " than the closing date.",
         "nieuwpoort": f"📨 Your file for {title_en} is complete and has been forwarded to"
                       f" {employer}. Note: this is not yet an official application. Please also"
-                      " apply via the city's website, www.nieuwpoort.be/jobs, before the closing"
-                      " date.",
+                      " apply via the city's website, www.nieuwpoort.be/jobs, no later than the"
+                      " closing date.",
     }.get(name, f"📨 Your file for {title_en} is complete and has been forwarded to the recruiters"
               f" who run this bot. Note: this is not yet an application to {employer}. The job"
               " description does not say whether, how or until when you can apply: please"
