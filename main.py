@@ -178,6 +178,7 @@ def _store(settings: Settings, vacancies: dict[str, Vacancy]) -> Engine:
 def cmd_export(settings: Settings, vacancies: dict[str, Vacancy], args: argparse.Namespace) -> int:
     """CSV per vacancy, and the recruiter notifications that were not delivered to a chat."""
     from flows.dossier_summary import csv_export, summary
+    from storage.outbox import RECRUITERS
 
     unknown = [v for v in args.vacancy if v not in vacancies]
     if unknown:
@@ -194,7 +195,9 @@ def cmd_export(settings: Settings, vacancies: dict[str, Vacancy], args: argparse
         path = out / f"{vacancy_id}.csv"
         path.write_bytes(csv_export(vacancies[vacancy_id], rows))
         print(f"{path}: {len(rows)} dossiers")
-    pending = store.pending_outbox(datetime.max.replace(tzinfo=UTC), 1000)  # type: ignore[attr-defined]
+    # Recruiter notifications only: replies to candidates are not the recruiters' business.
+    pending = store.pending_outbox(datetime.max.replace(tzinfo=UTC), 1000,  # type: ignore[attr-defined]
+                                   chat_key=RECRUITERS)
     print(f"\n{len(pending)} recruiter notifications not delivered to a chat:")
     for message in pending:
         found = store.get_dossier(message.dossier_id) if message.dossier_id else None  # type: ignore[attr-defined]

@@ -25,6 +25,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage.database import is_postgresql, is_sqlite
 from storage.dossier_repository import write_transaction
+from storage.leases import lease_owners, release_leases
 from storage.outbox import insert_messages
 from storage.tables import inbox_table
 
@@ -123,17 +124,10 @@ class SqlInbox:
                                .values(lease_until=now + lease))
 
     def lease_owners(self) -> set[str]:
-        """Who holds leases right now (to free those of processes known to be gone)."""
-        with self._engine.connect() as connection:
-            return set(connection.execute(select(_I.lease_owner).distinct().where(
-                _I.lease_owner.is_not(None), _I.lease_until >= self._clock())).scalars())
+        return lease_owners(self._engine, inbox_table, self._clock())
 
     def release(self, owners: set[str]) -> None:
-        """Free the rows leased by `owners` (processes that are gone) for anyone to take."""
-        if owners:
-            with write_transaction(self._engine) as connection:
-                connection.execute(update(inbox_table).where(_I.lease_owner.in_(owners))
-                                   .values(lease_owner=None, lease_until=None))
+        release_leases(self._engine, inbox_table, owners)
 
     def done(self, item_id: int, status: str = "done", error: str | None = None) -> None:
         """Handled (or failed for good): the raw update is no longer needed, and is cleared."""

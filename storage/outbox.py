@@ -23,6 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage.database import is_postgresql
 from storage.dossier_repository import MAX_ERROR_LENGTH, write_transaction
+from storage.leases import lease_owners, release_leases
 from storage.tables import applied_event_table, outbox_table
 
 Clock = Callable[[], datetime]
@@ -118,15 +119,10 @@ class SqlOutbox:
                                .values(lease_until=self._clock() + lease))
 
     def lease_owners(self) -> set[str]:
-        with self._engine.connect() as connection:
-            return set(connection.execute(select(_O.lease_owner).distinct().where(
-                _O.lease_owner.is_not(None), _O.lease_until >= self._clock())).scalars())
+        return lease_owners(self._engine, outbox_table, self._clock())
 
     def release(self, owners: set[str]) -> None:
-        if owners:
-            with write_transaction(self._engine) as connection:
-                connection.execute(update(outbox_table).where(_O.lease_owner.in_(owners))
-                                   .values(lease_owner=None, lease_until=None))
+        release_leases(self._engine, outbox_table, owners)
 
     def progress(self, item_id: int, payload: dict[str, Any]) -> None:
         """Save how far a row got (parts sent), so a retry resumes and never repeats."""
