@@ -90,6 +90,6 @@ def mermaid(flow: Flow) -> str:
 def document(flow: Flow) -> str:
     """The Markdown file committed for a vacancy: title, the diagram, how to regenerate it."""
     v = flow.vacancy
-    return (f"# {v.title.nl} — {v.employer}\n\n"
+    return (f"# {v.title.nl} — {v.employer.nl}\n\n"
             f"Generated from `vacancies/{v.id}.yaml` by `python main.py diagram`; "
             "do not edit by hand.\n\n```mermaid\n" + mermaid(flow) + "```\n")

@@ -35,7 +35,7 @@ def summary(vacancy: Vacancy, dossier: DossierRecord, documents: list[DocumentRe
                               "email": counted.get("candidate.email", "?")}),
         Msg("rec.status", {"status": Msg(f"status.{dossier.status}"),
                            "when": _local(vacancy, dossier.submitted_at)}),
-        Msg("rec.verdict", {"verdict": Msg(f"rec.verdict.{verdict.status.value}")}),
+        Msg("rec.verdict", {"verdict": Msg(f"rec.{R.verdict_heading(verdict)}")}),
         *R.reason_lines(verdict.reasons),
     ]
     for rule in vacancy.requirements:
@@ -77,8 +77,8 @@ def summary(vacancy: Vacancy, dossier: DossierRecord, documents: list[DocumentRe
 
 
 CSV_FIXED = ["dossier_id", "vacancy_id", "status", "name", "email", "created_at",
-             "submitted_at", "verdict", "failed_rules", "uncertain_rules", "conditions", "score",
-             "documents"]
+             "submitted_at", "verdict", "failed_rules", "uncertain_rules", "review_rules", "conditions",
+             "assumed_conditions", "score", "documents"]
 
 
 def csv_export(vacancy: Vacancy,
@@ -105,7 +105,9 @@ def csv_export(vacancy: Vacancy,
             _cell(counted.get("candidate.name", "")), _cell(counted.get("candidate.email", "")),
             _local(vacancy, dossier.created_at), _local(vacancy, dossier.submitted_at),
             verdict.get("status", ""), ",".join(verdict.get("failed", [])),
-            ",".join(verdict.get("uncertain", [])), ",".join(verdict.get("conditions", [])),
+            ",".join(verdict.get("uncertain", [])), ",".join(verdict.get("review", [])),
+            ",".join(verdict.get("conditions", [])),
+            ",".join(verdict.get("assumed_conditions", [])),
             "" if verdict.get("score") is None else verdict["score"],
             ",".join(sorted(d.kind for d in documents)),
             *(points.get(column, "") for column in criteria),

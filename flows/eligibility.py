@@ -15,7 +15,7 @@ from typing import Any
 from flows.messages import Msg
 from flows.questions import applicable_answers, compile_questions
 from flows.vacancy import (
-    DIPLOMA_SCALES,
+    DIPLOMA_PEERS,
     CriminalRecordRule,
     DiplomaRule,
     Document,
@@ -27,6 +27,7 @@ from flows.vacancy import (
     Text,
     Vacancy,
     YesNoRule,
+    diploma_rank,
 )
 
 
@@ -34,6 +35,7 @@ class Status(StrEnum):
     ELIGIBLE = "eligible"
     NOT_ELIGIBLE = "not_eligible"
     UNCERTAIN = "uncertain"  # only an assumed rule is not met: check with the employer
+    REVIEW = "review"  # the employer judges one point itself (an unfavourable mention)
     CONDITIONAL = "conditional"
     CLOSED = "closed"
     INCOMPLETE = "incomplete"
@@ -44,6 +46,7 @@ class Outcome(StrEnum):
     FAILED = "failed"
     CONDITION = "condition"
     UNCERTAIN = "uncertain"  # an assumed rule not met: never excludes
+    REVIEW = "review"  # not ours to judge: the employer weighs it (a mention on an extract)
     PENDING = "pending"
     INFO = "info"
 
@@ -55,6 +58,7 @@ class Reason:
     message: Msg
     source: str | None = None  # the seed's words, only when they state the rule
     assumption: Text | None = None  # what we assume, as the candidate reads it
+    assumed: bool = False  # the whole rule is our assumption (not only a detail of it)
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,9 @@ class Verdict:
     # Each answered criterion: (id, short name, points, maximum) — the score explained.
     score_parts: tuple[tuple[str, Text, int, int], ...] = ()
     score_assumption: Text | None = None  # how the indicative score is to be read
+    # Documents whose proof is too old by a stated rule, with the first issue date that is
+    # fresh enough today: a file already sent for them does not complete the dossier.
+    stale: dict[str, date] = field(default_factory=dict)
 
     @property
     def failed(self) -> tuple[Reason, ...]:
@@ -95,7 +102,7 @@ def _reason(rule: Provenance, rule_id: str, outcome: Outcome, key: str, **values
         outcome = Outcome.UNCERTAIN  # an assumption never excludes anyone
         key = UNCERTAIN_KEYS[key]
     return Reason(rule_id, outcome, Msg(key, values), rule.source if rule.stated else None,
-                  rule.assumption.says if rule.assumption else None)
+                  rule.assumption.says if rule.assumption else None, assumed=not rule.stated)
 
 
 def add_months(day: date, months: int) -> date:
@@ -121,17 +128,24 @@ def _diploma(v: Vacancy, rule: DiplomaRule, a: dict[str, Any]) -> list[Reason]:
     required = Msg(f"diploma.{v.country}.{rule.min_level}")
     if level is None:
         return [_reason(rule, rule.id, Outcome.PENDING, "reason.diploma.pending", required=required)]
-    scale = DIPLOMA_SCALES[v.country]
     given = Msg(f"diploma.{v.country}.{level}")
-    if scale.index(level) < scale.index(rule.min_level):
+    rank, needed = diploma_rank(v.country, level), diploma_rank(v.country, rule.min_level)
+    if rank < needed:
         failed = [_reason(rule, rule.id, Outcome.FAILED, "reason.diploma.failed",
                           required=required, given=given)]
         if rule.accepted_equivalents:  # what else the vacancy accepts, in its own words
             failed.append(_reason(rule, rule.id, Outcome.INFO, "reason.diploma.equivalents",
                                   equivalents=list(rule.accepted_equivalents)))
         return failed
-    out = [_reason(rule, rule.id, Outcome.MET, "reason.diploma.met", required=required,
-                   given=given)]
+    if rank == needed and level in DIPLOMA_PEERS.get(v.country, {}):
+        # havo/vwo where mbo-4 is asked, a graduaat where a bachelor is: not stated either way.
+        out = [Reason(rule.id, Outcome.UNCERTAIN,
+                      Msg("reason.diploma.peer", {"required": required, "given": given}),
+                      rule.source if rule.stated else None,
+                      rule.assumption.says if rule.assumption else None, assumed=not rule.stated)]
+    else:
+        out = [_reason(rule, rule.id, Outcome.MET, "reason.diploma.met", required=required,
+                       given=given)]
     if rule.foreign:
         foreign = a.get(f"{rule.id}.foreign")
         if foreign is None:
@@ -171,7 +185,8 @@ def _language(v: Vacancy, rule: LanguageRule, a: dict[str, Any]) -> list[Reason]
 
 def _record(v: Vacancy, rule: CriminalRecordRule, a: dict[str, Any], now: datetime) -> list[Reason]:
     if rule.asked == "later":
-        return [_reason(rule, rule.id, Outcome.INFO, "reason.record.later", model=rule.model)]
+        return [_reason(rule, rule.id, Outcome.INFO, "reason.record.later", model=rule.model,
+                        employer=v.employer_ref)]
     has = a.get(f"{rule.id}.has_extract")
     age = _age_text(rule)
     if has is None:
@@ -190,14 +205,17 @@ def _record(v: Vacancy, rule: CriminalRecordRule, a: dict[str, Any], now: dateti
         explain = a.get(f"{rule.id}.explain")
         if explain is None:
             return [_reason(rule, rule.id, Outcome.PENDING, "reason.record.pending", model=rule.model)]
+        # Not a condition the candidate can meet: whether the conduct fits the job is the
+        # employer's judgement (Nieuwpoort: the college, after the deadline).
         key = "reason.record.mention_explained" if explain else "reason.record.mention_unexplained"
-        out.append(_reason(rule, rule.id, Outcome.CONDITION, key))
+        out.append(_reason(rule, rule.id, Outcome.REVIEW, key, employer=v.employer_ref))
     today = now.astimezone(v.zone).date()
     if isinstance(issued, str):
         issued = date.fromisoformat(issued)
     if extract_expired(rule, issued, today):
         out.append(_reason(rule, rule.id, Outcome.CONDITION, "reason.record.too_old",
-                           issued=issued.strftime("%d-%m-%Y"), age=age, model=rule.model))
+                           issued=issued.strftime("%d-%m-%Y"), age=age, model=rule.model,
+                           fresh=fresh_from(rule, today).strftime("%d-%m-%Y")))
     else:
         if not mention:
             out.append(_reason(rule, rule.id, Outcome.MET, "reason.record.met", model=rule.model))
@@ -209,6 +227,36 @@ def _record(v: Vacancy, rule: CriminalRecordRule, a: dict[str, Any], now: dateti
             out.append(_reason(rule, rule.id, Outcome.INFO, "reason.record.expires",
                                day=too_old_from.strftime("%d-%m-%Y")))
     return out
+
+
+def fresh_from(rule: CriminalRecordRule, today: date) -> date:
+    """The earliest issue date that is not too old on `today` (see extract_expired)."""
+    if rule.max_age_months:
+        day = add_months(today, -rule.max_age_months)
+        # add_months clamps (31 May − 3 months = 28 Feb): step forward to the first valid day.
+        while extract_expired(rule, day, today):
+            day += timedelta(days=1)
+        return day
+    if rule.max_age_days:
+        return today - timedelta(days=rule.max_age_days)
+    return date.min
+
+
+def stale_documents(vacancy: Vacancy, answers: dict[str, Any], now: datetime) -> dict[str, date]:
+    """The extract documents a stated rule finds too old today (firm: an assumed rule only
+    makes it a condition), each with the first issue date that would be fresh enough."""
+    today = now.astimezone(vacancy.zone).date()
+    stale: dict[str, date] = {}
+    for rule in vacancy.requirements:
+        if not (isinstance(rule, CriminalRecordRule) and rule.document and rule.stated):
+            continue
+        issued = answers.get(f"{rule.id}.issued_on")
+        if answers.get(f"{rule.id}.has_extract") and issued:
+            if isinstance(issued, str):
+                issued = date.fromisoformat(issued)
+            if extract_expired(rule, issued, today):
+                stale[rule.document] = fresh_from(rule, today)
+    return stale
 
 
 def _too_old_from(rule: CriminalRecordRule, issued: date) -> date | None:
@@ -314,7 +362,9 @@ def evaluate(vacancy: Vacancy, answers: dict[str, Any], now: datetime) -> Verdic
     elif Outcome.UNCERTAIN in outcomes:
         status = Status.UNCERTAIN
     elif Outcome.CONDITION in outcomes:
-        status = Status.CONDITIONAL
+        status = Status.CONDITIONAL  # what the candidate can still do comes first
+    elif Outcome.REVIEW in outcomes:
+        status = Status.REVIEW
     else:
         status = Status.ELIGIBLE
     return Verdict(
@@ -328,6 +378,7 @@ def evaluate(vacancy: Vacancy, answers: dict[str, Any], now: datetime) -> Verdic
         unknowns=tuple(Msg("unknown", {"text": n.text}) for n in vacancy.silent_on),
         score_parts=tuple(parts),
         score_assumption=score_note,
+        stale=stale_documents(vacancy, counted, now),
     )
 
 

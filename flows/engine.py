@@ -42,7 +42,7 @@ from flows.ports import (
 )
 from flows.questions import IDENTITY, Question, next_question
 from flows.text_cleaning import clean_text, display_name
-from flows.vacancy import Vacancy
+from flows.vacancy import CriminalRecordRule, Vacancy
 
 log = logging.getLogger(__name__)
 
@@ -446,8 +446,13 @@ class _Turn:
         knocked = verdict.status is Status.NOT_ELIGIBLE
         target = self.engine.flows[d.vacancy_id].forward_target(d.answers, knocked)
         self.move("answer", target, f"answer:{question.id}")
+        if target not in (COLLECTING, KNOCKED_OUT):
+            # Still answering: a document some answer no longer asks for waits until the
+            # answers are complete (a re-asked follow-up may ask for it again).
+            self.save(verdict)
+            return self.prompt()
         required = {doc.id for doc in verdict.documents}
-        documents = self.uow.documents(d.id)  # once: every answer passes here
+        documents = self.uow.documents(d.id)
         for kind in {doc.kind for doc in documents} - required:
             self.obsolete_files += self.uow.remove_documents(d.id, kind)  # no longer asked
         documents = [doc for doc in documents if doc.kind in required]
@@ -460,15 +465,13 @@ class _Turn:
             self.save()
             return [R.knockout(self.vacancy, verdict, self.lang)]
         self.save(verdict)
-        if target == COLLECTING:
-            told = [self.say(*R.verdict_parts(self.vacancy, verdict))]
-            info = R.info_parts(self.vacancy, verdict)
-            if info:
-                told.append(self.say(*info))
-            if not missing:
-                return [*told, *self.submit()]
-            return [*told, *self.prompt()]
-        return self.prompt()
+        told = [self.say(*R.verdict_parts(self.vacancy, verdict))]
+        info = R.info_parts(self.vacancy, verdict)
+        if info:
+            told.append(self.say(*info))
+        if not missing:
+            return [*told, *self.submit()]
+        return [*told, *self.prompt()]
 
     def press(self, token: str) -> list[Reply]:
         kind, _, rest = token.partition(":")
@@ -704,6 +707,8 @@ class _Turn:
             return self.prompt()  # says the vacancy closed, and since when
         if d.state == SUBMITTED and self.late_album_page(upload):
             return None
+        if d.status == "draft" and self.album_document(upload) is not None:
+            return None  # the next page of an extract whose date is being asked
         if d.state != COLLECTING:
             key = "upload.answer_first" if d.status == "draft" else f"upload.not_now_{d.status}"
             return self.prompt((Msg(key),))
@@ -779,7 +784,7 @@ class _Turn:
         refusal = self.refuse_content(upload, doc)
         if refusal is not None:
             return refusal
-        if d.state == SUBMITTED:  # a late page of the album that submitted it: keep, nothing else
+        if d.state != COLLECTING:  # a later page of an album already taken: keep, nothing else
             return self.store_album_page(upload, album)
         stored = self.engine.files.put(upload.path)
         self.new_files.append(stored.stored_path)
@@ -796,12 +801,40 @@ class _Turn:
         missing = R.missing_documents(verdict, self.uow.documents(d.id))
         received = Msg("upload.replaced" if replaced else "upload.received",
                        {"label": doc.label, "name": display_name(upload.file_name)})
+        dated = self.ask_extract_date(doc.id, verdict, received)
+        if dated is not None:
+            return dated
         if not missing:
             return self.submit((received,), album=upload.group is not None)
         d.awaiting_document = missing[0].id
         self.save(verdict)
         return [R.next_document(verdict, self.uow.documents(d.id),
                                 d.awaiting_document, self.lang, (received,), d.id)]
+
+    def ask_extract_date(self, doc_id: str, verdict: Verdict, received: Msg) -> list[Reply] | None:
+        """An extract sent where the answers cannot cover it — "I have none", or a date that
+        makes it too old — is a new one: ask its date instead of completing on the old answer."""
+        d = self.dossier
+        assert d is not None
+        rule = next((r for r in self.vacancy.requirements
+                     if isinstance(r, CriminalRecordRule) and r.document == doc_id), None)
+        if rule is None or rule.asked != "at_application":
+            return None
+        if d.answers.get(f"{rule.id}.has_extract") is not False and doc_id not in verdict.stale:
+            return None
+        # A new extract: its date and whether it shows a mention are asked again (an
+        # explanation already sent stays, and with it its document, if the mention does).
+        again = {f"{rule.id}.issued_on", f"{rule.id}.mention"}
+        if d.answers.get(f"{rule.id}.explain") is False:
+            again.add(f"{rule.id}.explain")  # offered again, should the new one show a mention
+        d.answers = {k: v for k, v in d.answers.items() if k not in again}
+        d.answers[f"{rule.id}.has_extract"] = True
+        question = next_question(self.flow.questions, d.answers)
+        assert question is not None  # the issue date, at the latest
+        self.move("back", q_state(question), "extract_date")
+        self.save()
+        return [R.ask(self.flow, question, d.answers, self.lang,
+                      (received, Msg("upload.extract_new")), d.id)]
 
     def store_album_page(self, upload: Upload, doc: Any) -> list[Reply]:
         d = self.dossier

@@ -8,7 +8,7 @@ from typing import Any
 
 from babel.dates import format_date, format_datetime
 
-from flows.eligibility import Outcome, Reason, Verdict
+from flows.eligibility import Outcome, Reason, Status, Verdict
 from flows.events import Choice, Reply
 from flows.flow import Flow
 from flows.messages import Msg, catalogue, render
@@ -18,6 +18,8 @@ from flows.vacancy import Document, Vacancy
 
 LOCALES = {"nl": "nl_BE", "en": "en_GB"}
 QUOTE_MAX = 180
+# Outcomes of an assumed rule that carry "(onze aanname)": an uncertain line says it already.
+ASSUMED_MARKS = (Outcome.MET, Outcome.CONDITION, Outcome.REVIEW, Outcome.INFO)
 
 
 def vacancy_key(vacancy_id: str) -> str:
@@ -27,7 +29,7 @@ def vacancy_key(vacancy_id: str) -> str:
 
 def no_deadline(vacancy: Vacancy) -> Msg:
     """Said as what it is: the seed gives no date (never "open until filled" as a fact)."""
-    return Msg("deadline.none", {"employer": vacancy.employer})
+    return Msg("deadline.none", {"employer": vacancy.ask_whom})
 
 
 def when_text(vacancy: Vacancy, lang: str) -> Msg:
@@ -138,7 +140,10 @@ def reason_lines(reasons: tuple[Reason, ...], only: set[Outcome] | None = None,
     for r in reasons:
         if only is not None and r.outcome not in only:
             continue
-        lines.append(Msg(f"reason.mark.{r.outcome.value}", {"text": r.message}))
+        # A condition of a rule the seed does not state must not read as firm as one it does.
+        mark = (f"reason.mark.{r.outcome.value}_assumed"
+                if r.assumed and r.outcome in ASSUMED_MARKS else f"reason.mark.{r.outcome.value}")
+        lines.append(Msg(mark, {"text": r.message}))
         if r.source:
             quote = " ".join(r.source.split())
             if len(quote) > QUOTE_MAX:
@@ -150,10 +155,24 @@ def reason_lines(reasons: tuple[Reason, ...], only: set[Outcome] | None = None,
     return lines
 
 
+def verdict_heading(verdict: Verdict) -> str:
+    """The verdict's first line: what rests only on our assumptions is not said as firm."""
+    conditions = [r for r in verdict.reasons if r.outcome is Outcome.CONDITION]
+    if verdict.status is Status.CONDITIONAL and all(r.assumed for r in conditions):
+        return "verdict.conditional_assumed"
+    met = [r for r in verdict.reasons if r.outcome is Outcome.MET]
+    if verdict.status is Status.ELIGIBLE and all(r.assumed for r in met):
+        return "verdict.eligible_assumed"  # the seed states no condition of its own
+    return f"verdict.{verdict.status.value}"
+
+
 def verdict_parts(vacancy: Vacancy, verdict: Verdict) -> list[Any]:
-    parts: list[Any] = [Msg(f"verdict.{verdict.status.value}", {"title": vacancy.title})]
+    parts: list[Any] = [Msg(verdict_heading(verdict), {"title": vacancy.title,
+                                                       "employer": vacancy.employer_ref,
+                                                       "ask": vacancy.ask_whom})]
     # What the candidate must still do comes first; what is fine follows.
-    order = (Outcome.FAILED, Outcome.UNCERTAIN, Outcome.CONDITION, Outcome.MET, Outcome.INFO)
+    order = (Outcome.FAILED, Outcome.UNCERTAIN, Outcome.CONDITION, Outcome.REVIEW, Outcome.MET,
+             Outcome.INFO)
     said: set[tuple[str, Any]] = set()
     parts.append([line for outcome in order
                   for line in reason_lines(verdict.reasons, {outcome}, said)])
@@ -201,7 +220,8 @@ def knockout(vacancy: Vacancy, verdict: Verdict, lang: str) -> Reply:
 
 
 def missing_documents(verdict: Verdict, stored: list[DocumentRecord]) -> list[Document]:
-    have = {d.kind for d in stored}
+    # A file for a proof that is too old (by its stated issue date) does not count as sent.
+    have = {d.kind for d in stored} - set(verdict.stale)
     return [d for d in verdict.documents if d.id not in have]
 
 
@@ -216,15 +236,22 @@ def checklist(vacancy: Vacancy, verdict: Verdict, stored: list[DocumentRecord],
     by_kind = {d.kind: d for d in stored}
     lines: list[Any] = [Msg("checklist.title")]
     for doc in verdict.documents:
-        if doc.id in by_kind:
+        if doc.id in by_kind and doc.id not in verdict.stale:
             lines.append(Msg("checklist.done", {"label": doc.label,
                                                 "name": by_kind[doc.id].original_name}))
         else:
             lines.append(Msg("checklist.todo", {"label": doc.label}))
+            if doc.id in verdict.stale:
+                lines.append(Msg("checklist.fresh", {
+                    "day": verdict.stale[doc.id].strftime("%d-%m-%Y")}))
             lines.append(Msg("checklist.spec", {"types": ", ".join(doc.types),
                                                 "max": f"{doc.max_size_mb:g}"}))
             lines.extend(Msg("checklist.rule", {"text": r}) for r in doc.rules)
-    parts: list[Any] = [*before, lines, deadline_line(vacancy, now, lang)]
+    # Said while the file is open, never in the verdict itself (it may complete at once) nor
+    # to recruiters: an unfavourable mention can still be explained until the file is complete.
+    hints = [Msg("checklist.explain_hint") for r in verdict.reasons
+             if r.message.key == "reason.record.mention_unexplained"]
+    parts: list[Any] = [*before, lines, *hints, deadline_line(vacancy, now, lang)]
     target = awaited(verdict, stored, awaiting)
     if target is not None:
         parts.append(send_prompt(target))
@@ -263,8 +290,10 @@ def next_document(verdict: Verdict, stored: list[DocumentRecord],
     left = (Msg("checklist.left", {"n": len(missing),
                                    "labels": ", ".join(render(d.label, lang) for d in missing)})
             if missing else Msg("upload.all_done"))
+    fresh = ([Msg("checklist.fresh", {"day": verdict.stale[target.id].strftime("%d-%m-%Y")})]
+             if target.id in verdict.stale else [])
     parts: list[Any] = [*before, left,
-                        [send_prompt(target),
+                        [send_prompt(target), *fresh,
                          Msg("checklist.spec", {"types": ", ".join(target.types),
                                                 "max": f"{target.max_size_mb:g}"}),
                          *(Msg("checklist.rule", {"text": r}) for r in target.rules)]]
@@ -277,7 +306,7 @@ def privacy_notice(vacancy: Vacancy, lang: str) -> Reply:
                  if vacancy.reserve else Msg("retention.default"))
     key = vacancy_key(vacancy.id)
     return Reply(lang, (
-        Msg("privacy.notice", {"title": vacancy.title, "employer": vacancy.employer,
+        Msg("privacy.notice", {"title": vacancy.title, "employer": vacancy.employer_ref,
                                "retention": retention,
                                "authority": Msg(f"authority.{vacancy.country}")}),
     ), (
@@ -308,10 +337,11 @@ def submitted(vacancy: Vacancy, lang: str, before: tuple[Any, ...] = ()) -> Repl
         steps.append(Msg(key, values))
         if step.pass_mark is not None:
             steps.append(Msg("step.pass_mark", {"text": step.pass_mark}))
-    values = {"title": vacancy.title, "employer": vacancy.employer}
+    values = {"title": vacancy.title, "employer": vacancy.employer_ref}
     # Never "ingediend" when the official application still has to happen elsewhere.
     if vacancy.apply_via:
-        confirm = Msg("submitted.forwarded", {**values, "channel": vacancy.apply_via.text})
+        confirm = Msg("submitted.forwarded", {**values, "channel": vacancy.apply_via.text,
+                                              "deadline": when_text(vacancy, lang)})
     elif not vacancy.call_for_applications:
         confirm = Msg("submitted.no_call", values)
     else:
@@ -327,6 +357,11 @@ def verdict_summary(verdict: Verdict) -> dict[str, Any]:
         "status": verdict.status.value,
         "failed": [r.rule_id for r in verdict.failed],
         "conditions": [r.rule_id for r in verdict.reasons if r.outcome is Outcome.CONDITION],
+        # Conditions of rules the seed does not state: outstanding, but on our assumption.
+        "assumed_conditions": [r.rule_id for r in verdict.reasons
+                               if r.outcome is Outcome.CONDITION and r.assumed],
+        # Points the employer judges itself (an unfavourable mention).
+        "review": [r.rule_id for r in verdict.reasons if r.outcome is Outcome.REVIEW],
         # Assumed rules not met: the recruiter sees the dossier flagged with them.
         "uncertain": [r.rule_id for r in verdict.reasons if r.outcome is Outcome.UNCERTAIN],
         "score": verdict.score,

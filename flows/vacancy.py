@@ -24,10 +24,27 @@ from pydantic import (
 )
 
 # Ordered diploma scales per country: index = rank. Labels live in the message catalogues.
+# The levels a candidate chooses from, lowest first (the order of the buttons).
 DIPLOMA_SCALES: dict[str, tuple[str, ...]] = {
-    "BE": ("none", "lager_secundair", "secundair", "bachelor", "master"),
-    "NL": ("none", "mbo-1", "mbo-2", "mbo-3", "mbo-4", "hbo", "wo"),
+    # graduaat (HBO5) sits between secondary education and a bachelor.
+    "BE": ("none", "lager_secundair", "secundair", "graduaat", "bachelor", "master"),
+    "NL": ("none", "mbo-1", "mbo-2", "mbo-3", "mbo-4", "havo", "vwo", "hbo", "wo"),
 }
+# Diplomas with no firm place on the scale, counted as the level they stand next to; where
+# exactly that level is required, whether they count is our guess (uncertain), never a firm
+# yes or no. havo and vwo: general secondary education at about mbo-4 level (NLQF 4 and 4+),
+# but not an mbo "opleiding". graduaat (HBO5): short-cycle higher education, not a bachelor;
+# whether it is "hoger onderwijs van één cyclus of daarmee gelijkgesteld" is the employer's call.
+DIPLOMA_PEERS: dict[str, dict[str, str]] = {
+    "BE": {"graduaat": "bachelor"},
+    "NL": {"havo": "mbo-4", "vwo": "mbo-4"},
+}
+
+
+def diploma_rank(country: str, level: str) -> int:
+    """The place of `level` on its country's scale, a peer counted as the level it stands for."""
+    scale = DIPLOMA_SCALES[country]
+    return scale.index(DIPLOMA_PEERS.get(country, {}).get(level, level))
 
 VACANCY_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -204,8 +221,10 @@ class DiplomaRule(Provenance):
         # The vacancy's country picks the scale; the loader passes it as validation context.
         country = (info.context or {}).get("country")
         scales = [DIPLOMA_SCALES[country]] if country in DIPLOMA_SCALES else DIPLOMA_SCALES.values()
-        if not any(value in scale for scale in scales):
-            allowed = " | ".join(", ".join(s) for s in scales)
+        firm = [[lv for lv in scale if not any(lv in p for p in DIPLOMA_PEERS.values())]
+                for scale in scales]
+        if not any(value in scale for scale in firm):
+            allowed = " | ".join(", ".join(s) for s in firm)
             raise ValueError(
                 f"unknown diploma level {value!r} for {country or 'BE/NL'}; allowed: {allowed}"
             )
@@ -230,6 +249,9 @@ class CriminalRecordRule(Provenance):
     max_age_days: int | None = Field(default=None, ge=1, le=3650)
     max_age_months: int | None = Field(default=None, ge=1, le=120)
     unfavourable_mention: Literal["excluded", "explanation_allowed"] = "explanation_allowed"
+    # The document that carries the extract: a file sent while the stated answers cannot cover
+    # it (no extract, or one too old) is asked its date, and a too-old one never completes a file.
+    document: str | None = None
 
     @model_validator(mode="after")
     def _one_age(self) -> CriminalRecordRule:
@@ -435,7 +457,13 @@ class Document(Provenance):
 class Vacancy(Frozen):
     id: str
     title: LocalText
-    employer: str
+    employer: LocalText = Field(description="the employer's name, as lists and recruiters read it")
+    # How a sentence names the employer when the seed gives no name ("ask the school that
+    # published the vacancy"): a candidate is never told to ask a placeholder.
+    employer_in_text: LocalText | None = None
+    # Whom a candidate asks about the procedure, where the seed names someone other than the
+    # employer (Flextender for Hardenberg); "vraag het na bij …" names them.
+    ask_at: Note | None = None
     country: Literal["BE", "NL"]
     seed: str = Field(description="file name of the source document in shared/seeds")
     contract: Note | None = None
@@ -488,6 +516,9 @@ class Vacancy(Frozen):
                     errors.append(
                         f"{where}.foreign.document: no document with id {rule.foreign.document!r}"
                     )
+            if (isinstance(rule, CriminalRecordRule) and rule.document
+                    and rule.document not in doc_ids):
+                errors.append(f"{where}.document: no document with id {rule.document!r}")
             if isinstance(rule, LanguageRule) and rule.certificate_document not in doc_ids:
                 errors.append(
                     f"{where}.certificate_document: no document with id "
@@ -504,7 +535,8 @@ class Vacancy(Frozen):
                 errors.append(
                     f"{where}.assumption: a candidate reads this assumption; give one plain "
                     "sentence in 'nl' and 'en' (the maintainer note goes in 'why')")
-        scale = DIPLOMA_SCALES[self.country]
+        peers = DIPLOMA_PEERS.get(self.country, {})
+        scale = [level for level in DIPLOMA_SCALES[self.country] if level not in peers]
         for i, rule in enumerate(self.requirements):
             if isinstance(rule, DiplomaRule) and rule.min_level not in scale:
                 errors.append(
@@ -552,6 +584,16 @@ class Vacancy(Frozen):
         # which is wrong across a daylight-saving change.
         closes = self.closes_at()
         return closes is None or now.astimezone(UTC) < closes.astimezone(UTC)
+
+    @property
+    def employer_ref(self) -> Text:
+        """The employer as a sentence names it."""
+        return self.employer_in_text or self.employer
+
+    @property
+    def ask_whom(self) -> Text:
+        """Whom "vraag het na bij …" sends the candidate to."""
+        return self.ask_at.text if self.ask_at else self.employer_ref
 
     def document(self, doc_id: str) -> Document:
         return next(d for d in self.documents if d.id == doc_id)

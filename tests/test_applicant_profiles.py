@@ -169,6 +169,7 @@ H_KNOCKOUT = "De kandidaten die niet voldoen worden niet verder beoordeeld."
 
 E, NE, U, C, CL = (Status.ELIGIBLE, Status.NOT_ELIGIBLE, Status.UNCERTAIN, Status.CONDITIONAL,
                    Status.CLOSED)
+RV = Status.REVIEW  # the employer judges a point itself (an unfavourable mention)
 
 PROFILES: list[Profile] = [
     # ------------------------------------------------------------ 000 Nieuwpoort (BE)
@@ -193,6 +194,10 @@ PROFILES: list[Profile] = [
             "systeembeheerder, verder alles in orde",
             nieuwpoort(diploma__level="secundair"), NIEUWPOORT_NOW, NE,
             failed=frozenset({"diploma"}), seed_quote=N_DIPLOMA),
+    Profile(NIEUWPOORT, "n-graduaat",
+            "Graduaat informatica (HBO5): geen bachelor; of het 'hoger onderwijs van één cyclus "
+            "of daarmee gelijkgesteld onderwijs' is, beoordeelt het college (niet uitsluiten)",
+            nieuwpoort(diploma__level="graduaat"), NIEUWPOORT_NOW, U),
     Profile(NIEUWPOORT, "n-no-civil-rights",
             "Bachelor informatica, maar ontzet uit de burgerlijke en politieke rechten",
             nieuwpoort(civil_rights=False), NIEUWPOORT_NOW, NE,
@@ -205,11 +210,11 @@ PROFILES: list[Profile] = [
     Profile(NIEUWPOORT, "n-mention-explained",
             "Bachelor, Nederlandstalig, uittreksel met een ongunstige vermelding; voegt een "
             "schriftelijke toelichting toe (het college oordeelt)",
-            nieuwpoort(record__mention=True, record__explain=True), NIEUWPOORT_NOW, C),
+            nieuwpoort(record__mention=True, record__explain=True), NIEUWPOORT_NOW, RV),
     Profile(NIEUWPOORT, "n-mention-unexplained",
             "Bachelor, uittreksel met een ongunstige vermelding, geen toelichting (de brochure: "
             "'mag je ... voorleggen', dus geen uitsluiting; het college oordeelt)",
-            nieuwpoort(record__mention=True, record__explain=False), NIEUWPOORT_NOW, C),
+            nieuwpoort(record__mention=True, record__explain=False), NIEUWPOORT_NOW, RV),
     Profile(NIEUWPOORT, "n-no-extract-yet",
             "Bachelor, Nederlandstalig, heeft nog geen uittreksel uit het strafregister",
             nieuwpoort(record__has_extract=False), NIEUWPOORT_NOW, C),
@@ -316,6 +321,13 @@ PROFILES: list[Profile] = [
             hardenberg(score__education_field=False, score__process_improvement=False,
                        score__topdesk=0, score__municipal_customer_contact=0),
             HARDENBERG_NOW, E, score=0),
+    Profile(HARDENBERG, "h-havo",
+            "Havo, 7 jaar klantenservice, verder alle knock-outs: havo heeft het niveau van mbo-4 "
+            "maar is geen mbo-opleiding; de vacature zegt niet of het telt (niet uitsluiten)",
+            hardenberg(diploma__level="havo"), HARDENBERG_NOW, U),
+    Profile(HARDENBERG, "h-vwo",
+            "Vwo, verder alle knock-outs: zelfde vraag als havo",
+            hardenberg(diploma__level="vwo"), HARDENBERG_NOW, U),
     Profile(HARDENBERG, "h-mbo3",
             "Mbo-3 servicedesk-medewerker, verder alle knock-outs",
             hardenberg(diploma__level="mbo-3"), HARDENBERG_NOW, NE,
@@ -379,12 +391,12 @@ PROFILES: list[Profile] = [
     Profile(SCHOOL, "school-mention-explained",
             "Uittreksel recent met een ongunstige vermelding, voegt een toelichting toe",
             school(record__has_extract=True, record__issued_on=date(2026, 2, 1),
-                   record__mention=True, record__explain=True), UNDATED_NOW, C),
+                   record__mention=True, record__explain=True), UNDATED_NOW, RV),
     Profile(SCHOOL, "school-mention-unexplained",
             "Uittreksel recent met een ongunstige vermelding, geen toelichting (de seed zegt "
             "niets over het uittreksel: de school oordeelt)",
             school(record__has_extract=True, record__issued_on=date(2026, 2, 1),
-                   record__mention=True, record__explain=False), UNDATED_NOW, C),
+                   record__mention=True, record__explain=False), UNDATED_NOW, RV),
 ]
 
 

@@ -34,7 +34,7 @@ def test_full_application_then_sigkill_and_restart_loses_and_repeats_nothing(har
     h.press(111, "Master", "buitenland")
     h.press(111, "Nee", "Nederlandstalige opleiding")
     h.press(111, "Ja", "Stuur nu je cv")
-    assert "Je komt in aanmerking" in texts(h.tg.messages_to(111))
+    assert "Volgens je antwoorden voldoe je aan" in texts(h.tg.messages_to(111))
     h.upload(111, "cv-lena.pdf", "Stuur nu je motivatiebrief")
     h.upload(111, "motivatie-lena.pdf", "Stuur nu je kopie van je diploma")
     h.upload(111, "diploma-lena.pdf", "is volledig en doorgestuurd")

@@ -53,7 +53,7 @@ def test_one_tap_answers_the_rest_of_the_knowledge_matrix(tmp_path):
     privacy = engine.handle(me, Inbound.start("nieuwpoort-systeembeheerder-ict"))[-1]
     engine.handle(me, Inbound.press(privacy.choices[0].token))
     reply = None
-    for text in ("Jan Peeters", "jan@example.be", "4", "nee", "ja", "ja", "ja", "01-06-2025",
+    for text in ("Jan Peeters", "jan@example.be", "5", "nee", "ja", "ja", "ja", "01-06-2025",
                  "nee", "3", "5"):  # ... then Windows: operational, 5 years
         reply = engine.handle(me, Inbound.say(text))[-1]
     assert reply is not None and "Active Directory" in reply.text()
@@ -110,7 +110,7 @@ def test_what_the_vacancy_file_says_reaches_the_candidate(tmp_path):
     assert "Ook aanvaard: diploma van het hoger onderwijs van één cyclus" in knocked
     engine.handle(me, Inbound.do("back"))
     replies = []
-    for text in ("4", "nee", "ja", "ja", "ja", "01-06-2025", "nee"):
+    for text in ("5", "nee", "ja", "ja", "ja", "01-06-2025", "nee"):
         replies = engine.handle(me, Inbound.say(text))
     rest = next(c.token for c, label in zip(replies[-1].choices, replies[-1].labels(),
                                             strict=True) if label.startswith("Rest van de lijst"))
@@ -126,7 +126,7 @@ def test_what_the_vacancy_file_says_reaches_the_candidate(tmp_path):
         replies = engine.handle(me, Inbound.send_file(Upload("d.pdf", "application/pdf", 9, pdf)))
     done = replies[-1].text()
     # The official application runs via the city's website: never "ingediend" here.
-    assert "is volledig en doorgestuurd naar Stad en OCMW Nieuwpoort" in done
+    assert "is volledig en doorgestuurd naar de recruiters die deze bot beheren" in done
     assert "nog geen officiële kandidatuur" in done and "www.nieuwpoort.be/jobs" in done
     assert "ingediend" not in done
     assert "geslaagd met: 50% van het totaal" in done  # the pass marks of the selection steps

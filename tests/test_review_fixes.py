@@ -74,7 +74,7 @@ def test_back_after_the_matrix_shortcut_undoes_it_in_one_step(tmp_path):
     privacy = engine.handle(me, Inbound.start("nieuwpoort-systeembeheerder-ict"))[-1]
     engine.handle(me, Inbound.press(privacy.choices[0].token))
     reply = None
-    for text in ("Jan Peeters", "jan@example.be", "4", "nee", "ja", "ja", "ja", "01-06-2025",
+    for text in ("Jan Peeters", "jan@example.be", "5", "nee", "ja", "ja", "ja", "01-06-2025",
                  "nee", "3", "5"):
         reply = engine.handle(me, Inbound.say(text))[-1]
     assert reply is not None and reply.question_id == "matrix.active_directory_dns_dhcp.level"

@@ -46,7 +46,7 @@ SCRIPTS = {
 def test_complete_application_by_piped_input(tmp_path, pdf, vacancy_id):
     out = _chat(tmp_path, [*SCRIPTS[vacancy_id], pdf, pdf, pdf], "--vacancy", vacancy_id)
     assert "Privacy" in out
-    assert "Je komt in aanmerking" in out or "op voorwaarde" in out
+    assert "✅ Volgens je antwoorden voldoe je aan" in out
     assert "📄 Documenten voor een volledige kandidatuur" in out
     assert "is volledig en doorgestuurd" in out
     stored = list((tmp_path / "uploads").rglob("*.pdf"))
@@ -76,7 +76,7 @@ def test_closed_vacancy_can_be_tried_as_it_was_while_open(tmp_path):
     out = _chat(tmp_path, ["1", "Piet de Vries", "piet@example.nl", "mbo niveau 3"],
                 "--vacancy", "hardenberg-medewerker-intern-service-punt",
                 "--now", "2026-07-01T10:00+02:00")
-    assert "Je komt helaas niet in aanmerking" in out
+    assert "Volgens je antwoorden voldoe je helaas niet aan" in out
     assert "minimaal mbo-4 niveau" in out  # the seed quote behind the rule
 
 

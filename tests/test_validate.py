@@ -132,6 +132,14 @@ def _unknown_firmness(d):
     d["requirements"][2]["firmness"] = "probably"
 
 
+def _unknown_extract_document(d):
+    d["requirements"][5]["document"] = "vog"
+
+
+def _peer_level_as_minimum(d):
+    d["requirements"][0]["min_level"] = "havo"  # at mbo-4 level, but not on the firm scale
+
+
 CASES = [
     (_unknown_key, "requirements.0.min_levle: unknown key 'min_levle'; allowed keys:", "min_level"),
     (_wrong_type, "requirements.1.min_years:", "'five'"),
@@ -163,6 +171,9 @@ CASES = [
     (_assumed_without_assumption, "requirements.2: ",
      "'firmness: assumed' needs the 'assumption' that is made"),
     (_unknown_firmness, "requirements.2.firmness: ", "'stated' or 'assumed'"),
+    (_unknown_extract_document, "requirements.5.document:", "no document with id 'vog'"),
+    (_peer_level_as_minimum, "requirements.0.min_level: unknown diploma level 'havo' for NL",
+     "allowed: none, mbo-1, mbo-2, mbo-3, mbo-4, hbo, wo"),
 ]
 
 
