@@ -16,6 +16,7 @@ from typing import Any
 from transitions import Machine
 
 from flows.questions import Question, compile_questions, next_question
+from flows.sections import Place, places
 from flows.vacancy import Vacancy
 
 PRIVACY = "privacy"
@@ -68,6 +69,7 @@ class Flow:
         self.questions: tuple[Question, ...] = compile_questions(vacancy)
         self.by_id = {q.id: q for q in self.questions}
         self.index = {q.id: i for i, q in enumerate(self.questions)}
+        self.places: dict[str, Place] = places(vacancy, self.questions)
         self.states = [PRIVACY, *(q_state(q) for q in self.questions), *FIXED_STATES[1:]]
         self.transitions = self._transitions()
         self.machine = Machine(

@@ -14,6 +14,7 @@ from flows.flow import Flow
 from flows.messages import Msg, catalogue, render
 from flows.ports import DocumentRecord
 from flows.questions import Question
+from flows.sections import Place
 from flows.vacancy import Document, Vacancy
 
 LOCALES = {"nl": "nl_BE", "en": "en_GB"}
@@ -107,27 +108,18 @@ def ask(flow: Flow, question: Question, answers: dict[str, Any], lang: str,
     parts: list[Any] = list(before)
     if question.id in answers:
         parts.append(Msg("answer.current", {"value": answer_label(question, answers[question.id])}))
-    n, total = _position(flow, question, answers)
-    parts.append(Msg("progress", {"n": n, "total": total, "title": flow.vacancy.title}))
+    place = flow.places[question.id]
+    parts.append(progress(place))
     parts.append(question.prompt)
     return Reply(lang, tuple(parts), choices,
                  expects="choice" if question.kind in ("yes_no", "choice") else "text",
-                 progress=(n, total), question_id=question.id)
+                 progress=(place.n, place.total), question_id=question.id)
 
 
-def _position(flow: Flow, question: Question, answers: dict[str, Any]) -> tuple[int, int]:
-    # Position among the questions that apply; the total counts what is known to apply now.
-    counted: dict[str, Any] = {}
-    n = total = 0
-    for q in flow.questions:
-        if not q.applies(counted):
-            continue
-        total += 1
-        if q.id == question.id:
-            n = total
-        if q.id in answers:
-            counted[q.id] = answers[q.id]
-    return n, total
+def progress(place: Place) -> Msg:
+    """"Vraag 3 van 8 · Diploma": of a total fixed at the start, never growing."""
+    return Msg("progress", {"n": place.n, "total": place.total,
+                            "section": Msg(f"section.{place.section}")})
 
 
 def reason_lines(reasons: tuple[Reason, ...], only: set[Outcome] | None = None,

@@ -138,8 +138,9 @@ class Commands(Turn):
                                                  "status": Msg(f"status.{d.status}")})]
         question = self.flow.question_at(d.state)
         if question is not None:
-            n, total = R._position(self.flow, question, d.answers)
-            parts.append(Msg("status.question", {"n": n, "total": total}))
+            place = self.flow.places[question.id]
+            parts.append(Msg("status.question", {"n": place.n, "total": place.total,
+                                                 "section": Msg(f"section.{place.section}")}))
         if d.status in ("draft", "collecting"):
             missing = R.missing_documents(verdict, self.uow.documents(d.id))
             if missing and d.status == "collecting":

@@ -81,8 +81,8 @@ def vera_steps(name: str = NAME, email: str = EMAIL) -> list[Step]:
         Step("press", "Akkoord, verder", "Vraag 1 van"),
         Step("text", name, "Vraag 2 van"),
         Step("text", email, "Vraag 3 van"),
-        Step("press", "Master", "Vraag 4 van"),
-        Step("press", "Nee", "Vraag 5 van"),  # diploma.foreign
+        Step("press", "Master", "buitenland behaald"),  # a follow-up: still "Vraag 3 van 4"
+        Step("press", "Nee", "Vraag 4 van"),  # diploma.foreign
         Step("press", "Ja", "📄 Documenten"),  # language.dutch_education
         Step("document", ("cv.pdf", CV, PDF_MIME), "📥 Ontvangen: cv"),
         Step("document", ("motivatie.docx", MOTIVATION, DOCX_MIME), "📥 Ontvangen: motivatiebrief"),

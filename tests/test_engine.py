@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -250,10 +251,12 @@ def test_happy_path_from_deep_link_to_submission(name, engine, clock):
         assert dossier.answers[qid] == value, qid
     assert {k: dossier.answers[k] for k in IDENTITY} == IDENTITY
 
-    # Progress: "Vraag n van N" goes up by one at every question, no question asked twice.
+    # Progress: "Vraag n van N" with N fixed from the first question on; n goes up by one at
+    # every question asked of everyone, a follow-up keeps its question's number; none twice.
     asked = chat.asked()
     numbers = [progress[0] for _, progress in asked]
-    assert numbers == list(range(1, len(asked) + 1))
+    assert {progress[1] for _, progress in asked} == {numbers[-1]}
+    assert numbers[0] == 1 and all(b - a in (0, 1) for a, b in pairwise(numbers))
     assert len({qid for qid, _ in asked}) == len(asked)
 
     assert upload_all(chat) == list(spec.documents)
@@ -698,7 +701,8 @@ def test_the_explanation_question_is_asked_only_after_a_mention(engine, clock):
     chat = applicant(engine, clock, spec)
     chat.answer_all(spec.script, stop_at=["record.mention"])
     chat.press("Ja").expect_question("record.explain").expect(
-        "Vraag 6 van 6", "Je mag daarover een schriftelijke toelichting toevoegen. Wil je dat doen?")
+        "Vraag 3 van 3 · Strafregister",
+        "Je mag daarover een schriftelijke toelichting toevoegen. Wil je dat doen?")
     assert chat.labels == ["Ja", "Nee"]
     dossier = chat.dossier()
     assert (dossier.state, dossier.status) == ("q:record.explain", "draft")
@@ -822,10 +826,12 @@ def test_changing_a_branching_answer_skips_its_follow_ups(engine, clock):
 def test_back_shows_the_current_answer_and_stops_at_the_first_question(engine, clock):
     chat = applicant(engine, clock, SPECS["vera"])
     chat.say("Alice Peeters").say("alice@example.org").press("Master")
-    chat.expect_question("diploma.foreign").expect("Vraag 4 van 5")
+    # A follow-up keeps the number of the question it follows: the total never grows.
+    chat.expect_question("diploma.foreign").expect("Vraag 3 van 4 · Diploma")
 
     chat.do("back").expect_question("diploma.level")
-    chat.expect("Je huidige antwoord: Master", "Vraag 3 van 5", "Wat is je hoogste behaalde diploma?")
+    chat.expect("Je huidige antwoord: Master", "Vraag 3 van 4 · Diploma",
+                "Wat is je hoogste behaalde diploma?")
     chat.do("back").expect_question("candidate.email").expect("Je huidige antwoord: alice@example.org")
     chat.do("back").expect_question("candidate.name").expect("Je huidige antwoord: Alice Peeters")
     chat.do("back").expect("Dit is de eerste vraag.").expect_question("candidate.name")
@@ -877,7 +883,7 @@ def test_status_tells_question_missing_documents_and_time_left(engine, clock):
     chat.answer_all(spec.script, stop_at=["diploma.foreign"])
     chat.do("status").expect(
         "📋 Medewerker Intern Service Punt: vragen beantwoorden",
-        "Je bent bij vraag 4 van 11.",
+        "Je bent bij vraag 3 van 10 (Diploma).",
         "⏰ Uiterste datum: dinsdag 14 juli 2026, 09:00 (Nederlandse tijd) — nog 12 dagen en 21 uur",
         "Heb je dat diploma in het buitenland behaald?",  # and asks the question again
     )
@@ -926,20 +932,22 @@ def test_language_switch_changes_the_texts_and_persists(engine, clock):
     chat.answer_all(spec.script, stop_at=["diploma.foreign"])
 
     chat.do("language").expect("Kies je taal / Choose your language:")
-    chat.press("English").expect("The language is now English.", "Question 4 of 11",
+    chat.press("English").expect("The language is now English.", "Question 3 of 10 · Diploma",
                                  "Did you obtain that diploma abroad?")
     assert chat.labels == ["Yes", "No"]
     assert chat.candidate().language == "en" and chat.dossier().language == "en"
 
     # Persisted: the next reply, and a later session with a Dutch phone, stay English.
-    chat.press("No").expect("Question 5 of 11", "How many years of experience in a customer-contact")
+    chat.press("No").expect("Question 4 of 10 · Work experience",
+                            "How many years of experience in a customer-contact")
     later = Chat(engine, "alice", lang="nl")
     later.start().expect("Welcome back! You were applying for Internal service desk officer.")
     later.say("six").expect("I need a number from 0 to 60")
     later.say("6").expect("Do you have demonstrable experience working in multidisciplinary teams")
-    later.say("yes").expect("Question 7 of 11")
+    later.say("yes").expect("Question 6 of 10 · Requirements")
 
-    later.do("language").press("Nederlands").expect("De taal is nu Nederlands.", "Vraag 7 van 11",
+    later.do("language").press("Nederlands").expect("De taal is nu Nederlands.",
+                                                    "Vraag 6 van 10 · Voorwaarden",
                                                     "ICT-landschap van een overheidsinstelling")
     assert later.labels == ["Ja", "Nee"]
     assert later.candidate().language == "nl" and later.dossier().language == "nl"
@@ -1524,6 +1532,8 @@ def _keys_used_by_the_code() -> set[str]:
     assert zones == {"Europe/Brussels", "Europe/Amsterdam"}
     literal |= {f"zone.{z}" for z in zones}
     literal |= {f"fact.{n}" for n in ("contract", "hours", "salary_scale", "contact")}
+    from flows.sections import SECTION_OF_RULE
+    literal |= {f"section.{s}" for s in {*SECTION_OF_RULE.values(), "you"}}
     # Recruiter labels are looked up only where the catalogue has one (rq.<prompt key>).
     literal |= {f"rq.{q.prompt_key}" for v in vacancies().values() for q in compile_questions(v)
                 if f"rq.{q.prompt_key}" in catalogue("nl")}
