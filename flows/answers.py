@@ -15,8 +15,15 @@ from flows.messages import Msg
 from flows.questions import Question
 
 MAX_TEXT = 1000
-YES = {"ja", "j", "yes", "y", "jawel", "zeker", "oui", "ok", "✅", "👍"}
-NO = {"nee", "n", "no", "neen", "nope", "non", "❌", "👎"}
+YES = {"ja", "j", "yes", "y", "jawel", "zeker", "oui", "ok", "oké", "okay", "okee", "akkoord",
+       "prima", "goed", "klopt", "yep", "yeah", "sure", "agreed", "✅", "👍"}
+NO = {"nee", "n", "no", "neen", "nope", "non", "niet akkoord", "❌", "👎"}
+
+
+def yes_or_no(text: str) -> bool | None:
+    """True for a typed yes ("ja", "ok", "akkoord", "yes"), False for a no, None otherwise."""
+    word = " ".join(text.lower().strip(" .!").split())
+    return True if word in YES else False if word in NO else None
 NUMBER = re.compile(r"^\s*(-?\d+(?:[.,]\d+)?)\s*(?:jaar|jr|j|years?|yrs?|y)?\.?\s*$", re.I)
 DATE_FORMATS = ("%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y-%m-%d", "%d-%m-%y", "%d/%m/%y")
 EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
@@ -50,12 +57,8 @@ def parse_text(question: Question, raw: str, today: date, labels: list[str] | No
     if len(text) > limit:
         return _bad("reask.too_long", max=limit, given=len(text))
     if question.kind == "yes_no":
-        word = text.lower().strip(".!")
-        if word in YES:
-            return Parsed(True, True)
-        if word in NO:
-            return Parsed(True, False)
-        return _bad("reask.yes_no")
+        said = yes_or_no(text)
+        return _bad("reask.yes_no") if said is None else Parsed(True, said)
     if question.kind == "choice":
         return _choice_from_text(question, text, labels or [])
     if question.kind == "number":
@@ -98,7 +101,9 @@ def _choice_from_text(question: Question, text: str, labels: list[str]) -> Parse
                               (_squash(label), *map(_squash, label.split())))]
             if len(partial) == 1:
                 return Parsed(True, partial[0].value)
-    return _bad("reask.choice", n=len(question.options))
+    # The buttons show labels, not numbers: the re-ask names what works with an example.
+    example = labels[-1] if labels else str(question.options[-1].value)
+    return _bad("reask.choice", example=example)
 
 
 def _number(question: Question, text: str) -> Parsed:

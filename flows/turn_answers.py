@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flows import replies as R
-from flows.answers import parse_text
+from flows.answers import parse_text, yes_or_no
 from flows.eligibility import Status
 from flows.events import Reply
 from flows.flow import COLLECTING, KNOCKED_OUT
@@ -20,7 +20,12 @@ class Answers(Turn):
     def text(self, text: str) -> list[Reply]:
         d = self.dossier
         if d is None:
-            # Not consented (or nothing started): the text is not stored, only answered.
+            # Not consented (or nothing started): the text is not stored, only answered. A
+            # typed "akkoord" cannot say which notice it agrees to (nothing is kept before
+            # consent, not even the vacancy chosen): say how to agree, and offer the list.
+            if yes_or_no(text):
+                return [self.say(Msg("consent.use_button")),
+                        self.vacancy_list("vacancies.choose_again")]
             return [self.vacancy_list("welcome")]
         question = self.flow.question_at(d.state)
         if question is None:

@@ -130,3 +130,35 @@ def test_what_the_vacancy_file_says_reaches_the_candidate(tmp_path):
     assert "nog geen officiële kandidatuur" in done and "www.nieuwpoort.be/jobs" in done
     assert "ingediend" not in done
     assert "geslaagd met: 50% van het totaal" in done  # the pass marks of the selection steps
+
+
+@pytest.mark.parametrize(("typed", "value"), [
+    ("ja", True), ("Ja!", True), ("ok", True), ("Akkoord", True), ("yes", True), ("oké", True),
+    ("nee", False), ("No", False), ("niet akkoord", False), ("misschien", None)])
+def test_yes_and_no_as_people_type_them(typed, value):
+    from flows.answers import yes_or_no
+    assert yes_or_no(typed) is value
+
+
+def test_a_choice_re_ask_names_what_works_and_no_number_the_buttons_do_not_show(tmp_path):
+    engine, _store = _engine(tmp_path, datetime(2025, 7, 1, 10, tzinfo=UTC))
+    me = Sender("telegram", "3")
+    privacy = engine.handle(me, Inbound.start("nieuwpoort-systeembeheerder-ict"))[-1]
+    engine.handle(me, Inbound.press(privacy.choices[0].token))
+    for text in ("Jan Peeters", "jan@example.be"):
+        engine.handle(me, Inbound.say(text))
+    reask = engine.handle(me, Inbound.say("doctoraat"))[-1].text()
+    assert "typ je antwoord of het begin ervan (bijvoorbeeld “Master”)" in reask
+    assert "nummer" not in reask
+    # The start of a label works like its button.
+    assert "buitenland" in engine.handle(me, Inbound.say("mast"))[-1].text()
+
+
+def test_typed_consent_says_how_to_agree_and_stores_nothing(tmp_path):
+    engine, store = _engine(tmp_path, datetime(2025, 7, 1, 10, tzinfo=UTC))
+    me = Sender("telegram", "4")
+    engine.handle(me, Inbound.start("nieuwpoort-systeembeheerder-ict"))
+    replies = engine.handle(me, Inbound.say("Akkoord"))
+    assert "Tik op ‘Akkoord, verder’ onder de privacyverklaring" in replies[0].text()
+    assert "Kies de vacature opnieuw" in replies[1].text()
+    assert store.data.candidates == {} and store.data.dossiers == {}
