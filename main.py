@@ -168,6 +168,11 @@ def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
           f"({checks} expectations in {len(results)} scripts)")
     if args.junit:
         Path(args.junit).write_text(junit_xml(results), encoding="utf-8")
+    if args.stats:
+        from bot.simulation_stats import report
+
+        table, _within = report([(r.path.name, r.candidate_texts) for r in results])
+        print("\nMessages to candidates, in characters:\n" + table)
     return 1 if failed else 0
 
 
@@ -325,6 +330,9 @@ def build_parser() -> argparse.ArgumentParser:
     simulate = sub.add_parser("simulate", help="run scripted conversations against the bot")
     simulate.add_argument("paths", nargs="+", help="script files or folders of *.yaml")
     simulate.add_argument("--junit", help="also write a JUnit XML report to this file")
+    simulate.add_argument("--stats", action="store_true",
+                          help="print per scenario the messages sent to candidates and their "
+                               "longest and median length")
     return parser
 
 

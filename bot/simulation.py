@@ -225,6 +225,8 @@ class Result:
     transcript: list[str] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
+    # What the bot sent to candidates (not to the recruiters), for `simulate --stats`.
+    candidate_texts: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -302,6 +304,8 @@ async def run_script(script: Script, path: Path, vacancies_dir: Path) -> Result:
                     result.error = f"steps.{index}: {type(exc).__name__}: {exc}"
                     result.transcript.append(f"  ✗ crashed: {result.error}")
                     break
+        result.candidate_texts = [m.text for actor in script.actors.values() if not actor.recruiter
+                                  for m in tg.messages_to(actor.user_id) if m.text]
         engine.store._engine.dispose()  # type: ignore[attr-defined]
     result.seconds = time.perf_counter() - started
     return result
