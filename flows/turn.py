@@ -170,7 +170,10 @@ class Turn:
         """A sticker, a voice message, a location...: what the bot cannot use, what works
         instead where the candidate is now, then that question or checklist itself."""
         replies = self.prompt()
-        notice: tuple[Any, ...] = (Msg(f"unusable.{what}"),)
+        if what == "edited" and not self.active():  # no answer of theirs to keep
+            notice: tuple[Any, ...] = (Msg("unusable.edited_new"),)
+        else:
+            notice = (Msg(f"unusable.{what}"),)
         if what not in SELF_EXPLAINED:
             notice += (self.instead(replies[-1]),)
         first = replies[0]

@@ -1374,6 +1374,20 @@ def test_forwarded_and_edited_say_what_to_do_themselves(what, engine, clock):
     assert "Vraag 1 van" in said[1]
 
 
+def test_an_edit_without_an_open_application_is_not_said_to_keep_an_answer(engine, clock):
+    chat = Chat(engine, "nobody")
+    chat.send(Inbound.unusable("edited"))
+    assert paragraphs(chat)[0] == ("Een aangepast bericht lees ik niet opnieuw; stuur gerust een "
+                                   "nieuw bericht.")
+    assert stored(chat) == NOTHING
+    chat = at_checklist(engine, clock, "hardenberg")
+    chat.send(Inbound.unusable("edited"))  # collecting: the answers are kept
+    assert paragraphs(chat)[0] == "Ik heb je eerste antwoord gehouden; met /back pas je het aan."
+    upload_all(chat)
+    chat.send(Inbound.unusable("edited"))  # submitted: nothing can change any more
+    assert paragraphs(chat)[0].startswith("Een aangepast bericht lees ik niet opnieuw")
+
+
 def test_unusable_content_before_consent_stores_nothing_and_lists_vacancies(engine, clock):
     chat = Chat(engine, "nobody", lang="en")
     chat.send(Inbound.unusable("contact"))
