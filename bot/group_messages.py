@@ -1,16 +1,17 @@
 """A candidate writing to the bot in a group is pointed to the private chat, once an hour.
 
 Applying means a name, an e-mail address, answers and documents: none of that belongs in a
-group. Someone who writes to the bot in a group or supergroup (with privacy mode on, Telegram
-passes it commands, replies to the bot and mentions) gets one short answer there, in their
-language, with a button that opens the private chat — carrying the vacancy when they typed
-`/start <vacancy id>`. At most one such answer per group per hour (`storage/group_notices.py`,
-durable across restarts and processes); nothing of the message or its sender is stored.
+group. Someone who writes *to the bot* in a group or supergroup — a command, a mention of the
+bot, a reply to one of its messages — gets one short answer there, in their language, with a
+button that opens the private chat, carrying the vacancy when they typed `/start <vacancy
+id>`. At most one such answer per group per hour (`storage/group_notices.py`, durable across
+restarts and processes); nothing of the message or its sender is stored.
 
-Not here: the recruiters' chat (its commands are bot/recruiter_commands.py; anything else there
-is not for candidates), a group's service messages, messages on behalf of a channel or an
-anonymous admin, edits, and commands for another bot. Those end in bot/ignored_updates.py,
-counted.
+Not here: the group's own conversation (with privacy mode off, or as an admin, the bot sees
+every message: it does not butt in), the recruiters' chat (its commands are
+bot/recruiter_commands.py; anything else there is not for candidates), service messages,
+messages on behalf of a channel or an anonymous admin, edits, and commands for another bot.
+Those end in bot/ignored_updates.py, counted.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import logging
 from collections.abc import Callable, Collection
 from datetime import datetime
 
-from telegram import Message, Update
+from telegram import Message, MessageEntity, Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
 from bot.ignored_updates import IgnoredUpdates
@@ -44,6 +45,25 @@ def deep_link(bot_username: str, message: Message, vacancies: Collection[str]) -
     return f"https://t.me/{bot_username}?start={payload}"
 
 
+def addressed_to(message: Message, bot_id: int, bot_username: str) -> bool:
+    """A command (not `/x@other_bot`), a mention of the bot, or a reply to the bot."""
+    replied = message.reply_to_message
+    if replied is not None and replied.from_user is not None and replied.from_user.id == bot_id:
+        return True
+    if addressed_elsewhere(message, bot_username):
+        return False
+    kinds = [MessageEntity.BOT_COMMAND, MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
+    found = {**message.parse_entities(kinds), **message.parse_caption_entities(kinds)}
+    for entity, said in found.items():
+        if entity.type == MessageEntity.BOT_COMMAND and entity.offset == 0:
+            return True
+        if entity.type == MessageEntity.MENTION and said[1:].lower() == bot_username.lower():
+            return True
+        if entity.type == MessageEntity.TEXT_MENTION and entity.user and entity.user.id == bot_id:
+            return True
+    return False
+
+
 class GroupMessages:
     def __init__(self, vacancies: Collection[str], notices: SqlGroupNotices,
                  recruiter_chat: int | None, ignored: IgnoredUpdates,
@@ -62,8 +82,8 @@ class GroupMessages:
         if user is None or user.is_bot:
             self.ignored.note(update, "from a bot")
             return
-        if addressed_elsewhere(message, username):
-            self.ignored.note(update, "for another bot")
+        if not addressed_to(message, context.bot.id, username):
+            self.ignored.note(update, "not to the bot")
             return
         lang = normalise_language(user.language_code)
         answer = {"text": render(Msg("group.private_only"), lang), "choices": [],

@@ -30,7 +30,13 @@ from storage.database import make_engine, migrate
 from storage.group_notices import SqlGroupNotices, chat_hash
 from storage.tables import group_notice_table, outbox_table
 from tests.bot_harness import CANDIDATE, OTHER, RECRUITER, RECRUITER_CHAT, BotHarness, running_bot
-from tests.update_samples import MESSAGE_SAMPLES, UPDATE_KINDS, message, update_sample
+from tests.update_samples import (
+    MESSAGE_SAMPLES,
+    THE_BOT,
+    UPDATE_KINDS,
+    message,
+    update_sample,
+)
 
 # Reading a sample auto-delete timer (an int today, a timedelta in a later major version).
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
@@ -447,6 +453,40 @@ async def test_what_is_not_a_candidate_writing_gets_no_pointer(bot: BotHarness,
     assert len(await bot.process(bot.tg.message_update(CANDIDATE, GROUP, text="/start"))) == 1
 
 
+async def test_the_groups_own_conversation_gets_no_pointer(bot: BotHarness):
+    """With privacy mode off (or as an admin) the bot sees every message of a group: it only
+    answers what is said to it."""
+    for chatter in ({"text": "Wie gaat er mee lunchen?"}, CONTENT["sticker"],
+                    {"text": "Vraag het aan @iemand_anders"},
+                    {"text": "Ik heb gesolliciteerd", "reply_to_message": message(
+                        {"id": GROUP, "type": "group", "title": "G"}, user(bot, OTHER),
+                        text="Nog iemand?")}):
+        assert await bot.process(bot.tg.message_update(CANDIDATE, GROUP, **chatter)) == []
+    assert bot.parts.ignored.counts["message:group:text (not to the bot)"] == 3
+    assert bot.parts.ignored.counts["message:group:sticker (not to the bot)"] == 1
+
+
+@pytest.mark.parametrize("written", [
+    {"text": f"@{BOT_USERNAME} hoe solliciteer ik?",
+     "entities": [{"type": "mention", "offset": 0, "length": len(BOT_USERNAME) + 1}]},
+    {"text": f"Hoi @{BOT_USERNAME.upper()}",
+     "entities": [{"type": "mention", "offset": 4, "length": len(BOT_USERNAME) + 1}]},
+    {"text": "Hoi bot", "entities": [{"type": "text_mention", "offset": 4, "length": 3,
+                                      "user": THE_BOT}]},
+    {"text": "Hoe werkt dat?", "reply_to_message": message(
+        {"id": GROUP, "type": "group", "title": "G"}, THE_BOT, text="Hallo!")},
+    {**CONTENT["voice"], "reply_to_message": message(
+        {"id": GROUP, "type": "group", "title": "G"}, THE_BOT, text="Hallo!")},
+    {"photo": [{"file_id": "p", "file_unique_id": "up", "width": 1, "height": 1}],
+     "caption": "/start", "caption_entities": [{"type": "bot_command", "offset": 0,
+                                                "length": 6}]},
+], ids=["mention", "mention-any-case", "text-mention", "reply", "voice-reply", "caption-command"])
+async def test_what_is_said_to_the_bot_in_a_group_gets_the_pointer(bot: BotHarness,
+                                                                   written: dict[str, Any]):
+    sent = await bot.process(bot.tg.message_update(CANDIDATE, GROUP, **written))
+    assert [(m.chat_id, m.text) for m in sent] == [(GROUP, POINTER)]
+
+
 async def test_the_recruiters_chat_gets_no_pointer(bot: BotHarness):
     assert await bot.process(bot.tg.message_update(CANDIDATE, RECRUITER_CHAT, text="/start")) == []
     assert await bot.process(bot.tg.message_update(RECRUITER, RECRUITER_CHAT, text="/help")) == []
@@ -456,12 +496,15 @@ async def test_the_recruiters_chat_gets_no_pointer(bot: BotHarness):
 
 
 async def test_every_message_type_in_a_group_is_pointed_or_counted(bot: BotHarness):
+    """Each type as a reply to the bot (what makes it addressed to the bot, whatever it is)."""
     me = user(bot, CANDIDATE)
     for number, (kind, content) in enumerate(MESSAGE_SAMPLES.items()):
         chat_id = -10_000 - number  # a group of its own: each may be told once
         bot.tg.add_group(chat_id, f"Groep {number}")
         chat = {"id": chat_id, "type": "group", "title": f"Groep {number}"}
-        update = bot.queue({"message": message(chat, me, 2000 + number, **content)})
+        to_the_bot = message(chat, THE_BOT, 1, text="Hallo! Ik help je graag verder")
+        update = bot.queue({"message": message(chat, me, 2000 + number,
+                                               reply_to_message=to_the_bot, **content)})
         where = route(bot, as_update(bot, update))
         sent = await bot.process(update)
         if PRIVATE_ROUTES[kind] == IGNORED:  # a service message
