@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from telegram import Message, Update
@@ -23,12 +24,14 @@ from telegram.ext import (
 )
 
 from bot.failpoints import failpoint
+from bot.message_kinds import CONTENT_KINDS, DOCUMENT, SERVICE
 from flows.engine import Engine
 from flows.events import COMMANDS, Inbound, Sender, Upload
 from flows.messages import Msg, normalise_language, render
 from flows.ports import FileStore
 
 log = logging.getLogger(__name__)
+Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 # New messages only: an edited earlier message must not answer the current question.
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 EDITED = filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE
@@ -78,9 +81,13 @@ class CandidateHandlers:
     async def edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.run(update, Inbound.unusable("edited"))
 
-    async def unusable(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Stickers, voice, locations, contacts, polls...: answered, never dropped."""
-        await self.run(update, Inbound.unusable("media"))
+    def unusable(self, what: str) -> Callback:
+        """Stickers, voice, locations, contacts, polls...: answered with what works instead,
+        never dropped. Nothing of the content is kept (a shared contact's number included)."""
+        async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            await self.run(update, Inbound.unusable(what))
+        handle.__qualname__ = f"CandidateHandlers.unusable({what!r})"  # in logs and tests
+        return handle
 
     async def press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -136,10 +143,14 @@ class CandidateHandlers:
         app.add_handler(CommandHandler("start", self.start, filters=PRIVATE))
         app.add_handler(CommandHandler(list(COMMANDS), self.command, filters=PRIVATE))
         app.add_handler(CallbackQueryHandler(self.press))
-        app.add_handler(MessageHandler(PRIVATE & (filters.Document.ALL | filters.PHOTO),
-                                       self.document))
+        for what, content in CONTENT_KINDS:  # before documents: a GIF carries a document too
+            app.add_handler(MessageHandler(PRIVATE & content, self.unusable(what)))
+        app.add_handler(MessageHandler(PRIVATE & DOCUMENT, self.document))
         # Unknown /commands go to the command fallback, never into an answer.
         app.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, self.text))
         app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, self.command))
-        app.add_handler(MessageHandler(EDITED, self.edited))
-        app.add_handler(MessageHandler(PRIVATE, self.unusable))
+        # A live location's moves arrive as edits: answered once, as a location, not per move.
+        app.add_handler(MessageHandler(EDITED & ~filters.LOCATION, self.edited))
+        # Whatever else a person can send; the chat's service messages are left to
+        # bot/ignored_updates.py, which counts them.
+        app.add_handler(MessageHandler(PRIVATE & ~SERVICE, self.unusable("media")))

@@ -27,6 +27,47 @@ MAX_TEXT = 4096
 MAX_CALLBACK_DATA = 64
 
 
+def _file(name: str, **extra: Any) -> dict[str, Any]:
+    return {"file_id": name, "file_unique_id": f"u{name}", **extra}
+
+
+_SPOT = {"latitude": 51.1283, "longitude": 2.7519}
+_POLL_OPTIONS = [{"text": t, "voter_count": 0, "persistent_id": t} for t in ("Ja", "Nee")]
+# What a person can send besides text, documents and photos, as Telegram delivers it (the
+# fields of a message, minimal but complete): for `content_update` and `simulate`'s `media:`.
+CONTENT: dict[str, dict[str, Any]] = {
+    "sticker": {"sticker": _file("sticker1", type="regular", width=512, height=512,
+                                 is_animated=False, is_video=False, emoji="👍")},
+    # A GIF: Telegram sets `document` too, for older clients.
+    "animation": {"animation": _file("gif1", width=320, height=240, duration=2),
+                  "document": _file("gif1", file_name="giphy.mp4", mime_type="video/mp4")},
+    "dice": {"dice": {"emoji": "🎲", "value": 4}},
+    "voice": {"voice": _file("voice1", duration=4, mime_type="audio/ogg")},
+    "video_note": {"video_note": _file("round1", length=240, duration=5)},
+    "audio": {"audio": _file("audio1", duration=120, title="Intro")},
+    "video": {"video": _file("video1", width=1280, height=720, duration=10)},
+    "location": {"location": _SPOT},
+    "live_location": {"location": {**_SPOT, "live_period": 900}},
+    "venue": {"location": _SPOT, "venue": {"location": _SPOT, "title": "Stadhuis",
+                                           "address": "Marktplein 7, Nieuwpoort"}},
+    "contact": {"contact": {"phone_number": "+32470123456", "first_name": "Jan",
+                            "last_name": "Contact"}},
+    "poll": {"poll": {"id": "poll1", "question": "Ben ik geschikt?", "options": _POLL_OPTIONS,
+                      "total_voter_count": 0, "is_closed": False, "is_anonymous": True,
+                      "type": "regular", "allows_multiple_answers": False,
+                      "allows_revoting": False, "members_only": False}},
+    "story": {"story": {"chat": {"id": -1009990001, "type": "channel", "title": "Kanaal"},
+                        "id": 7}},
+    "game": {"game": {"title": "Tetris", "description": "Blokjes",
+                      "photo": [_file("game1", width=640, height=360)]}},
+    "invoice": {"invoice": {"title": "Koffie", "description": "Een kop koffie",
+                            "start_parameter": "koffie", "currency": "EUR",
+                            "total_amount": 250}},
+    "checklist": {"checklist": {"title": "Te doen", "tasks": [{"id": 1, "text": "cv"}]}},
+    "paid_media": {"paid_media": {"star_count": 5, "paid_media": [{"type": "preview"}]}},
+}
+
+
 @dataclass
 class Sent:
     """One message the bot sent (or edited), as the fake Telegram keeps it."""
@@ -37,6 +78,11 @@ class Sent:
     buttons: list[list[dict[str, Any]]] = field(default_factory=list)
     document: dict[str, Any] | None = None  # {"file_name", "data", "caption"}
     edited: bool = False
+    thread_id: int | None = None  # the forum topic it was sent in
+
+    def links(self) -> list[str]:
+        """The URLs of its link buttons."""
+        return [b["url"] for row in self.buttons for b in row if "url" in b]
 
     def labels(self) -> list[str]:
         return [b["text"] for row in self.buttons for b in row]
@@ -85,8 +131,16 @@ class FakeTelegram:
                                "user": user}
         return user
 
-    def add_group(self, chat_id: int, title: str = "Recruiters") -> None:
-        self.chats[chat_id] = {"id": chat_id, "type": "group", "title": title}
+    def add_group(self, chat_id: int, title: str = "Recruiters", kind: str = "group",
+                  forum: bool = False) -> None:
+        """A group ("group" or "supergroup"; a forum has topics) the bot is a member of."""
+        self.chats[chat_id] = {"id": chat_id, "type": kind, "title": title}
+        if forum:
+            self.chats[chat_id]["is_forum"] = True
+
+    def add_channel(self, chat_id: int, title: str = "Vacatures") -> None:
+        """A channel the bot is an administrator of (it receives its posts)."""
+        self.chats[chat_id] = {"id": chat_id, "type": "channel", "title": title}
 
     def fail_next(self, method: str, code: int, description: str,
                   retry_after: int | None = None, chat_id: int | None = None) -> None:
@@ -118,8 +172,10 @@ class FakeTelegram:
     def _user(self, user_id: int) -> dict[str, Any]:
         return self.chats[user_id]["user"]
 
-    def _message(self, user_id: int, **extra: Any) -> dict[str, Any]:
-        chat = {k: v for k, v in self.chats[user_id].items() if k != "user"}
+    def _message(self, user_id: int, chat_id: int | None = None, **extra: Any) -> dict[str, Any]:
+        """A new message from `user_id` in `chat_id` (default: their private chat)."""
+        chat = {k: v for k, v in self.chats[user_id if chat_id is None else chat_id].items()
+                if k != "user"}
         return {"message_id": next(self._ids), "date": int(self.clock()), "chat": chat,
                 "from": self._user(user_id), **extra}
 
@@ -135,6 +191,39 @@ class FakeTelegram:
             extra["entities"] = [{"type": "bot_command", "offset": 0,
                                   "length": len(text.split()[0])}]
         return self._queue({"message": self._message(user_id, **extra)})
+
+    def message_update(self, user_id: int, chat_id: int | None = None,
+                       **content: Any) -> dict[str, Any]:
+        """A message with any content (the fields of a Bot API Message), in a private chat
+        or in `chat_id` (a group added with add_group)."""
+        if "text" in content and str(content["text"]).startswith("/"):
+            content.setdefault("entities", [{"type": "bot_command", "offset": 0,
+                                             "length": len(str(content["text"]).split()[0])}])
+        return self._queue({"message": self._message(user_id, chat_id, **content)})
+
+    def content_update(self, user_id: int, kind: str, chat_id: int | None = None) -> dict[str, Any]:
+        """A sticker, voice message, location... (`CONTENT[kind]`)."""
+        return self.message_update(user_id, chat_id, **CONTENT[kind])
+
+    def forwarded_update(self, user_id: int, text: str, from_name: str = "Piet") -> dict[str, Any]:
+        """`user_id` forwards someone else's text message to the bot."""
+        origin = {"type": "hidden_user", "date": int(self.clock()) - 3600,
+                  "sender_user_name": from_name}
+        return self.message_update(user_id, text=text, forward_origin=origin)
+
+    def edit_update(self, original: dict[str, Any], text: str) -> dict[str, Any]:
+        """The sender of `original` (an update made here) edits that message's text."""
+        message = {**(original.get("message") or original["channel_post"]), "text": text,
+                   "edit_date": int(self.clock())}
+        key = "edited_message" if "message" in original else "edited_channel_post"
+        return self._queue({key: message})
+
+    def channel_post_update(self, chat_id: int, text: str) -> dict[str, Any]:
+        """A post in a channel (added with add_channel)."""
+        chat = dict(self.chats[chat_id])
+        return self._queue({"channel_post": {"message_id": next(self._ids),
+                                             "date": int(self.clock()), "chat": chat,
+                                             "sender_chat": chat, "text": text}})
 
     def press_update(self, user_id: int, message: Sent, data: str) -> dict[str, Any]:
         chat = {k: v for k, v in self.chats[message.chat_id].items() if k != "user"}
@@ -193,10 +282,12 @@ class FakeTelegram:
         rows = (markup or {}).get("inline_keyboard", [])
         for row in rows:
             for button in row:
-                data = button.get("callback_data")
+                data, url = button.get("callback_data"), button.get("url")
                 if data is not None and len(data.encode()) > MAX_CALLBACK_DATA:
                     raise TelegramError(400, "Bad Request: BUTTON_DATA_INVALID")
-                if not button.get("text"):
+                if url is not None and not str(url).startswith(("https://", "http://", "tg://")):
+                    raise TelegramError(400, "Bad Request: BUTTON_URL_INVALID")
+                if (data is None) == (url is None) or not button.get("text"):
                     raise TelegramError(400, "Bad Request: text buttons are unallowed")
         return rows
 
@@ -252,7 +343,11 @@ class FakeTelegram:
     def api_sendMessage(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
         chat_id = self._chat(params)
         text = self._text(params)
-        sent = Sent(next(self._ids), chat_id, text, self._buttons(params))
+        thread = params.get("message_thread_id")
+        if thread is not None and not self.chats[chat_id].get("is_forum"):
+            raise TelegramError(400, "Bad Request: message thread not found")
+        sent = Sent(next(self._ids), chat_id, text, self._buttons(params),
+                    thread_id=int(thread) if thread is not None else None)
         self.sent.append(sent)
         return self._message_json(sent)
 

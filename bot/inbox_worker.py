@@ -30,6 +30,7 @@ from storage.outbox import SqlOutbox
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 RETRY_DELAYS = (1, 2, 5, 10, 20)  # seconds after attempt 1, 2, ...: about 40 s in all
+SHARED_CHATS = ("group", "supergroup", "channel")
 
 
 def _actor(raw: dict[str, Any]) -> dict[str, Any]:
@@ -51,12 +52,17 @@ def received(raw: dict[str, Any]) -> Received | None:
     update_id = raw.get("update_id") if isinstance(raw, dict) else None
     if not isinstance(update_id, int) or isinstance(update_id, bool):
         return None
+    chat = _actor(raw).get("chat")
+    chat_id = chat.get("id") if isinstance(chat, dict) else None
+    if isinstance(chat_id, int) and chat.get("type") in SHARED_CHATS:
+        # In order per group or channel: nothing there touches a candidate's application, and
+        # the row keeps no trace of who wrote.
+        return Received(update_id, f"c:{chat_id}", raw)
     user = _user(raw)
     if user is not None and isinstance(user.get("id"), int):
         return Received(update_id, f"u:{user['id']}", raw)
-    chat = _actor(raw).get("chat")
-    if isinstance(chat, dict) and isinstance(chat.get("id"), int):
-        return Received(update_id, f"c:{chat['id']}", raw)
+    if isinstance(chat_id, int):
+        return Received(update_id, f"c:{chat_id}", raw)
     return Received(update_id, f"x:{update_id}", raw)
 
 

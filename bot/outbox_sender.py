@@ -153,7 +153,9 @@ class OutboxSender:
                     "connect_timeout": self.timeout, "pool_timeout": self.timeout}
         if "text" in part:
             await bot.send_message(chat, part["text"],
-                                   reply_markup=keyboard(part.get("choices") or []), **timeouts)
+                                   reply_markup=keyboard(part.get("choices") or [],
+                                                         part.get("links")),
+                                   message_thread_id=part.get("thread_id"), **timeouts)
         elif "document_id" in part:
             doc = await asyncio.to_thread(self.store.get_document, part["document_id"])
             if doc is None:

@@ -26,9 +26,11 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     return chunks
 
 
-def keyboard(choices: list[list[str]]) -> InlineKeyboardMarkup | None:
-    """Buttons from [token, label] pairs; short labels go two to a row, like "Ja | Nee"."""
-    if not choices:
+def keyboard(choices: list[list[str]],
+             links: list[list[str]] | None = None) -> InlineKeyboardMarkup | None:
+    """Buttons from [token, label] pairs; short labels go two to a row, like "Ja | Nee".
+    `links`, [label, url] pairs, open a URL (a deep link), each on a row of its own."""
+    if not choices and not links:
         return None
     rows: list[list[InlineKeyboardButton]] = []
     for token, label in choices:
@@ -38,11 +40,13 @@ def keyboard(choices: list[list[str]]) -> InlineKeyboardMarkup | None:
             rows[-1].append(button)
         else:
             rows.append([button])
+    rows += [[InlineKeyboardButton(label[:64], url=url)] for label, url in links or []]
     return InlineKeyboardMarkup(rows)
 
 
 def message_parts(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each queued message as Telegram messages: long texts split, buttons on the last piece."""
+    """Each queued message as Telegram messages: long texts split, buttons on the last piece.
+    A message may name the forum topic (`thread_id`) it answers in."""
     parts: list[dict[str, Any]] = []
     for message in messages:
         if "text" not in message:
@@ -51,7 +55,13 @@ def message_parts(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         chunks = split_text(message["text"])
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
-            parts.append({"text": chunk, "choices": message.get("choices") if last else []})
+            part: dict[str, Any] = {"text": chunk,
+                                    "choices": message.get("choices") if last else []}
+            if last and message.get("links"):
+                part["links"] = message["links"]
+            if message.get("thread_id") is not None:
+                part["thread_id"] = message["thread_id"]
+            parts.append(part)
     return parts
 
 

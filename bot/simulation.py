@@ -21,10 +21,15 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot import sample_files
-from bot.fake_bot_api import FakeBotApi, FakeTelegram, Sent
+from bot.fake_bot_api import CONTENT, FakeBotApi, FakeTelegram, Sent
 
 RECRUITER_CHAT = -100100
-ACTION_KEYS = ("send", "press", "upload", "photo", "wait_until")
+GROUP_CHAT = -100200  # a group of job seekers the bot is in (`in_group:`)
+CHANNEL = -100300  # a channel the bot posts in (`channel_post:`)
+ACTION_KEYS = ("send", "press", "upload", "photo", "media", "forward", "edit", "in_group",
+               "channel_post", "wait_until")
+ACTORLESS = ("wait_until", "channel_post")
+MediaKind = Literal[tuple(CONTENT)]  # type: ignore[valid-type]
 
 
 class Strict(BaseModel):
@@ -89,6 +94,7 @@ class Expect(Strict):
     not_says: str | None = None
     matches: str | None = None
     buttons: list[str] | None = None
+    link: str | None = None
     nothing_sent: Literal[True] | None = None
     dossier: DossierExpect | None = None
     documents: DocumentsExpect | None = None
@@ -119,6 +125,11 @@ class Step(Strict):
     press: str | None = None
     upload: UploadSpec | None = None
     photo: UploadSpec | None = None
+    media: MediaKind | None = None
+    forward: str | None = None
+    edit: str | None = None
+    in_group: str | None = None
+    channel_post: str | None = None
     wait_until: datetime | None = None
     now: datetime | None = None
     expect: list[Expect] = Field(default_factory=list)
@@ -135,7 +146,7 @@ class Step(Strict):
         actions = [k for k in ACTION_KEYS if getattr(self, k) is not None]
         if len(actions) > 1:
             raise ValueError(f"one action per step; got {', '.join(actions)}")
-        if actions and actions[0] != "wait_until" and self.as_ is None:
+        if actions and actions[0] not in ACTORLESS and self.as_ is None:
             raise ValueError(f"'{actions[0]}' needs 'as: <actor>'")
         if not actions and not self.expect:
             raise ValueError(f"a step needs an action ({', '.join(ACTION_KEYS)}) or 'expect'")
@@ -283,6 +294,8 @@ async def run_script(script: Script, path: Path, vacancies_dir: Path) -> Result:
         clock = Clock(script.now)
         tg = FakeTelegram(clock=lambda: clock.now.timestamp())
         tg.add_group(RECRUITER_CHAT, "Recruiters")
+        tg.add_group(GROUP_CHAT, "Vacatures", kind="supergroup")
+        tg.add_channel(CHANNEL, "Vacaturekanaal")
         for actor in script.actors.values():
             tg.add_user(actor.user_id, actor.name, actor.language)
         recruiters = ",".join(str(a.user_id) for a in script.actors.values() if a.recruiter)
@@ -322,6 +335,8 @@ class _Runner:
         self.clock = clock
         self.tmp = tmp
         self.last_actor: str | None = None
+        self.last_chat: int | None = None  # where the last action happened: its answers count
+        self.last_text: dict[str, dict[str, Any]] = {}  # per actor: their last text message
 
     def say(self, line: str) -> None:
         self.result.transcript.append(line)
@@ -336,11 +351,18 @@ class _Runner:
         runtime = self.parts.runtime
         actor = self.script.actors[step.as_] if step.as_ else None
         action = step.action
+        if action is not None or step.as_:  # the actor's private chat, unless the action says
+            self.last_chat = None
         if action == "wait_until":
             assert step.wait_until is not None
             self.clock.now = step.wait_until
             self.say(f"  ⏱  wait until {step.wait_until.isoformat()}")
             await self.parts.reminders.sweep()
+        elif action == "channel_post":
+            assert step.channel_post is not None
+            self.last_chat = CHANNEL
+            self.say(f"channel ▸ {step.channel_post}")
+            await runtime.receive([self.tg.channel_post_update(CHANNEL, step.channel_post)])
         elif actor is not None and action is not None:
             payload = self.payload(step, actor)
             if payload is None:
@@ -358,9 +380,31 @@ class _Runner:
 
     def payload(self, step: Step, actor: Actor) -> dict[str, Any] | None:
         name = step.as_
+        assert name is not None
         if step.send is not None:
             self.say(f"{name} ▸ {step.send}")
-            return self.tg.text_update(actor.user_id, step.send)
+            return self.remember(name, self.tg.text_update(actor.user_id, step.send))
+        if step.media is not None:
+            self.say(f"{name} ▸ [{step.media}]")
+            return self.tg.content_update(actor.user_id, step.media)
+        if step.forward is not None:
+            self.say(f"{name} ▸ ↪ forwarded: {step.forward}")
+            return self.tg.forwarded_update(actor.user_id, step.forward)
+        if step.in_group is not None:
+            self.last_chat = GROUP_CHAT
+            self.say(f"{name} ▸ (in group) {step.in_group}")
+            return self.remember(name, self.tg.message_update(actor.user_id, GROUP_CHAT,
+                                                              text=step.in_group))
+        if step.edit is not None:
+            earlier = self.last_text.get(name)
+            if earlier is None:
+                check = Check(False, f"edit to “{step.edit}”", f"{name} sent no text to edit")
+                self.result.checks.append(check)
+                self.say(f"    ✗ {check.what}\n        {check.detail}")
+                return None
+            self.last_chat = earlier["message"]["chat"]["id"]
+            self.say(f"{name} ▸ ✎ edits “{earlier['message']['text']}” to “{step.edit}”")
+            return self.tg.edit_update(earlier, step.edit)
         if step.press is not None:
             self.say(f"{name} ▸ [{step.press}]")
             found = self.button(actor.user_id, step.press)
@@ -383,6 +427,10 @@ class _Runner:
         self.say(f"{name} ▸ 📎 {file_name} ({size / 1024:.0f} kB)")
         return self.tg.document_update(actor.user_id, file_name, data, mime, declared)
 
+    def remember(self, name: str, update: dict[str, Any]) -> dict[str, Any]:
+        self.last_text[name] = update
+        return update
+
     def button(self, user_id: int, label: str) -> tuple[Sent, str] | None:
         """The newest message offering `label`: the exact label, else the only one containing
         it (two candidates on one message is an ambiguous script, reported as not found)."""
@@ -399,14 +447,17 @@ class _Runner:
         return None
 
     def show(self, message: Sent) -> None:
-        who = "bot → recruiters" if message.chat_id == RECRUITER_CHAT else "bot"
+        who = {RECRUITER_CHAT: "bot → recruiters", GROUP_CHAT: "bot → group",
+               CHANNEL: "bot → channel"}.get(message.chat_id, "bot")
         if message.document is not None:
             self.say(f"  {who} ▸ 📎 {message.document['file_name']}")
             return
         text = (message.text or "").strip().replace("\n", "\n      ")
         self.say(f"  {who} ▸ {text}")
         if message.buttons:
-            self.say("      " + " ".join(f"[{lbl}]" for lbl in message.labels()))
+            self.say("      " + " ".join(f"[{b['text']} → {b['url']}]" if "url" in b
+                                         else f"[{b['text']}]"
+                                         for row in message.buttons for b in row))
 
     def actor_dossier(self, name: str | None) -> Any:
         actor = self.script.actors[name or self.last_actor or next(iter(self.script.actors))]
@@ -421,8 +472,12 @@ class _Runner:
             return dossier, documents
 
     def check(self, e: Expect, new: list[Sent]) -> Check:
+        """`says`, `buttons`, `link`...: about what the bot said where the step acted (the
+        actor's private chat, or the group they wrote in)."""
         actor = self.script.actors.get(self.last_actor or "") if self.last_actor else None
-        to_actor = [m for m in new if actor is None or m.chat_id == actor.user_id]
+        chat = self.last_chat if self.last_chat is not None else (
+            actor.user_id if actor is not None else None)
+        to_actor = [m for m in new if chat is None or m.chat_id == chat]
         text = "\n".join(_visible(m) for m in to_actor)
         if e.says is not None:
             return Check(e.says in text, f"says “{e.says}”", f"bot said: {_short(text)}")
@@ -437,6 +492,9 @@ class _Runner:
             missing = [b for b in e.buttons if not any(b == lbl or b in lbl for lbl in labels)]
             return Check(not missing, f"buttons {e.buttons}",
                          f"missing {missing}; offered {labels}")
+        if e.link is not None:
+            links = [url for m in to_actor for url in m.links()]
+            return Check(e.link in links, f"link {e.link}", f"links offered: {links or 'none'}")
         if e.nothing_sent is not None:
             return Check(not new, "nothing sent", f"sent: {_short(' | '.join(m.text or '📎' for m in new))}")
         if e.dossier is not None:

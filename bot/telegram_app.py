@@ -22,6 +22,8 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import BaseRequest
 
 from bot.candidate_handlers import CandidateHandlers
+from bot.group_messages import GroupMessages
+from bot.ignored_updates import IgnoredUpdates
 from bot.inbox_worker import InboxWorker
 from bot.outbox_sender import OutboxSender
 from bot.recruiter_commands import RecruiterCommands
@@ -34,6 +36,7 @@ from flows.ports import FileStore
 from flows.vacancy import Vacancy
 from settings import Settings
 from storage.dossier_repository import SqlDossierStore
+from storage.group_notices import SqlGroupNotices
 from storage.inbox import SqlInbox, wall_clock
 from storage.outbox import SqlOutbox
 from storage.retention import purge_expired, sweep_orphan_files
@@ -51,6 +54,7 @@ class BotParts:
     app: Application
     runtime: Runtime
     reminders: Reminders
+    ignored: IgnoredUpdates
 
 
 def build_application(settings: Settings, engine: Engine, store: SqlDossierStore,
@@ -88,9 +92,15 @@ def build_application(settings: Settings, engine: Engine, store: SqlDossierStore
     outbox = SqlOutbox(db, lease_clock=lease_clock)
     reminders = Reminders(engine, store, settings.reminder_days)
 
+    group_notices = SqlGroupNotices(db)
+    ignored = IgnoredUpdates()
+    # One handler group: the first that matches takes the update; the last takes the rest.
     RecruiterCommands(store, files, vacancies, settings.recruiter_user_ids,
                       settings.recruiter_chat_id, outbox, clock).register(app)
     CandidateHandlers(engine).register(app)
+    GroupMessages(vacancies.keys(), group_notices, settings.recruiter_chat_id, ignored,
+                  clock).register(app)
+    ignored.register(app)
 
     worker = InboxWorker(app, inbox, outbox, engine, owner, lease)
     sender = OutboxSender(outbox, store, files, vacancies, settings.recruiter_chat_id, clock,
@@ -104,6 +114,7 @@ def build_application(settings: Settings, engine: Engine, store: SqlDossierStore
     async def housekeeping() -> None:
         now = clock()
         await asyncio.to_thread(store.prune_events, now - EVENT_MEMORY)
+        await asyncio.to_thread(group_notices.prune, now - group_notices.interval)
         await asyncio.to_thread(inbox.prune, lease_clock() - EVENT_MEMORY,
                                 lease_clock() - QUARANTINE_KEPT)
         removed = await asyncio.to_thread(sweep_orphan_files, store, files)
@@ -114,7 +125,7 @@ def build_application(settings: Settings, engine: Engine, store: SqlDossierStore
             Job("housekeeping", HOUSEKEEPING_INTERVAL, housekeeping),
             Job("retention", RETENTION_INTERVAL, retention)]
     runtime = Runtime(app, inbox, outbox, worker, sender, owner, lease, jobs, db, lease_clock)
-    return BotParts(app, runtime, reminders)
+    return BotParts(app, runtime, reminders, ignored)
 
 
 async def set_command_menu(app: Application) -> None:

@@ -10,6 +10,11 @@ from typing import Any, Literal
 from flows.messages import render
 
 COMMANDS = ("back", "restart", "status", "help", "language", "withdraw", "vacancies")
+# What a candidate can send that is not an answer, each with its own reply (`unusable.<what>`):
+# a forwarded text, an edit of an earlier message, and content the bot cannot read. "media" is
+# whatever else a chat may carry (an invoice, a checklist, paid media, a type Telegram adds).
+UNUSABLE = ("forwarded", "edited", "sticker", "voice", "video", "location", "contact", "poll",
+            "story", "game", "media")
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,8 @@ class Inbound:
 
     @classmethod
     def unusable(cls, what: str) -> Inbound:
+        if what not in UNUSABLE:
+            raise ValueError(f"unknown kind of unusable message: {what!r}")
         return cls("unusable", text=what)
 
     @classmethod

@@ -217,9 +217,14 @@ def missing_documents(verdict: Verdict, stored: list[DocumentRecord]) -> list[Do
     return [d for d in verdict.documents if d.id not in have]
 
 
+def takes_photos(document: Document) -> bool:
+    """Whether a photo (not only a file) can be this document."""
+    return bool({"jpg", "png"} & set(document.types))
+
+
 def send_prompt(document: Document) -> Msg:
-    photos = bool({"jpg", "png"} & set(document.types))
-    return Msg("checklist.send" if photos else "checklist.send_file", {"label": document.label})
+    return Msg("checklist.send" if takes_photos(document) else "checklist.send_file",
+               {"label": document.label})
 
 
 def checklist(vacancy: Vacancy, verdict: Verdict, stored: list[DocumentRecord],

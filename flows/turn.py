@@ -7,7 +7,7 @@ port.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 DEADLINE_GRACE = timedelta(hours=1)
 IDENTITY_IDS = {q.id for q in IDENTITY}
 BULK = "_bulk"  # in answers: which matrix items one "rest of the list" tap filled
+# Unusable messages whose reply already says what to do instead.
+SELF_EXPLAINED = ("forwarded", "edited")
 
 
 @dataclass
@@ -83,7 +85,7 @@ class Turn:
             # Show where they are, so nothing they repeat lands on a question they did not see.
             return [self.say(Msg("error.try_again")), *self.prompt()]
         if inbound.kind == "unusable":
-            return self.prompt((Msg(f"unusable.{inbound.text}"),))
+            return self.unusable(inbound.text or "media")
         expired = self.expire_if_closed()
         if expired:
             return expired
@@ -163,3 +165,29 @@ class Turn:
 
     def before(self, parts: tuple[Any, ...]) -> list[Reply]:
         return [self.say(*parts)] if parts else []
+
+    def unusable(self, what: str) -> list[Reply]:
+        """A sticker, a voice message, a location...: what the bot cannot use, what works
+        instead where the candidate is now, then that question or checklist itself."""
+        replies = self.prompt()
+        if what == "edited" and not self.active():  # no answer of theirs to keep
+            notice: tuple[Any, ...] = (Msg("unusable.edited_new"),)
+        else:
+            notice = (Msg(f"unusable.{what}"),)
+        if what not in SELF_EXPLAINED:
+            notice += (self.instead(replies[-1]),)
+        first = replies[0]
+        return [replace(first, parts=(*notice, *first.parts)), *replies[1:]]
+
+    def instead(self, asking: Reply) -> Msg:
+        """What the candidate can do at this prompt: type, tap a button, or send the file."""
+        if asking.expects == "document" and asking.document is not None and self.dossier:
+            document = next(d for d in self.vacancy.documents if d.id == asking.document)
+            if R.takes_photos(document):
+                return Msg("unusable.instead.document")
+            return Msg("unusable.instead.file")
+        if asking.expects == "text":
+            return Msg("unusable.instead.text")
+        if asking.choices:
+            return Msg("unusable.instead.choice")
+        return Msg("unusable.instead.nothing")

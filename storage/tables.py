@@ -213,6 +213,18 @@ class JobLeaseRow(SQLModel, table=True):
     until: datetime = Field(sa_type=UTC_DATETIME)
 
 
+class GroupNoticeRow(SQLModel, table=True):
+    """When the bot last pointed a group to the private chat: at most once an hour per group.
+
+    Keyed by a hash of the group's chat id; nothing about who wrote there or what."""
+
+    __tablename__: ClassVar[str] = "group_notice"  # type: ignore[misc]
+    __table_args__ = (Index("ix_group_notice_at", "at"),)
+
+    chat_hash: str = Field(sa_type=String(64), primary_key=True)
+    at: datetime = Field(sa_type=UTC_DATETIME)
+
+
 def _table(model: type[SQLModel]) -> Table:
     table = model.__table__  # type: ignore[attr-defined]
     assert isinstance(table, Table)
@@ -227,5 +239,6 @@ audit_table = _table(AuditRow)
 applied_event_table = _table(AppliedEventRow)
 inbox_table = _table(InboxRow)
 job_lease_table = _table(JobLeaseRow)
+group_notice_table = _table(GroupNoticeRow)
 
 metadata = SQLModel.metadata

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from flows import replies as R
 from flows.eligibility import Outcome, Status, Verdict, evaluate
 from flows.engine import reminder_at
-from flows.events import COMMANDS, Upload
+from flows.events import COMMANDS, UNUSABLE, Inbound, Upload
 from flows.flow import Flow, status_of
 from flows.messages import LANGUAGES, Msg, catalogue, placeholders, render
 from flows.questions import compile_questions, slug
@@ -1303,6 +1303,114 @@ def test_text_while_collecting_points_to_the_document(engine, clock):
     chat.say("hier is mijn cv").expect("Ik wacht op een document.", "Stuur nu je cv")
 
 
+# ---------------------------------------------------------------- what the bot cannot use
+
+
+MEDIA_KINDS = [w for w in UNUSABLE if w not in ("forwarded", "edited")]
+
+
+def paragraphs(chat: Chat) -> list[str]:
+    return chat.text.split("\n\n")
+
+
+@pytest.mark.parametrize("what", MEDIA_KINDS)
+def test_unusable_content_says_what_it_was_what_works_and_asks_again(what, engine, clock):
+    chat = applicant(engine, clock, SPECS["vera"])
+    before = chat.dossier()
+    chat.send(Inbound.unusable(what))
+    said = paragraphs(chat)
+    assert said[0] == render(Msg(f"unusable.{what}"), "nl")
+    assert said[1] == "Typ je antwoord gewoon als bericht."  # the name question is typed
+    assert "Vraag 1 van" in said[2]
+    chat.expect_question("candidate.name")
+    after = chat.dossier()
+    assert (after.answers, after.state) == (before.answers, before.state)
+
+
+def test_at_a_question_with_buttons_the_buttons_are_what_works(engine, clock):
+    chat = applicant(engine, clock, SPECS["vera"])
+    chat.say("Alice Peeters").say("alice@example.org")
+    assert chat.question().expects == "choice"
+    asked = chat.question_id
+    chat.send(Inbound.unusable("sticker"))
+    assert paragraphs(chat)[:2] == ["Leuk! Maar daarmee kan ik niet verder.",
+                                    "Tik op een van de knoppen."]
+    assert chat.question_id == asked and chat.labels  # the same question, its buttons again
+
+
+def test_at_the_checklist_a_document_is_what_works_as_a_file_or_a_photo(engine, clock):
+    chat = at_checklist(engine, clock, "nieuwpoort")
+    vacancy = vacancies()[SPECS["nieuwpoort"].id]
+    types = {d.id: set(d.types) for d in vacancy.documents}
+    seen = set()
+    for _ in range(10):
+        asked = chat.last[-1].document
+        assert asked is not None
+        photos = bool({"jpg", "png"} & types[asked])
+        chat.send(Inbound.unusable("voice"))
+        said = paragraphs(chat)
+        assert said[0] == "Spraak-, audio- en videoberichten kan ik niet beluisteren."
+        assert said[1] == ("Een document stuur je als bestand (📎) of als foto." if photos
+                           else "Een document stuur je als bestand (📎).")
+        assert chat.last[-1].document == asked  # still waiting for the same document
+        seen.add(photos)
+        if seen == {True, False}:
+            break
+        chat.upload(f"{asked}.pdf")
+    assert seen == {True, False}
+    assert chat.dossier().status == "collecting"
+
+
+def test_after_submission_help_is_what_works(engine, clock):
+    chat = at_checklist(engine, clock, "hardenberg")
+    upload_all(chat)
+    assert chat.dossier().status == "submitted"
+    chat.send(Inbound.unusable("location"))
+    said = paragraphs(chat)
+    assert said[:2] == ["Een locatie heb ik niet nodig, en ik heb die ook niet bewaard.",
+                        "Typ /help om te zien wat je kan doen."]
+    assert said[2].startswith("Je dossier voor Medewerker Intern Service Punt is volledig en "
+                              "doorgestuurd op ")
+
+
+@pytest.mark.parametrize("what", ["forwarded", "edited"])
+def test_forwarded_and_edited_say_what_to_do_themselves(what, engine, clock):
+    chat = applicant(engine, clock, SPECS["vera"])
+    chat.send(Inbound.unusable(what))
+    said = paragraphs(chat)
+    assert said[0] == render(Msg(f"unusable.{what}"), "nl")
+    assert "Vraag 1 van" in said[1]
+
+
+def test_an_edit_without_an_open_application_is_not_said_to_keep_an_answer(engine, clock):
+    chat = Chat(engine, "nobody")
+    chat.send(Inbound.unusable("edited"))
+    assert paragraphs(chat)[0] == ("Een aangepast bericht lees ik niet opnieuw; stuur gerust een "
+                                   "nieuw bericht.")
+    assert stored(chat) == NOTHING
+    chat = at_checklist(engine, clock, "hardenberg")
+    chat.send(Inbound.unusable("edited"))  # collecting: the answers are kept
+    assert paragraphs(chat)[0] == "Ik heb je eerste antwoord gehouden; met /back pas je het aan."
+    upload_all(chat)
+    chat.send(Inbound.unusable("edited"))  # submitted: nothing can change any more
+    assert paragraphs(chat)[0].startswith("Een aangepast bericht lees ik niet opnieuw")
+
+
+def test_unusable_content_before_consent_stores_nothing_and_lists_vacancies(engine, clock):
+    chat = Chat(engine, "nobody", lang="en")
+    chat.send(Inbound.unusable("contact"))
+    said = paragraphs(chat)
+    assert said[0] == "I don't need a contact. I haven't kept it, nor its phone number."
+    assert said[1] == "Tap one of the buttons."  # the open vacancies, as buttons
+    assert chat.labels
+    assert stored(chat) == NOTHING
+
+
+def test_an_unknown_kind_of_unusable_message_is_a_programming_error():
+    with pytest.raises(ValueError):
+        Inbound.unusable("hologram")
+
+
 # ---------------------------------------------------------------- vacancies
 
 
@@ -1514,7 +1622,7 @@ def _keys_used_by_the_code() -> set[str]:
     literal |= {f"back.{s}" for s in ("submitted", "withdrawn", "expired")}
     literal |= {f"upload.not_now_{s}" for s in ("ineligible", "submitted", "withdrawn", "expired")}
     literal |= {f"upload.{p}" for p in ("empty", "executable", "mismatch", "unreadable", "unknown")}
-    literal |= {f"unusable.{w}" for w in ("forwarded", "edited", "media")}
+    literal |= {f"unusable.{w}" for w in UNUSABLE}
     literal |= {f"reason.mark.{o}" for o in ("met", "failed", "condition", "uncertain", "pending",
                                              "info", "review")}
     literal |= {f"reason.mark.{o}_assumed" for o in ("met", "condition", "info", "review")}

@@ -173,6 +173,11 @@ BAD_SCRIPTS = {
     "no-notification-false": ("  - {as: lena, send: hallo, "
                               "expect: [{no_recruiter_notification: false}]}\n",
                               "steps.1.expect.0.no_recruiter_notification", "Input should be True"),
+    "unknown-media": ("  - {as: lena, media: hologram}\n",
+                      "steps.1.media", "Input should be 'sticker', 'animation'"),
+    "edit-without-actor": ("  - {edit: hallo}\n", "steps.1", "'edit' needs 'as: <actor>'"),
+    "group-and-media": ("  - {as: lena, media: voice, in_group: hallo}\n",
+                        "steps.1", "one action per step; got media, in_group"),
 }
 
 
@@ -284,6 +289,40 @@ def test_says_sees_a_sent_document_by_its_name_and_caption(tmp_path):
       - not_says: alleen voor recruiters
 """, actors="  rita: {user_id: 4001, name: Rita, language: nl, recruiter: true}\n")
     assert result.ok, _report(result)
+
+
+def test_an_edit_with_nothing_typed_before_is_a_failed_check_not_a_crash(tmp_path):
+    result = _run_body(tmp_path, "edit-nothing", """\
+  - {as: rita, edit: hallo}
+  - {as: lena, media: sticker, expect: [{says: "Leuk! Maar daarmee kan ik niet verder."}]}
+""", actors="  rita: {user_id: 4001, name: Rita, language: nl}\n")
+    assert result.error is None, _report(result)
+    failed = [c for c in result.checks if not c.ok]
+    assert [(c.what, c.detail) for c in failed] == [("edit to “hallo”", "rita sent no text to edit")]
+    assert result.checks[-1].ok  # the script went on
+
+
+def test_a_group_step_checks_what_the_bot_said_in_the_group(tmp_path):
+    result = _run_body(tmp_path, "group", """\
+  - as: lena
+    in_group: /start vera-projectcoordinator
+    expect:
+      - says: Ik help je graag verder in een privégesprek
+      - buttons: [Naar het privégesprek]
+      - link: https://t.me/intake_test_bot?start=elders
+  - as: lena
+    media: poll
+    expect: [{not_says: privégesprek}, {says: Met een peiling kan ik niets doen.}]
+""")
+    assert result.error is None, _report(result)
+    assert [c.ok for c in result.checks] == [True, True, True, False, True, True]
+    assert result.checks[3].detail == ("links offered: "
+                                       "['https://t.me/intake_test_bot?start=vera-projectcoordinator']")
+    transcript = "\n".join(result.transcript)
+    assert "lena ▸ (in group) /start vera-projectcoordinator" in transcript
+    assert "bot → group ▸ Hallo!" in transcript
+    assert ("[💬 Naar het privégesprek → "
+            "https://t.me/intake_test_bot?start=vera-projectcoordinator]") in transcript
 
 
 def test_a_crash_names_the_step_as_load_errors_do(tmp_path, capsys):
