@@ -10,6 +10,8 @@ from typing import Any, Literal
 from flows.messages import render
 
 COMMANDS = ("back", "restart", "status", "help", "language", "withdraw", "vacancies")
+# A question to the recruiters: /vraag, /question, with or without the question after it.
+QUESTION_COMMANDS = ("vraag", "question")
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,11 @@ class Inbound:
     @classmethod
     def do(cls, command: str) -> Inbound:
         return cls("command", command=command)
+
+    @classmethod
+    def ask_recruiters(cls, question: str | None = None) -> Inbound:
+        """/vraag: the question typed after the command, or none yet."""
+        return cls("command", command=QUESTION_COMMANDS[0], text=(question or "").strip() or None)
 
     @classmethod
     def send_file(cls, upload: Upload) -> Inbound:

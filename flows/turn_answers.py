@@ -22,6 +22,9 @@ class Answers(Turn):
         if d is None:
             # Not consented (or nothing started): the text is not stored, only answered.
             return [self.vacancy_list("welcome")]
+        asked = self.question_typed(text)  # type: ignore[attr-defined]
+        if asked is not None:
+            return asked  # a question for the recruiters, never stored as the answer
         question = self.flow.question_at(d.state)
         if question is None:
             return self.prompt((Msg(f"text.in_{d.status}"),))
@@ -90,6 +93,8 @@ class Answers(Turn):
             return self.command(rest)
         if kind == "c":
             return self.confirmed(rest)
+        if kind == "q":
+            return self.press_question(rest)  # type: ignore[attr-defined]
         expired = self.expire_if_closed()
         if expired:
             return expired
