@@ -79,7 +79,11 @@ class Questions(Turn):
         `offered`: recognised in typed text — the question the bot asked is repeated."""
         d = self.dossier
         assert d is not None and d.id is not None
-        again = self.prompt() if offered else []
+        again: list[Reply] = []
+        if offered:
+            # The question it asked, again; with no question pending, what it says to any text.
+            asking = self.flow.question_at(d.state) is not None
+            again = self.prompt(() if asking else (Msg(f"text.in_{d.status}"),))
         closed = self.questions_closed()
         if closed is not None:
             return closed
