@@ -11,7 +11,13 @@ from flows import replies as R
 from flows.eligibility import evaluate, score
 from flows.flow import status_of
 from flows.messages import Msg, catalogue, render
-from flows.ports import CandidateRecord, DocumentRecord, DossierRecord, QuestionRecord
+from flows.ports import (
+    AnswerRecord,
+    CandidateRecord,
+    DocumentRecord,
+    DossierRecord,
+    QuestionRecord,
+)
 from flows.questions import IDENTITY, Question, applicable_answers, compile_questions
 from flows.text_cleaning import clean_text
 from flows.vacancy import KnowledgeMatrixRule, ScoredRule, Vacancy
@@ -116,6 +122,21 @@ def question_notice(vacancy: Vacancy, dossier: DossierRecord, question: Question
         paragraphs.append(Msg("rec.question.no_answers"))
     paragraphs.append(Msg("rec.question.how_to_answer"))
     return clean_text("\n\n".join(render(p, lang) for p in paragraphs))
+
+
+def questions_summary(vacancy: Vacancy,
+                      asked: list[tuple[QuestionRecord, list[AnswerRecord]]],
+                      lang: str = "nl") -> str:
+    """The candidate's questions to the recruiters and the answers relayed, oldest first."""
+    lines: list[Any] = [Msg("rec.questions.title", {"n": len(asked)})]
+    for question, answers in asked:
+        lines.append(Msg("rec.questions.question", {"when": _local(vacancy, question.asked_at),
+                                                    "text": question.text}))
+        lines += [Msg("rec.questions.answer", {"when": _local(vacancy, a.answered_at),
+                                               "text": a.text}) for a in answers]
+        if not answers:
+            lines.append(Msg("rec.questions.unanswered"))
+    return clean_text("\n".join(render(line, lang) for line in lines))
 
 
 CSV_FIXED = ["dossier_id", "vacancy_id", "status", "name", "email", "created_at",

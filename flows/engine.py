@@ -105,6 +105,9 @@ class Engine:
             if refusal and durable:
                 if not turn.claim(event_id):
                     return []  # refused and answered before a crash: `handle` will see that
+                if turn.dossier is not None and turn.dossier.awaiting_question:
+                    turn.dossier.awaiting_question = False  # a file is no question
+                    turn.save()
                 queue_replies(uow, sender, refusal)
             return refusal
 

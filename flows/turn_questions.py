@@ -29,8 +29,7 @@ from flows.turn import Turn
 
 QUESTION_NOTICE = "candidate_question"  # the outbox kind of a question for the recruiters
 RECRUITERS_LANGUAGE = "nl"  # what the recruiters' chat reads (as their notifications)
-MAX_QUESTION = 1000
-MAX_ANSWER = 3000  # leaves room in one Telegram message for the frame and the question
+MAX_QUESTION = 1000  # the recruiters' copy then fits one Telegram message with its frame
 
 
 class Questions(Turn):
@@ -230,7 +229,9 @@ class Questions(Turn):
     def relay_answer(self, question_id: int, text: str, answered_by: str | None,
                      event_id: int | None) -> str:
         """A recruiter's reply to the question's message: "relayed", "gone" (the question was
-        erased: withdrawn, purged) or "duplicate" (this event was applied before)."""
+        erased: withdrawn, purged), "empty" (nothing left to send once cleaned) or "duplicate"
+        (this event was applied before). A long answer is split into several messages when
+        sent, never cut."""
         # The recruiter's event, recorded whoever the candidate is (an id, no personal data).
         if event_id is not None and not self.uow.claim_event(event_id):
             return "duplicate"
@@ -240,7 +241,10 @@ class Questions(Turn):
                 or self.candidate is None):
             self.tell_recruiters(Msg("rec.question.gone"))
             return "gone"
-        answer = clean_text(text).strip()[:MAX_ANSWER]
+        answer = clean_text(text).strip()
+        if not answer:
+            self.tell_recruiters(Msg("rec.question.text_only"))
+            return "empty"
         assert question.id is not None and dossier.id is not None
         self.uow.add_answer(AnswerRecord(id=None, question_id=question.id, text=answer,
                                          answered_at=self.now, answered_by=answered_by))

@@ -242,3 +242,15 @@ async def test_the_command_menu_offers_the_question_in_each_language(bot: BotHar
         "Een vraag stellen aan de recruiters")
     assert {c["command"]: c["description"] for c in menus["en"]}["question"] == (
         "Ask the recruiters a question")
+
+
+async def test_the_recruiters_dossier_shows_the_questions_and_answers(bot: BotHarness):
+    copy = await ask(bot)
+    await reply(bot, RECRUITER, copy, ANSWER)
+    dossier_id = bot.dossier(CANDIDATE).id
+    sent = await bot.send_in_group(RECRUITER, RECRUITER_CHAT, f"/dossier {dossier_id}")
+    texts = to(sent, RECRUITER_CHAT)
+    assert texts[0].startswith(f"📨 Dossier #{dossier_id}")
+    assert texts[1] == ("❓ Vragen van de kandidaat (1):\n"
+                        f"• 01-07-2026 12:00: “{SALARY}”\n"
+                        f"    ↩️ 01-07-2026 12:00: {ANSWER}")

@@ -15,7 +15,7 @@ import pytest
 
 from flows.dossier_summary import question_notice
 from flows.engine import QUESTION_NOTICE
-from flows.events import Inbound
+from flows.events import Inbound, Upload
 from flows.question_detection import looks_like_question
 from tests.conversation import AMSTERDAM, BRUSSELS, Chat, Clock, make_engine
 from tests.conversation import shipped_vacancies as vacancies
@@ -429,3 +429,34 @@ def test_a_stale_question_button_of_another_application_changes_nothing(engine, 
     chat.start(VERA).press("Akkoord")
     chat.press_token(token).expect("Die knop hoort bij een ander of ouder bericht")
     assert notices(chat) == []
+
+
+def test_an_answer_with_nothing_left_once_cleaned_is_not_sent(engine):
+    chat, question_id = asked(engine)
+    assert engine.relay_answer("test", "alice", question_id, "\u202e\x1b[2J \u200b",
+                               "999", event_id=11) == "empty"
+    assert messages_to(chat, "alice") == [] and chat.data.answers == {}
+    assert messages_to(chat, "recruiters") == [
+        "⚠️ Niet doorgestuurd: alleen tekst kan ik doorsturen. Typ je antwoord als reply op de"
+        " vraag."]
+
+
+def test_a_long_answer_is_kept_whole(engine):
+    chat, question_id = asked(engine)
+    long_answer = "Dat hangt ervan af. " * 300  # 6,000 characters: more than one message
+    engine.relay_answer("test", "alice", question_id, long_answer, "999", event_id=12)
+    [stored] = chat.data.answers.values()
+    assert stored.text == long_answer.strip()
+    [sent] = messages_to(chat, "alice")
+    assert sent.endswith(long_answer.strip())  # split into messages when sent, never cut
+
+
+def test_a_refused_file_after_vraag_ends_the_wait_for_the_question(engine):
+    chat = applicant(engine)
+    chat.send(Inbound.ask_recruiters())
+    assert chat.dossier().awaiting_question
+    refusal = engine.check_upload(chat.sender, Upload("virus.exe", "application/x-msdownload", 10),
+                                  event_id=77, durable=True)
+    assert refusal
+    assert not chat.dossier().awaiting_question
+    chat.say("Alice Peeters").expect("Vraag 2 van")
