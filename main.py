@@ -182,7 +182,8 @@ def _store(settings: Settings, vacancies: dict[str, Vacancy]) -> Engine:
 
 def cmd_export(settings: Settings, vacancies: dict[str, Vacancy], args: argparse.Namespace) -> int:
     """CSV per vacancy, and the recruiter notifications that were not delivered to a chat."""
-    from flows.dossier_summary import csv_export, summary
+    from flows.dossier_summary import csv_export, question_notice, summary
+    from flows.engine import QUESTION_NOTICE
     from storage.outbox import RECRUITERS
 
     unknown = [v for v in args.vacancy if v not in vacancies]
@@ -205,6 +206,13 @@ def cmd_export(settings: Settings, vacancies: dict[str, Vacancy], args: argparse
                                    chat_key=RECRUITERS)
     print(f"\n{len(pending)} recruiter notifications not delivered to a chat:")
     for message in pending:
+        if message.kind == QUESTION_NOTICE:
+            # Only what the candidate agreed to send, as the recruiters' chat would show it.
+            asked = store.question_with_dossier(message.payload["question_id"])  # type: ignore[attr-defined]
+            if asked is not None and asked[1].vacancy_id in vacancies:
+                question, dossier = asked
+                print("\n" + question_notice(vacancies[dossier.vacancy_id], dossier, question))
+            continue
         found = store.get_dossier(message.dossier_id) if message.dossier_id else None  # type: ignore[attr-defined]
         if found is None or found[0].vacancy_id not in vacancies:
             continue

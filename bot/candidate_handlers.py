@@ -26,7 +26,7 @@ from telegram.ext import (
 from bot.failpoints import failpoint
 from bot.message_kinds import CONTENT_KINDS, DOCUMENT, SERVICE
 from flows.engine import Engine
-from flows.events import COMMANDS, Inbound, Sender, Upload
+from flows.events import COMMANDS, QUESTION_COMMANDS, Inbound, Sender, Upload
 from flows.messages import Msg, normalise_language, render
 from flows.ports import FileStore
 
@@ -69,6 +69,13 @@ class CandidateHandlers:
         assert message is not None and message.text is not None
         name = message.text.split()[0][1:].split("@")[0].lower()
         await self.run(update, Inbound.do(name))
+
+    async def question(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/vraag or /question, with the question after it or not."""
+        message = update.effective_message
+        assert message is not None and message.text is not None
+        _command, *question = message.text.split(maxsplit=1)
+        await self.run(update, Inbound.ask_recruiters(question[0] if question else None))
 
     async def text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -142,6 +149,7 @@ class CandidateHandlers:
     def register(self, app: Application) -> None:
         app.add_handler(CommandHandler("start", self.start, filters=PRIVATE))
         app.add_handler(CommandHandler(list(COMMANDS), self.command, filters=PRIVATE))
+        app.add_handler(CommandHandler(list(QUESTION_COMMANDS), self.question, filters=PRIVATE))
         app.add_handler(CallbackQueryHandler(self.press))
         for what, content in CONTENT_KINDS:  # before documents: a GIF carries a document too
             app.add_handler(MessageHandler(PRIVATE & content, self.unusable(what)))

@@ -224,6 +224,26 @@ class FakeTelegram:
         return self._queue({"channel_post": {"message_id": next(self._ids),
                                              "date": int(self.clock()), "chat": chat,
                                              "sender_chat": chat, "text": text}})
+    def group_update(self, user_id: int, chat_id: int, text: str | None = None,
+                     reply_to: Sent | None = None, photo: bytes | None = None) -> dict[str, Any]:
+        """`user_id` writes in the group `chat_id` (added with add_group): a text, or a photo,
+        as a reply to the bot's message `reply_to` when given."""
+        chat = {k: v for k, v in self.chats[chat_id].items() if k != "user"}
+        message: dict[str, Any] = {"message_id": next(self._ids), "date": int(self.clock()),
+                                   "chat": chat, "from": self._user(user_id)}
+        if text is not None:
+            message["text"] = text
+            if text.startswith("/"):
+                message["entities"] = [{"type": "bot_command", "offset": 0,
+                                        "length": len(text.split()[0])}]
+        if photo is not None:
+            file_id = f"photo{next(self._file_ids)}"
+            self.files[file_id] = photo
+            message["photo"] = [{"file_id": file_id, "file_unique_id": f"u{file_id}",
+                                 "width": 640, "height": 480, "file_size": len(photo)}]
+        if reply_to is not None:
+            message["reply_to_message"] = self._message_json(reply_to)
+        return self._queue({"message": message})
 
     def press_update(self, user_id: int, message: Sent, data: str) -> dict[str, Any]:
         chat = {k: v for k, v in self.chats[message.chat_id].items() if k != "user"}

@@ -2,7 +2,8 @@
 
 A row is a reply to a candidate (texts and buttons, written by the engine with the answer),
 or a recruiter notification (rendered here at send time from the dossier: a summary, then
-each document). Its parts go one by one and the progress is saved after each, so a retry, a
+each document; or a candidate's question, whose message id is recorded so that a recruiter's
+reply to it finds the question). Its parts go one by one and the progress is saved after each, so a retry, a
 crash or a second worker resumes after the last part that went out instead of repeating it.
 
 Failures: 429 waits exactly the `retry_after` Telegram names; a network error or a timeout is
@@ -21,12 +22,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram import Bot
+from telegram import Bot, Message
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.rendering import keyboard, message_parts, split_text
 from bot.work_pool import keep_busy
-from flows.dossier_summary import summary
+from flows.dossier_summary import question_notice, summary
+from flows.engine import QUESTION_NOTICE
 from flows.messages import Msg, render
 from flows.ports import FileStore
 from flows.text_cleaning import display_name
@@ -104,7 +106,12 @@ class OutboxSender:
         done = int(payload.get("parts_sent", 0))
         try:
             for index in range(done, len(parts)):
-                await self.send_part(bot, chat, parts[index])
+                sent = await self.send_part(bot, chat, parts[index])
+                if item.kind == QUESTION_NOTICE and index == 0 and sent is not None:
+                    # A recruiter answers by replying to this message: remember which it is.
+                    await asyncio.to_thread(self.store.record_question_message,
+                                            int(item.payload["question_id"]), sent.chat_id,
+                                            sent.message_id)
                 if index < len(parts) - 1:
                     payload["parts_sent"] = index + 1
                     await asyncio.to_thread(self.outbox.progress, item.id, payload)
@@ -130,6 +137,8 @@ class OutboxSender:
     def parts_of(self, item: OutboxItem) -> list[dict[str, Any]]:
         if item.kind == "message":
             return message_parts(item.payload.get("messages", []))
+        if item.kind == QUESTION_NOTICE:
+            return self.question_parts(int(item.payload["question_id"]))
         found = self.store.get_dossier(item.dossier_id) if item.dossier_id else None
         if found is None:
             return []  # the dossier was deleted: nothing left to tell
@@ -148,26 +157,40 @@ class OutboxSender:
                   for doc in documents]
         return parts
 
-    async def send_part(self, bot: Bot, chat: int | None, part: dict[str, Any]) -> None:
+    def question_parts(self, question_id: int) -> list[dict[str, Any]]:
+        """A candidate's question for the recruiters' chat, rendered from what is stored now:
+        nothing once it is erased (a withdrawal, a purge)."""
+        found = self.store.question_with_dossier(question_id)
+        if found is None:
+            return []
+        question, dossier = found
+        vacancy = self.vacancies.get(dossier.vacancy_id)
+        if vacancy is None:
+            raise LookupError("vacancy file missing")
+        return [{"text": chunk} for chunk in split_text(question_notice(vacancy, dossier, question))]
+
+    async def send_part(self, bot: Bot, chat: int | None, part: dict[str, Any]) -> Message | None:
         timeouts = {"read_timeout": self.timeout, "write_timeout": self.timeout,
                     "connect_timeout": self.timeout, "pool_timeout": self.timeout}
         if "text" in part:
-            await bot.send_message(chat, part["text"],
-                                   reply_markup=keyboard(part.get("choices") or [],
-                                                         part.get("links")),
-                                   message_thread_id=part.get("thread_id"), **timeouts)
-        elif "document_id" in part:
+            return await bot.send_message(chat, part["text"],
+                                          reply_markup=keyboard(part.get("choices") or [],
+                                                                part.get("links")),
+                                          message_thread_id=part.get("thread_id"), **timeouts)
+        if "document_id" in part:
             doc = await asyncio.to_thread(self.store.get_document, part["document_id"])
             if doc is None:
-                return  # deleted meanwhile (withdrawn, erased): nothing to send
+                return None  # deleted meanwhile (withdrawn, erased): nothing to send
             try:
                 data = await asyncio.to_thread(self.files.path(doc.stored_path).read_bytes)
             except FileNotFoundError:  # erased from disk meanwhile: retrying cannot help
                 log.warning("document %s has no file; not sent", doc.id)
-                return
-            await bot.send_document(chat, document=data, filename=display_name(doc.original_name),
-                                    caption=part.get("caption"), **timeouts)
-        elif "file_data" in part:
-            await bot.send_document(chat, document=base64.b64decode(part["file_data"]),
-                                    filename=part["file_name"], caption=part.get("caption"),
-                                    **timeouts)
+                return None
+            return await bot.send_document(chat, document=data,
+                                           filename=display_name(doc.original_name),
+                                           caption=part.get("caption"), **timeouts)
+        if "file_data" in part:
+            return await bot.send_document(chat, document=base64.b64decode(part["file_data"]),
+                                           filename=part["file_name"],
+                                           caption=part.get("caption"), **timeouts)
+        return None

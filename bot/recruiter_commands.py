@@ -21,7 +21,8 @@ from typing import Any
 from telegram import Chat, Message, MessageEntity, Update, User
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
-from flows.dossier_summary import csv_export, summary
+from bot.rendering import split_text
+from flows.dossier_summary import csv_export, questions_summary, summary
 from flows.messages import Msg, normalise_language, render
 from flows.ports import FileStore
 from flows.vacancy import Vacancy
@@ -127,8 +128,12 @@ class RecruiterCommands:
         if found is None or found[0].vacancy_id not in self.vacancies:
             return say(Msg("rec.dossier.unknown", {"id": dossier_id}))
         dossier, _candidate, documents = found
-        answer = [text(summary(self.vacancies[dossier.vacancy_id], dossier, documents,
-                               OUTPUT_LANGUAGE))]
+        vacancy = self.vacancies[dossier.vacancy_id]
+        answer = [text(summary(vacancy, dossier, documents, OUTPUT_LANGUAGE))]
+        asked = [(q, a) for q, a in self.store.questions(dossier_id) if q.status == "asked"]
+        if asked:  # kept with the dossier: the questions it put to us, and what we answered
+            answer += [text(chunk) for chunk in
+                       split_text(questions_summary(vacancy, asked, OUTPUT_LANGUAGE))]
         # Documents by id: the sender reads the file at send time (gone if erased meanwhile).
         answer += [{"document_id": doc.id, "caption": f"#{dossier.id} · {doc.kind}"}
                    for doc in documents]

@@ -27,7 +27,7 @@ RECRUITER_CHAT = -100100
 GROUP_CHAT = -100200  # a group of job seekers the bot is in (`in_group:`)
 CHANNEL = -100300  # a channel the bot posts in (`channel_post:`)
 ACTION_KEYS = ("send", "press", "upload", "photo", "media", "forward", "edit", "in_group",
-               "channel_post", "wait_until")
+               "channel_post", "wait_until", "reply")
 ACTORLESS = ("wait_until", "channel_post")
 MediaKind = Literal[tuple(CONTENT)]  # type: ignore[valid-type]
 
@@ -81,12 +81,20 @@ class DocumentsExpect(Strict):
 
 class NotificationExpect(Strict):
     says: list[str] = Field(default_factory=list)
+    not_says: list[str] = Field(default_factory=list)
     documents: int | None = None
 
-    @field_validator("says", mode="before")
+    @field_validator("says", "not_says", mode="before")
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
+
+
+class MessageToExpect(Strict):
+    """What another actor was sent in this step (a candidate, when a recruiter replied)."""
+
+    actor: str
+    says: str
 
 
 class Expect(Strict):
@@ -100,6 +108,7 @@ class Expect(Strict):
     documents: DocumentsExpect | None = None
     recruiter_notification: NotificationExpect | None = None
     no_recruiter_notification: Literal[True] | None = None
+    message_to: MessageToExpect | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Expect:
@@ -131,6 +140,8 @@ class Step(Strict):
     in_group: str | None = None
     channel_post: str | None = None
     wait_until: datetime | None = None
+    # In the recruiters' chat: a reply with this text to the newest candidate's question there.
+    reply: str | None = None
     now: datetime | None = None
     expect: list[Expect] = Field(default_factory=list)
 
@@ -176,7 +187,7 @@ class Script(Strict):
         for i, step in enumerate(self.steps):
             names = [step.as_] if step.as_ else []
             for e in step.expect:
-                for sub in (e.dossier, e.documents):
+                for sub in (e.dossier, e.documents, e.message_to):
                     if sub is not None and sub.actor:
                         names.append(sub.actor)
             for name in names:
@@ -384,6 +395,8 @@ class _Runner:
         if step.send is not None:
             self.say(f"{name} ▸ {step.send}")
             return self.remember(name, self.tg.text_update(actor.user_id, step.send))
+        if step.reply is not None:
+            return self.reply_payload(name or "", actor, step.reply)
         if step.media is not None:
             self.say(f"{name} ▸ [{step.media}]")
             return self.tg.content_update(actor.user_id, step.media)
@@ -430,6 +443,22 @@ class _Runner:
     def remember(self, name: str, update: dict[str, Any]) -> dict[str, Any]:
         self.last_text[name] = update
         return update
+
+    def reply_payload(self, name: str, actor: Actor, text: str) -> dict[str, Any] | None:
+        """`actor` replies in the recruiters' chat to the newest message there that carries a
+        candidate's question (as the outbox sender recorded it)."""
+        store = self.engine.store
+        question = next((m for m in reversed(self.tg.messages_to(RECRUITER_CHAT))
+                         if store.question_for_message(RECRUITER_CHAT, m.message_id) is not None),
+                        None)
+        self.say(f"{name} → recruiters ▸ ↩️ {text}")
+        if question is None:
+            check = Check(False, "reply to a question", "no candidate's question in the"
+                          " recruiters' chat to reply to")
+            self.result.checks.append(check)
+            self.say(f"    ✗ {check.what}\n        {check.detail}")
+            return None
+        return self.tg.group_update(actor.user_id, RECRUITER_CHAT, text, reply_to=question)
 
     def button(self, user_id: int, label: str) -> tuple[Sent, str] | None:
         """The newest message offering `label`: the exact label, else the only one containing
@@ -506,6 +535,12 @@ class _Runner:
                   and (e.documents.kinds is None or kinds == sorted(e.documents.kinds)))
             return Check(ok, f"documents {e.documents.model_dump(exclude_none=True)}",
                          f"stored: {kinds}")
+        if e.message_to is not None:
+            target = self.script.actors[e.message_to.actor]
+            told = "\n".join(_visible(m) for m in new if m.chat_id == target.user_id)
+            return Check(e.message_to.says in told,
+                         f"{e.message_to.actor} is told “{e.message_to.says}”",
+                         f"bot said to {e.message_to.actor}: {_short(told)}")
         rec = [m for m in new if m.chat_id == RECRUITER_CHAT]
         if e.no_recruiter_notification is not None:
             return Check(not rec, "no recruiter notification", f"{len(rec)} messages sent")
@@ -513,9 +548,11 @@ class _Runner:
         rtext = "\n".join(m.text or "" for m in rec)
         docs = [m for m in rec if m.document is not None]
         missing = [s for s in e.recruiter_notification.says if s not in rtext]
+        missing += [f"not {s}" for s in e.recruiter_notification.not_says if s in rtext]
         ok = bool(rec) and not missing and (e.recruiter_notification.documents is None
                                             or len(docs) == e.recruiter_notification.documents)
-        return Check(ok, f"recruiter notification {e.recruiter_notification.model_dump(exclude_none=True)}",
+        wanted = e.recruiter_notification.model_dump(exclude_defaults=True)
+        return Check(ok, f"recruiter notification {wanted}",
                      f"{len(rec)} messages, {len(docs)} documents; missing {missing}; "
                      f"text: {_short(rtext)}")
 

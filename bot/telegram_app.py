@@ -27,6 +27,7 @@ from bot.ignored_updates import IgnoredUpdates
 from bot.inbox_worker import InboxWorker
 from bot.outbox_sender import OutboxSender
 from bot.recruiter_commands import RecruiterCommands
+from bot.recruiter_replies import RecruiterReplies
 from bot.reminders import Reminders
 from bot.runtime import EVENT_MEMORY, QUARANTINE_KEPT, Job, Runtime, polling, process_name
 from bot.webhook_server import build_webhook_app, serve
@@ -43,6 +44,8 @@ from storage.retention import purge_expired, sweep_orphan_files
 
 log = logging.getLogger(__name__)
 MENU = ("start", "status", "back", "restart", "language", "vacancies", "withdraw", "help")
+# The question command in each menu's own language, listed before /help (both work in both).
+QUESTION_COMMAND = {"nl": "vraag", "en": "question"}
 SWEEP_INTERVAL = 60  # seconds between reminder/expiry sweeps
 RETENTION_INTERVAL = 6 * 3600  # seconds between retention runs
 HOUSEKEEPING_INTERVAL = 3600  # pruning handled updates, orphaned files
@@ -97,6 +100,8 @@ def build_application(settings: Settings, engine: Engine, store: SqlDossierStore
     # One handler group: the first that matches takes the update; the last takes the rest.
     RecruiterCommands(store, files, vacancies, settings.recruiter_user_ids,
                       settings.recruiter_chat_id, outbox, clock).register(app)
+    RecruiterReplies(engine, store, settings.recruiter_user_ids, settings.recruiter_chat_id,
+                     outbox, clock).register(app)
     CandidateHandlers(engine).register(app)
     GroupMessages(vacancies.keys(), group_notices, settings.recruiter_chat_id, ignored,
                   clock).register(app)
@@ -132,6 +137,7 @@ async def set_command_menu(app: Application) -> None:
     """The command menu in Dutch (also the default) and English."""
     for lang in LANGUAGES:
         commands = [BotCommand(name, render(Msg(f"cmd.{name}"), lang)) for name in MENU]
+        commands.insert(-1, BotCommand(QUESTION_COMMAND[lang], render(Msg("cmd.question"), lang)))
         await app.bot.set_my_commands(commands, language_code=lang)
         if lang == "nl":
             await app.bot.set_my_commands(commands)

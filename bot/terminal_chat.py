@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from flows.engine import Engine
-from flows.events import COMMANDS, Inbound, Reply, Sender, Upload
+from flows.events import COMMANDS, QUESTION_COMMANDS, Inbound, Reply, Sender, Upload
 from flows.messages import Msg, render
 
 QUIT = ("/quit", "/exit", "/stop")
@@ -35,6 +35,8 @@ def to_inbound(line: str, last: list[Reply]) -> Inbound:
             return Inbound.start(arg.strip() or None)
         if name in COMMANDS:
             return Inbound.do(name)
+        if name in QUESTION_COMMANDS:
+            return Inbound.ask_recruiters(arg)
     choices = [c for r in last for c in r.choices]
     if text.isdigit() and choices and 1 <= int(text) <= len(choices):
         return Inbound.press(choices[int(text) - 1].token)

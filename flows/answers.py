@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flows.messages import Msg
+from flows.question_detection import QUESTION_MARKS
 from flows.questions import Question
 
 MAX_TEXT = 1000
@@ -74,9 +75,30 @@ def parse_text(question: Question, raw: str, today: date, labels: list[str] | No
     # Free text: at least one letter or digit, so "👍👍" or "..." is not taken for a name.
     if not has_letters_or_digits(text):
         return _bad("reask.text")
-    if question.id == "candidate.name" and not any(ch.isalpha() for ch in text):
-        return _bad("reask.name")
+    if question.id == "candidate.name":
+        problem = _not_a_name(text)
+        if problem is not None:
+            return problem
     return Parsed(True, " ".join(text.split()) if question.id == "candidate.name" else text)
+
+
+NAME_MAX_WORDS = 6  # "Maria del Carmen van der Berg" has six
+
+
+def _not_a_name(text: str) -> Parsed | None:
+    """A re-ask for what is clearly not a name: no letters (digits only, emoji), an e-mail
+    address, a question, a sentence. None when it may well be one."""
+    if not any(ch.isalpha() for ch in text):
+        return _bad("reask.name")
+    if "@" in text and any(EMAIL.match(word.strip("<>,;")) for word in text.split()):
+        return _bad("reask.name_email")
+    if text.rstrip().endswith(QUESTION_MARKS):
+        # A name never ends in a question mark. (One that only starts like a question, "Hoe
+        # Kim Lian", is offered to the recruiters first and can still be taken as the name.)
+        return _bad("reask.name_question")
+    if len(text.split()) > NAME_MAX_WORDS:
+        return _bad("reask.name_long", max=NAME_MAX_WORDS)
+    return None
 
 
 def _squash(text: str) -> str:

@@ -9,9 +9,16 @@ from typing import Any
 
 from flows import replies as R
 from flows.eligibility import evaluate, score
+from flows.flow import status_of
 from flows.messages import Msg, catalogue, render
-from flows.ports import CandidateRecord, DocumentRecord, DossierRecord
-from flows.questions import IDENTITY, applicable_answers, compile_questions
+from flows.ports import (
+    AnswerRecord,
+    CandidateRecord,
+    DocumentRecord,
+    DossierRecord,
+    QuestionRecord,
+)
+from flows.questions import IDENTITY, Question, applicable_answers, compile_questions
 from flows.text_cleaning import clean_text
 from flows.vacancy import KnowledgeMatrixRule, ScoredRule, Vacancy
 
@@ -43,7 +50,30 @@ def summary(vacancy: Vacancy, dossier: DossierRecord, documents: list[DocumentRe
             points, _ = score(rule, counted)
             lines.append(Msg("rec.score", {"score": points, "max": rule.max_total}))
             lines += R.score_lines(verdict)
-    lines.append(Msg("rec.answers"))
+    lines += answer_lines(vacancy, questions, counted, lang)
+    lines.append(Msg("rec.documents", {"n": len(documents)}))
+    for doc in documents:
+        label = vacancy.document(doc.kind).label if any(
+            d.id == doc.kind for d in vacancy.documents) else doc.kind
+        lines.append(Msg("rec.document", {"label": label, "name": doc.original_name,
+                                          "kb": max(1, doc.size // 1024)}))
+    # What candidates typed reaches a recruiter's screen or terminal: no escape sequences or
+    # bidi overrides, even from rows stored before input was cleaned on arrival.
+    return clean_text("\n".join(render(line, lang) for line in lines))
+
+
+def recruiter_label(question: Question, lang: str) -> Any:
+    """A question as recruiters read it: a label, not the candidate's input hint ("een getal,
+    bijvoorbeeld 3")."""
+    if f"rq.{question.prompt_key}" in catalogue(lang):
+        return Msg(f"rq.{question.prompt_key}", question.prompt_values)
+    return question.prompt
+
+
+def answer_lines(vacancy: Vacancy, questions: tuple[Question, ...], counted: dict[str, Any],
+                 lang: str) -> list[Any]:
+    """ "Antwoorden:" and one line per answer that counts; the knowledge matrix as a table."""
+    lines: list[Any] = [Msg("rec.answers")]
     matrix_ids = {r.id for r in vacancy.requirements if isinstance(r, KnowledgeMatrixRule)}
     matrix: list[Any] = []
     for q in questions:
@@ -59,20 +89,53 @@ def summary(vacancy: Vacancy, dossier: DossierRecord, documents: list[DocumentRe
             elif q.id.endswith(".extra") and value:
                 matrix.append(Msg("rec.matrix_extra", {"text": value}))
             continue
-        # Recruiters read a label, not the candidate's input hint ("een getal, bijvoorbeeld 3").
-        label = (Msg(f"rq.{q.prompt_key}", q.prompt_values)
-                 if f"rq.{q.prompt_key}" in catalogue(lang) else q.prompt)
-        lines.append(Msg("rec.answer", {"question": label, "answer": value}))
+        lines.append(Msg("rec.answer", {"question": recruiter_label(q, lang), "answer": value}))
     if matrix:
         lines += [Msg("rec.matrix"), *matrix]
-    lines.append(Msg("rec.documents", {"n": len(documents)}))
-    for doc in documents:
-        label = vacancy.document(doc.kind).label if any(
-            d.id == doc.kind for d in vacancy.documents) else doc.kind
-        lines.append(Msg("rec.document", {"label": label, "name": doc.original_name,
-                                          "kb": max(1, doc.size // 1024)}))
-    # What candidates typed reaches a recruiter's screen or terminal: no escape sequences or
-    # bidi overrides, even from rows stored before input was cleaned on arrival.
+    return lines
+
+
+def step_label(questions: tuple[Question, ...], state: str, lang: str) -> Any:
+    """Where a dossier stands, for recruiters: the question it was at, or its status."""
+    if state.startswith("q:"):
+        question = next((q for q in questions if q.id == state[2:]), None)
+        if question is not None:
+            return Msg("rec.question.step_question", {"question": recruiter_label(question, lang)})
+    return Msg(f"status.{status_of(state)}")
+
+
+def question_notice(vacancy: Vacancy, dossier: DossierRecord, question: QuestionRecord,
+                    lang: str = "nl") -> str:
+    """A candidate's question as the recruiters' chat reads it: the dossier number, vacancy and
+    step, the question — and the candidate's name and answers only when they ticked that."""
+    questions = compile_questions(vacancy)
+    title = Msg("rec.question.title", {"id": dossier.id, "title": vacancy.title,
+                                       "step": step_label(questions, question.step, lang)})
+    paragraphs: list[Any] = [[title, Msg("rec.question.text", {"text": question.text})]]
+    if question.include_answers:
+        counted = applicable_answers(questions, dossier.answers)
+        paragraphs.append([
+            Msg("rec.candidate", {"name": counted.get("candidate.name", "?"),
+                                  "email": counted.get("candidate.email", "?")}),
+            *answer_lines(vacancy, questions, counted, lang)])
+    else:
+        paragraphs.append(Msg("rec.question.no_answers"))
+    paragraphs.append(Msg("rec.question.how_to_answer"))
+    return clean_text("\n\n".join(render(p, lang) for p in paragraphs))
+
+
+def questions_summary(vacancy: Vacancy,
+                      asked: list[tuple[QuestionRecord, list[AnswerRecord]]],
+                      lang: str = "nl") -> str:
+    """The candidate's questions to the recruiters and the answers relayed, oldest first."""
+    lines: list[Any] = [Msg("rec.questions.title", {"n": len(asked)})]
+    for question, answers in asked:
+        lines.append(Msg("rec.questions.question", {"when": _local(vacancy, question.asked_at),
+                                                    "text": question.text}))
+        lines += [Msg("rec.questions.answer", {"when": _local(vacancy, a.answered_at),
+                                               "text": a.text}) for a in answers]
+        if not answers:
+            lines.append(Msg("rec.questions.unanswered"))
     return clean_text("\n".join(render(line, lang) for line in lines))
 
 

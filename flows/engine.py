@@ -20,9 +20,11 @@ from flows.turn_commands import Commands
 from flows.turn_consent import PRIVACY_VERSION, Consent
 from flows.turn_deadlines import Deadlines, reminder_at
 from flows.turn_documents import ALBUM_WINDOW, Documents, file_type
+from flows.turn_questions import QUESTION_NOTICE, Questions
 from flows.vacancy import Vacancy
 
-__all__ = ["ALBUM_WINDOW", "PRIVACY_VERSION", "Engine", "file_type", "queue_replies", "reminder_at"]
+__all__ = ["ALBUM_WINDOW", "PRIVACY_VERSION", "QUESTION_NOTICE", "Engine", "file_type",
+           "queue_replies", "reminder_at"]
 
 
 class Engine:
@@ -83,6 +85,16 @@ class Engine:
                 queue_replies(uow, sender, replies)
             return replies
 
+    def relay_answer(self, channel: str, external_id: str, question_id: int, text: str,
+                     answered_by: str | None = None, event_id: int | None = None) -> str:
+        """A recruiter's answer to the candidate's question `question_id`, in the candidate's
+        unit of work: stored with the dossier, queued to their chat in their language and
+        confirmed to the recruiters, in one transaction, once per `event_id`. Returns
+        "relayed", "gone" (the question was erased meanwhile) or "duplicate"."""
+        with self.store.unit_of_work(channel, external_id) as uow:
+            turn = _Turn(self, uow, Sender(channel, external_id), self.clock())
+            return turn.relay_answer(question_id, text, answered_by, event_id)
+
     def check_upload(self, sender: Sender, upload: Upload, sent_at: datetime | None = None,
                      event_id: int | None = None, durable: bool = False) -> list[Reply]:
         """Before downloading: replies that refuse this file, or [] when it is acceptable.
@@ -93,6 +105,9 @@ class Engine:
             if refusal and durable:
                 if not turn.claim(event_id):
                     return []  # refused and answered before a crash: `handle` will see that
+                if turn.dossier is not None and turn.dossier.awaiting_question:
+                    turn.dossier.awaiting_question = False  # a file is no question
+                    turn.save()
                 queue_replies(uow, sender, refusal)
             return refusal
 
@@ -105,5 +120,5 @@ def queue_replies(uow: UnitOfWork, sender: Sender, replies: list[Reply]) -> None
                        chat_key=chat)
 
 
-class _Turn(Consent, Answers, Commands, Documents, Deadlines):
+class _Turn(Consent, Answers, Commands, Documents, Deadlines, Questions):
     """One event, with every part of a turn."""

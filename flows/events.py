@@ -15,6 +15,8 @@ COMMANDS = ("back", "restart", "status", "help", "language", "withdraw", "vacanc
 # whatever else a chat may carry (an invoice, a checklist, paid media, a type Telegram adds).
 UNUSABLE = ("forwarded", "edited", "sticker", "voice", "video", "location", "contact", "poll",
             "story", "game", "media")
+# A question to the recruiters: /vraag, /question, with or without the question after it.
+QUESTION_COMMANDS = ("vraag", "question")
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,11 @@ class Inbound:
     @classmethod
     def do(cls, command: str) -> Inbound:
         return cls("command", command=command)
+
+    @classmethod
+    def ask_recruiters(cls, question: str | None = None) -> Inbound:
+        """/vraag: the question typed after the command, or none yet."""
+        return cls("command", command=QUESTION_COMMANDS[0], text=(question or "").strip() or None)
 
     @classmethod
     def send_file(cls, upload: Upload) -> Inbound:

@@ -42,6 +42,8 @@ class DossierRecord:
     awaiting_document: str | None = None
     submitted_at: datetime | None = None
     reminders_sent: list[str] = field(default_factory=list)
+    # After /vraag without a text: the candidate's next typed message is their question.
+    awaiting_question: bool = False
 
 
 @dataclass
@@ -56,6 +58,39 @@ class DocumentRecord:
     media_type: str
     uploaded_at: datetime
     media_group: str | None = None  # the client's album id: one album, one document
+
+
+@dataclass
+class QuestionRecord:
+    """A candidate's question to the recruiters, kept with the dossier and erased with it.
+
+    `draft` while the candidate is shown what would be sent; `asked` once they confirmed (the
+    recruiters' notification is queued with that change). `step` is the dossier's state when
+    it was typed: what the recruiters see as where the candidate is.
+    """
+
+    id: int | None
+    dossier_id: int
+    status: str  # draft | asked
+    text: str
+    step: str
+    created_at: datetime
+    include_answers: bool = False  # only when the candidate ticked it
+    asked_at: datetime | None = None
+    # Where the recruiters' copy landed: a reply to that message is an answer.
+    recruiter_chat_id: int | None = None
+    recruiter_message_id: int | None = None
+
+
+@dataclass
+class AnswerRecord:
+    """A recruiter's answer to a question, as relayed to the candidate."""
+
+    id: int | None
+    question_id: int
+    text: str
+    answered_at: datetime
+    answered_by: str | None = None  # the recruiter's id on the channel
 
 
 @dataclass(frozen=True)
@@ -127,6 +162,27 @@ class UnitOfWork(Protocol):
     def remove_documents(self, dossier_id: int, kind: str) -> list[str]:
         """Remove the rows of one kind (a replaced upload); return their stored paths."""
         ...
+
+    def draft_question(self, dossier_id: int) -> QuestionRecord | None:
+        """The dossier's question not yet confirmed (at most one), if any."""
+        ...
+
+    def question(self, question_id: int) -> QuestionRecord | None:
+        """One of this candidate's questions (None for anyone else's)."""
+        ...
+
+    def add_question(self, question: QuestionRecord) -> QuestionRecord: ...
+
+    def save_question(self, question: QuestionRecord) -> None: ...
+
+    def delete_question(self, question_id: int) -> None: ...
+
+    def erase_questions(self, dossier_id: int) -> int:
+        """Delete every question of the dossier with its answers; return how many had been
+        asked (relayed to the recruiters)."""
+        ...
+
+    def add_answer(self, answer: AnswerRecord) -> AnswerRecord: ...
 
     def add_outbox(self, kind: str, dossier_id: int | None, payload: dict[str, Any],
                    not_before: datetime | None = None, chat_key: str = "recruiters") -> None:

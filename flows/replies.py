@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 
@@ -15,7 +16,7 @@ from flows.messages import Msg, catalogue, render
 from flows.ports import DocumentRecord
 from flows.questions import Question
 from flows.sections import Place
-from flows.vacancy import Document, Vacancy
+from flows.vacancy import Deadline, Document, Vacancy
 
 LOCALES = {"nl": "nl_BE", "en": "en_GB"}
 QUOTE_MAX = 180
@@ -34,20 +35,25 @@ def no_deadline(vacancy: Vacancy) -> Msg:
 
 
 def when_text(vacancy: Vacancy, lang: str) -> Msg:
-    closes = vacancy.closes_at()
-    if closes is None:
+    if vacancy.closes_at() is None:
         return no_deadline(vacancy)
+    return moment_text(vacancy.deadline, lang)
+
+
+def moment_text(deadline: Deadline, lang: str) -> Msg:
+    """A dated deadline (applications, questions) as the candidate reads it."""
+    closes = deadline.closes_at()
+    assert closes is not None and deadline.until is not None and deadline.timezone is not None
     locale = LOCALES[lang]
-    if vacancy.deadline.whole_day:
+    if deadline.whole_day:
         return Msg("deadline.whole_day",
-                   {"day": format_date(vacancy.deadline.until, "EEEE d MMMM y", locale=locale)})
-    local = closes.astimezone(vacancy.zone)
+                   {"day": format_date(deadline.until, "EEEE d MMMM y", locale=locale)})
+    zone = ZoneInfo(deadline.timezone)
     return Msg("deadline.exact", {
-        "when": format_datetime(local, "EEEE d MMMM y, HH:mm", tzinfo=vacancy.zone, locale=locale),
+        "when": format_datetime(closes, "EEEE d MMMM y, HH:mm", tzinfo=zone, locale=locale),
         # A named zone where the catalogue has a name for it ("Belgische tijd"), else the IANA id.
-        "zone": (Msg(f"zone.{vacancy.deadline.timezone}")
-                 if f"zone.{vacancy.deadline.timezone}" in catalogue(lang)
-                 else vacancy.deadline.timezone),
+        "zone": (Msg(f"zone.{deadline.timezone}") if f"zone.{deadline.timezone}" in catalogue(lang)
+                 else deadline.timezone),
     })
 
 

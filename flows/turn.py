@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from flows import replies as R
 from flows.eligibility import Verdict, evaluate
-from flows.events import Choice, Inbound, Reply, Sender
+from flows.events import QUESTION_COMMANDS, Choice, Inbound, Reply, Sender
 from flows.flow import COLLECTING, EXPIRED, KNOCKED_OUT, SUBMITTED, Flow, status_of
 from flows.messages import Msg, normalise_language
 from flows.ports import DossierRecord, UnitOfWork
@@ -75,8 +75,15 @@ class Turn:
     # ------------------------------------------------------------------ dispatch
 
     def dispatch(self, inbound: Inbound) -> list[Reply]:
+        d = self.dossier
+        if d is not None and d.awaiting_question and inbound.kind != "text":
+            # Only the very next message after /vraag is taken as the question.
+            d.awaiting_question = False
+            self.save()
         if inbound.kind == "start":
             return self.start(inbound.text)
+        if inbound.kind == "command" and inbound.command in QUESTION_COMMANDS:
+            return self.question_command(inbound.text)
         if inbound.kind == "command":
             return self.command(inbound.command or "")
         if inbound.kind == "press":

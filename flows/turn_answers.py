@@ -27,6 +27,9 @@ class Answers(Turn):
                 return [self.say(Msg("consent.use_button")),
                         self.vacancy_list("vacancies.choose_again")]
             return [self.vacancy_list("welcome")]
+        asked = self.question_typed(text)  # type: ignore[attr-defined]
+        if asked is not None:
+            return asked  # a question for the recruiters, never stored as the answer
         question = self.flow.question_at(d.state)
         if question is None:
             return self.prompt((Msg(f"text.in_{d.status}"),))
@@ -95,6 +98,8 @@ class Answers(Turn):
             return self.command(rest)
         if kind == "c":
             return self.confirmed(rest)
+        if kind == "q":
+            return self.press_question(rest)  # type: ignore[attr-defined]
         expired = self.expire_if_closed()
         if expired:
             return expired

@@ -18,7 +18,8 @@ class Commands(Turn):
 
     def command(self, name: str) -> list[Reply]:
         if name == "help":
-            return [self.say(Msg("help")), *(self.prompt() if self.dossier else [])]
+            return [self.say(Msg("help"), Msg("help.question")),
+                    *(self.prompt() if self.dossier else [])]
         if name == "vacancies":
             return [self.vacancy_list()]
         if name == "language":
@@ -111,8 +112,11 @@ class Commands(Turn):
         # Withdrawing erases the application's personal data; the row keeps only its status.
         d.answers, d.verdict, d.awaiting_document = {}, None, None
         self.obsolete_files += self.drop_documents(d)
+        # Questions to the recruiters and their answers go too.
+        asked = self.uow.erase_questions(d.id)
         self.save()
-        if was_submitted:
+        if was_submitted or asked:
+            # The recruiters' chat holds the file or questions: they are asked to delete them.
             self.uow.add_outbox("dossier_withdrawn", d.id, {"dossier_id": d.id})
         self.candidate.active_dossier_id = None
         self.uow.save_candidate(self.candidate)

@@ -196,6 +196,25 @@ class Note(Provenance):
     text: LocalText
 
 
+class QuestionWindow(Deadline):
+    """Until when candidates may put questions (a seed's own deadline for questions), and where
+    the answers are published. After `until` the bot relays no more questions: it says since
+    when, and points to `answers_published` and the vacancy's contact."""
+
+    answers_published: Note | None = Field(
+        default=None, description="where and when the questions and answers are published")
+    # Where the seed says questions are officially put (a platform): said when a question is
+    # relayed, so nobody takes the recruiters' answer here for the official one.
+    official: Note | None = None
+
+    @model_validator(mode="after")
+    def _dated(self) -> QuestionWindow:
+        if self.not_stated:
+            raise ValueError("a questions window needs 'until'; leave 'questions' out when the "
+                             "seed gives no deadline for questions")
+        return self
+
+
 # ---------------------------------------------------------------- requirements
 
 
@@ -477,6 +496,8 @@ class Vacancy(Frozen):
     # whether, nor how, nor until when one can apply; the candidate is told to ask.
     call_for_applications: bool = True
     deadline: Deadline
+    # The seed's own deadline for questions (Hardenberg: "Vragen kunnen ingediend worden tot …").
+    questions: QuestionWindow | None = None
     selection: tuple[SelectionStep, ...] = ()
     reserve: Reserve | None = None
     requirements: tuple[Requirement, ...] = ()
@@ -583,6 +604,11 @@ class Vacancy(Frozen):
         # Compare in UTC: Python compares two datetimes of the same ZoneInfo by wall clock,
         # which is wrong across a daylight-saving change.
         closes = self.closes_at()
+        return closes is None or now.astimezone(UTC) < closes.astimezone(UTC)
+
+    def questions_open(self, now: datetime) -> bool:
+        """Whether candidates may still put questions (the seed's deadline for questions)."""
+        closes = self.questions.closes_at() if self.questions else None
         return closes is None or now.astimezone(UTC) < closes.astimezone(UTC)
 
     @property

@@ -45,15 +45,24 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from flows.ports import CandidateRecord, ConcurrentUpdate, DocumentRecord, DossierRecord
+from flows.ports import (
+    AnswerRecord,
+    CandidateRecord,
+    ConcurrentUpdate,
+    DocumentRecord,
+    DossierRecord,
+    QuestionRecord,
+)
 from storage.database import BEGIN_MODE, is_postgresql, is_sqlite, writer_lock
 from storage.tables import (
+    answer_table,
     applied_event_table,
     audit_table,
     candidate_table,
     document_table,
     dossier_table,
     outbox_table,
+    question_table,
 )
 
 Clock = Callable[[], datetime]
@@ -75,6 +84,15 @@ class PendingMessage(NamedTuple):
     attempts: int
 
 
+class QuestionRef(NamedTuple):
+    """Whose question a recruiters' chat message carries: enough to open their unit of work."""
+
+    question_id: int
+    dossier_id: int
+    channel: str
+    external_id: str
+
+
 @dataclass(frozen=True)
 class AuditEntry:
     id: int
@@ -91,6 +109,8 @@ _D = dossier_table.c
 _F = document_table.c
 _O = outbox_table.c
 _A = audit_table.c
+_Q = question_table.c
+_QA = answer_table.c
 
 _PG_CANDIDATE_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
 
@@ -138,6 +158,7 @@ _MUTABLE_DOSSIER_COLUMNS = (
     "updated_at",
     "submitted_at",
     "reminders_sent",
+    "awaiting_question",
 )
 _UPDATE_DOSSIER = (
     update(dossier_table)
@@ -175,6 +196,34 @@ _REMOVE_DOCUMENTS = (
     )
     .returning(_F.stored_path)
 )
+
+# Questions belong to the candidate's dossiers: `candidate_id` scopes every statement.
+_OWN_DOSSIERS = select(_D.id).where(_D.candidate_id == bindparam("candidate_id"))
+_SELECT_QUESTION = select(question_table).where(
+    _Q.id == bindparam("question_id"), _Q.dossier_id.in_(_OWN_DOSSIERS)
+)
+_SELECT_DRAFT_QUESTION = (
+    select(question_table)
+    .where(_Q.dossier_id.in_(_OWNED_DOSSIER_IDS), _Q.status == "draft")
+    .order_by(_Q.id.desc())
+    .limit(1)
+)
+_INSERT_QUESTION = insert(question_table).returning(_Q.id)
+_UPDATE_QUESTION = (
+    update(question_table)
+    .where(_Q.id == bindparam("b_id"), _Q.dossier_id.in_(_OWN_DOSSIERS))
+    .values(status=bindparam("v_status"), text=bindparam("v_text"), step=bindparam("v_step"),
+            include_answers=bindparam("v_include_answers"), asked_at=bindparam("v_asked_at"))
+)
+_DELETE_QUESTION = delete(question_table).where(
+    _Q.id == bindparam("question_id"), _Q.dossier_id.in_(_OWN_DOSSIERS)
+)
+_ERASE_QUESTIONS = (
+    delete(question_table)
+    .where(_Q.dossier_id.in_(_OWNED_DOSSIER_IDS))
+    .returning(_Q.status)
+)
+_INSERT_ANSWER = insert(answer_table).returning(_QA.id)
 
 _INSERT_OUTBOX = insert(outbox_table)
 _INSERT_AUDIT = insert(audit_table)
@@ -235,6 +284,7 @@ def _dossier_record(row: Mapping[str, Any]) -> DossierRecord:
         awaiting_document=row["awaiting_document"],
         submitted_at=_loaded_or_none(row["submitted_at"]),
         reminders_sent=list(row["reminders_sent"]),
+        awaiting_question=bool(row["awaiting_question"]),
     )
 
 
@@ -253,6 +303,31 @@ def _document_record(row: Mapping[str, Any]) -> DocumentRecord:
     )
 
 
+def _question_record(row: Mapping[str, Any]) -> QuestionRecord:
+    return QuestionRecord(
+        id=row["id"],
+        dossier_id=row["dossier_id"],
+        status=row["status"],
+        text=row["text"],
+        step=row["step"],
+        created_at=_loaded(row["created_at"]),
+        include_answers=bool(row["include_answers"]),
+        asked_at=_loaded_or_none(row["asked_at"]),
+        recruiter_chat_id=row["recruiter_chat_id"],
+        recruiter_message_id=row["recruiter_message_id"],
+    )
+
+
+def _answer_record(row: Mapping[str, Any]) -> AnswerRecord:
+    return AnswerRecord(
+        id=row["id"],
+        question_id=row["question_id"],
+        text=row["text"],
+        answered_at=_loaded(row["answered_at"]),
+        answered_by=row["answered_by"],
+    )
+
+
 def _dossier_values(dossier: DossierRecord) -> dict[str, Any]:
     return {
         "state": dossier.state,
@@ -266,6 +341,7 @@ def _dossier_values(dossier: DossierRecord) -> dict[str, Any]:
         "updated_at": _to_utc(dossier.updated_at),
         "submitted_at": _to_utc_or_none(dossier.submitted_at),
         "reminders_sent": list(dossier.reminders_sent),
+        "awaiting_question": dossier.awaiting_question,
     }
 
 
@@ -483,6 +559,103 @@ class SqlUnitOfWork:
         )
         return list(result.scalars())
 
+    # questions to the recruiters
+
+    def draft_question(self, dossier_id: int) -> QuestionRecord | None:
+        candidate_id = self._own_candidate_id()
+        if candidate_id is None:
+            return None
+        row = (
+            self._connection.execute(
+                _SELECT_DRAFT_QUESTION, {"dossier_id": dossier_id, "candidate_id": candidate_id}
+            )
+            .mappings()
+            .one_or_none()
+        )
+        return None if row is None else _question_record(row)
+
+    def question(self, question_id: int) -> QuestionRecord | None:
+        candidate_id = self._own_candidate_id()
+        if candidate_id is None:
+            return None
+        row = (
+            self._connection.execute(
+                _SELECT_QUESTION, {"question_id": question_id, "candidate_id": candidate_id}
+            )
+            .mappings()
+            .one_or_none()
+        )
+        return None if row is None else _question_record(row)
+
+    def add_question(self, question: QuestionRecord) -> QuestionRecord:
+        owned = self._connection.execute(
+            _OWNED_DOSSIER_IDS,
+            {"dossier_id": question.dossier_id, "candidate_id": self._own_candidate_id()},
+        ).first()
+        if owned is None:
+            raise ValueError(f"dossier {question.dossier_id} is not this candidate's")
+        question.id = self._connection.execute(
+            _INSERT_QUESTION,
+            {
+                "dossier_id": question.dossier_id,
+                "status": question.status,
+                "text": question.text,
+                "step": question.step,
+                "include_answers": question.include_answers,
+                "created_at": _to_utc(question.created_at),
+                "asked_at": _to_utc_or_none(question.asked_at),
+                "recruiter_chat_id": question.recruiter_chat_id,
+                "recruiter_message_id": question.recruiter_message_id,
+            },
+        ).scalar_one()
+        return question
+
+    def save_question(self, question: QuestionRecord) -> None:
+        result = self._connection.execute(
+            _UPDATE_QUESTION,
+            {
+                "b_id": question.id,
+                "candidate_id": self._own_candidate_id(),
+                "v_status": question.status,
+                "v_text": question.text,
+                "v_step": question.step,
+                "v_include_answers": question.include_answers,
+                "v_asked_at": _to_utc_or_none(question.asked_at),
+            },
+        )
+        if result.rowcount != 1:
+            raise ValueError(f"question {question.id} is not this candidate's")
+
+    def delete_question(self, question_id: int) -> None:
+        self._connection.execute(
+            _DELETE_QUESTION,
+            {"question_id": question_id, "candidate_id": self._own_candidate_id()},
+        )
+
+    def erase_questions(self, dossier_id: int) -> int:
+        """Delete the dossier's questions; their answers go with them (cascade)."""
+        candidate_id = self._own_candidate_id()
+        if candidate_id is None:
+            return 0
+        statuses = self._connection.execute(
+            _ERASE_QUESTIONS, {"dossier_id": dossier_id, "candidate_id": candidate_id}
+        ).scalars()
+        return sum(1 for status in statuses if status == "asked")
+
+    def add_answer(self, answer: AnswerRecord) -> AnswerRecord:
+        if self.question(answer.question_id) is None:
+            raise ValueError(f"question {answer.question_id} is not this candidate's")
+        answer.id = self._connection.execute(
+            _INSERT_ANSWER,
+            {
+                "question_id": answer.question_id,
+                "text": answer.text,
+                "answered_by": answer.answered_by,
+                "answered_at": _to_utc(answer.answered_at),
+            },
+        ).scalar_one()
+        return answer
+
     # notifications and audit
 
     def add_outbox(self, kind: str, dossier_id: int | None, payload: dict[str, Any],
@@ -633,6 +806,59 @@ class SqlDossierStore:
                 candidate = {k[2:]: v for k, v in row.items() if k.startswith("c_")}
                 out.append((_dossier_record(row), _candidate_record(candidate)))
         return out
+
+    # questions to the recruiters (outside any candidate lock)
+
+    def question_for_message(self, chat_id: int, message_id: int) -> QuestionRef | None:
+        """The question whose copy is message `message_id` in chat `chat_id`, and whose it is."""
+        query = (
+            select(_Q.id, _Q.dossier_id, _C.channel, _C.external_id)
+            .join(dossier_table, _D.id == _Q.dossier_id)
+            .join(candidate_table, _C.id == _D.candidate_id)
+            .where(_Q.recruiter_chat_id == chat_id, _Q.recruiter_message_id == message_id)
+        )
+        with self._engine.connect() as connection:
+            row = connection.execute(query).first()
+        return None if row is None else QuestionRef(*row)
+
+    def question_with_dossier(self, question_id: int) -> tuple[QuestionRecord, DossierRecord] | None:
+        """A question and its dossier, to render the recruiters' copy (None once erased)."""
+        with self._engine.connect() as connection:
+            row = (connection.execute(select(question_table).where(_Q.id == question_id))
+                   .mappings().one_or_none())
+            if row is None:
+                return None
+            dossier = (connection.execute(select(dossier_table).where(_D.id == row["dossier_id"]))
+                       .mappings().one_or_none())
+        return None if dossier is None else (_question_record(row), _dossier_record(dossier))
+
+    def record_question_message(self, question_id: int, chat_id: int, message_id: int) -> None:
+        """Where the recruiters' copy of a question landed: replies to it are answers."""
+        with self._write() as connection:
+            connection.execute(
+                update(question_table)
+                .where(_Q.id == question_id)
+                .values(recruiter_chat_id=chat_id, recruiter_message_id=message_id)
+            )
+
+    def questions(self, dossier_id: int) -> list[tuple[QuestionRecord, list[AnswerRecord]]]:
+        """A dossier's questions, oldest first, each with its answers in the order given."""
+        with self._engine.connect() as connection:
+            questions = [
+                _question_record(row)
+                for row in connection.execute(
+                    select(question_table).where(_Q.dossier_id == dossier_id).order_by(_Q.id)
+                ).mappings()
+            ]
+            answers = [
+                _answer_record(row)
+                for row in connection.execute(
+                    select(answer_table)
+                    .where(_QA.question_id.in_([q.id for q in questions]))
+                    .order_by(_QA.id)
+                ).mappings()
+            ] if questions else []
+        return [(q, [a for a in answers if a.question_id == q.id]) for q in questions]
 
     def prune_events(self, before: datetime) -> int:
         """Forget applied event ids older than `before` (Telegram re-delivers within a day)."""

@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlmodel import Field, SQLModel
 
 UTC_DATETIME = DateTime(timezone=True)
+FALSE = text("false")  # a boolean column's server default (a column named `text` shadows it)
 
 
 class CandidateRow(SQLModel, table=True):
@@ -89,6 +90,7 @@ class DossierRow(SQLModel, table=True):
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
     version: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
+    awaiting_question: bool = Field(default=False, sa_column_kwargs={"server_default": FALSE})
 
 
 class DocumentRow(SQLModel, table=True):
@@ -114,6 +116,55 @@ class DocumentRow(SQLModel, table=True):
     uploaded_at: datetime = Field(sa_type=UTC_DATETIME)
     # Telegram album id: the pages of one album belong to one document.
     media_group: str | None = Field(default=None, sa_type=String(64))
+
+
+class QuestionRow(SQLModel, table=True):
+    """A candidate's question to the recruiters (personal data: deleted with the dossier, and
+    erased by a withdrawal). A reply to `recruiter_message_id` in the recruiters' chat is an
+    answer to it."""
+
+    __tablename__: ClassVar[str] = "candidate_question"  # type: ignore[misc]
+    __table_args__ = (
+        Index("ix_candidate_question_dossier_id", "dossier_id"),
+        Index("ix_candidate_question_message", "recruiter_chat_id", "recruiter_message_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("dossier.id", ondelete="CASCADE", name="fk_candidate_question_dossier_id"),
+            nullable=False,
+        )
+    )
+    status: str = Field(sa_type=String(16))  # draft | asked
+    text: str = Field(sa_type=String)
+    step: str = Field(sa_type=String(128))  # the dossier's state when it was typed
+    include_answers: bool = Field(default=False, sa_column_kwargs={"server_default": FALSE})
+    created_at: datetime = Field(sa_type=UTC_DATETIME)
+    asked_at: datetime | None = Field(default=None, sa_type=UTC_DATETIME)
+    recruiter_chat_id: int | None = Field(default=None, sa_type=BigInteger)
+    recruiter_message_id: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class AnswerRow(SQLModel, table=True):
+    """A recruiter's answer to a candidate's question; goes with its question."""
+
+    __tablename__: ClassVar[str] = "question_answer"  # type: ignore[misc]
+    __table_args__ = (Index("ix_question_answer_question_id", "question_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    question_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("candidate_question.id", ondelete="CASCADE",
+                       name="fk_question_answer_question_id"),
+            nullable=False,
+        )
+    )
+    text: str = Field(sa_type=String)
+    answered_by: str | None = Field(default=None, sa_type=String(128))
+    answered_at: datetime = Field(sa_type=UTC_DATETIME)
 
 
 class OutboxRow(SQLModel, table=True):
@@ -240,5 +291,7 @@ applied_event_table = _table(AppliedEventRow)
 inbox_table = _table(InboxRow)
 job_lease_table = _table(JobLeaseRow)
 group_notice_table = _table(GroupNoticeRow)
+question_table = _table(QuestionRow)
+answer_table = _table(AnswerRow)
 
 metadata = SQLModel.metadata

@@ -19,10 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from flows.ports import (
+    AnswerRecord,
     CandidateRecord,
     ConcurrentUpdate,
     DocumentRecord,
     DossierRecord,
+    QuestionRecord,
     StoredFile,
 )
 
@@ -32,6 +34,8 @@ class MemoryData:
         self.candidates: dict[int, CandidateRecord] = {}
         self.dossiers: dict[int, DossierRecord] = {}
         self.documents: dict[int, DocumentRecord] = {}
+        self.questions: dict[int, QuestionRecord] = {}
+        self.answers: dict[int, AnswerRecord] = {}
         self.outbox: list[dict[str, Any]] = []
         self.audit: list[dict[str, Any]] = []
         self.applied: set[tuple[str, int]] = set()
@@ -94,6 +98,7 @@ class MemoryUnitOfWork:
 
     def delete_dossier(self, dossier_id: int) -> list[str]:
         paths = self.remove_all(dossier_id)
+        self.erase_questions(dossier_id)  # the database cascades
         self.d.dossiers.pop(dossier_id, None)
         return paths
 
@@ -118,6 +123,56 @@ class MemoryUnitOfWork:
         gone = [k for k, v in self.d.documents.items()
                 if v.dossier_id == dossier_id and v.kind == kind]
         return [self.d.documents.pop(k).stored_path for k in gone]
+
+    def _own_question(self, question_id: int) -> QuestionRecord | None:
+        found = self.d.questions.get(question_id)
+        mine = {x.id for x in self._mine()}
+        return found if found is not None and found.dossier_id in mine else None
+
+    def draft_question(self, dossier_id: int) -> QuestionRecord | None:
+        mine = {x.id for x in self._mine()}
+        drafts = [q for q in self.d.questions.values()
+                  if q.dossier_id == dossier_id and q.status == "draft" and dossier_id in mine]
+        return copy.deepcopy(max(drafts, key=lambda q: q.id)) if drafts else None
+
+    def question(self, question_id: int) -> QuestionRecord | None:
+        return copy.deepcopy(self._own_question(question_id))
+
+    def add_question(self, question: QuestionRecord) -> QuestionRecord:
+        if question.dossier_id not in {x.id for x in self._mine()}:
+            raise ValueError("not this candidate's dossier")
+        question = replace(question, id=self._id())
+        self.d.questions[question.id] = copy.deepcopy(question)
+        return question
+
+    def save_question(self, question: QuestionRecord) -> None:
+        stored = self._own_question(question.id)
+        if stored is None:
+            raise ValueError("not this candidate's question")
+        self.d.questions[question.id] = replace(
+            copy.deepcopy(question), recruiter_chat_id=stored.recruiter_chat_id,
+            recruiter_message_id=stored.recruiter_message_id)
+
+    def delete_question(self, question_id: int) -> None:
+        if self._own_question(question_id) is not None:
+            self.d.questions.pop(question_id)
+            for k in [k for k, a in self.d.answers.items() if a.question_id == question_id]:
+                self.d.answers.pop(k)
+
+    def erase_questions(self, dossier_id: int) -> int:
+        gone = [q for q in self.d.questions.values() if q.dossier_id == dossier_id]
+        for q in gone:
+            self.d.questions.pop(q.id)  # type: ignore[arg-type]
+            for k in [k for k, a in self.d.answers.items() if a.question_id == q.id]:
+                self.d.answers.pop(k)
+        return sum(1 for q in gone if q.status == "asked")
+
+    def add_answer(self, answer: AnswerRecord) -> AnswerRecord:
+        if self._own_question(answer.question_id) is None:
+            raise ValueError("not this candidate's question")
+        answer = replace(answer, id=self._id())
+        self.d.answers[answer.id] = copy.deepcopy(answer)
+        return answer
 
     def add_outbox(self, kind: str, dossier_id: int | None, payload: dict[str, Any],
                    not_before: Any = None, chat_key: str = "recruiters") -> None:

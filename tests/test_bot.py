@@ -524,7 +524,8 @@ async def test_command_menu_in_dutch_default_and_english(bot: BotHarness):
     assert set(menus) == {"", "nl", "en"}
     assert menus[""] == menus["nl"]
     for lang in ("nl", "en"):
-        assert [c["command"] for c in menus[lang]] == list(MENU)
+        # The question command has a name in each language (tests/test_bot_questions.py).
+        assert [c["command"] for c in menus[lang] if c["command"] in MENU] == list(MENU)
         assert all(c["description"] for c in menus[lang])
     dutch = {c["command"]: c["description"] for c in menus["nl"]}
     english = {c["command"]: c["description"] for c in menus["en"]}

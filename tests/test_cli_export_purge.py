@@ -52,6 +52,23 @@ def test_export_then_purge(tmp_path):
     assert _run(tmp_path, "purge", "--candidate", "terminal:noor").returncode == 1
 
 
+def test_an_undelivered_question_is_exported_as_asked_and_purged_with_the_candidate(tmp_path):
+    lines = ["1", "/vraag Mag ik deeltijds werken?", "1", "Noor Claes"]
+    chat = _run(tmp_path, "chat", "--user", "noor", "--vacancy", "school-ict-coordinator",
+                stdin="\n".join(lines) + "\n")
+    assert "Je vraag is doorgegeven" in chat.stdout, chat.stdout + chat.stderr
+
+    export = _run(tmp_path, "export", "--out", str(tmp_path / "out"))
+    assert "1 recruiter notifications not delivered to a chat" in export.stdout
+    assert "❓ Vraag van kandidaat #1 — ICT-coördinator" in export.stdout
+    assert "“Mag ik deeltijds werken?”" in export.stdout
+    assert "Noor" not in export.stdout.split("not delivered to a chat")[1]  # not ticked
+
+    assert _run(tmp_path, "purge", "--candidate", "terminal:noor").returncode == 0
+    again = _run(tmp_path, "export", "--out", str(tmp_path / "out"))
+    assert "deeltijds" not in again.stdout
+
+
 def test_export_unknown_vacancy_is_refused(tmp_path):
     proc = _run(tmp_path, "export", "nope")
     assert proc.returncode == 2

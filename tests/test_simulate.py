@@ -356,3 +356,21 @@ def test_a_simulation_runs_without_the_rate_limiter(tmp_path, monkeypatch):
     assert result.ok, _report(result)
     assert len(built) == 1
     assert built[0].app.bot.rate_limiter is None
+
+
+def test_a_reply_without_a_question_to_reply_to_fails_precisely(tmp_path, capsys):
+    script = tmp_path / "antwoord.yaml"
+    script.write_text("""\
+name: Een antwoord zonder vraag
+now: 2026-11-22T10:00+01:00
+actors:
+  rita: {user_id: 4001, recruiter: true}
+steps:
+  - as: rita
+    reply: Ja, twee maanden.
+""", encoding="utf-8")
+    code, out, _err = _simulate([str(script)], capsys)
+    assert code == 1, out
+    assert "rita → recruiters ▸ ↩️ Ja, twee maanden." in out
+    assert "✗ reply to a question" in out
+    assert "no candidate's question in the recruiters' chat to reply to" in out

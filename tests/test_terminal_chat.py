@@ -95,3 +95,11 @@ def test_run_without_token_starts_the_terminal_chat_via_make_target_command(tmp_
     assert proc.returncode == 0
     assert "terminal chat" in proc.stderr
     assert "Welkom" in proc.stdout
+
+
+def test_a_question_to_the_recruiters_from_the_terminal(tmp_path):
+    out = _chat(tmp_path, ["1", "/vraag Is er een proefperiode?", "1", "Lena Peeters"],
+                "--vacancy", "vera-projectcoordinator")
+    assert "❓ Dit stuur ik naar de recruiters:\n“Is er een proefperiode?”" in out
+    assert "✅ Je vraag is doorgegeven aan de recruiters." in out
+    assert "Vraag 2 van" in out  # the name was taken after it, not the command

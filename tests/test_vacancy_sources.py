@@ -41,7 +41,7 @@ def _traced(node: Any) -> list[str]:
         for i, item in enumerate(data.get(section) or []):
             if not (item.get("source") or item.get("assumption")):
                 missing.append(f"{section}.{i}")
-    for key in ("deadline", "reserve", "contract", "hours", "salary_scale", "contact"):
+    for key in ("deadline", "questions", "reserve", "contract", "hours", "salary_scale", "contact"):
         item = data.get(key)
         if item and not (item.get("source") or item.get("assumption")):
             missing.append(key)

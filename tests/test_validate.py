@@ -140,6 +140,22 @@ def _peer_level_as_minimum(d):
     d["requirements"][0]["min_level"] = "havo"  # at mbo-4 level, but not on the firm scale
 
 
+def _questions_not_stated(d):
+    d["questions"] = {"not_stated": True, "source": d["questions"]["source"]}
+
+
+def _questions_without_timezone(d):
+    del d["questions"]["timezone"]
+
+
+def _questions_untraced(d):
+    del d["questions"]["source"]
+
+
+def _questions_unknown_key(d):
+    d["questions"]["answers_on"] = "10 juli"
+
+
 CASES = [
     (_unknown_key, "requirements.0.min_levle: unknown key 'min_levle'; allowed keys:", "min_level"),
     (_wrong_type, "requirements.1.min_years:", "'five'"),
@@ -172,6 +188,11 @@ CASES = [
      "'firmness: assumed' needs the 'assumption' that is made"),
     (_unknown_firmness, "requirements.2.firmness: ", "'stated' or 'assumed'"),
     (_unknown_extract_document, "requirements.5.document:", "no document with id 'vog'"),
+    (_questions_not_stated, "questions: ", "a questions window needs 'until'"),
+    (_questions_without_timezone, "questions: ", "deadline without time zone"),
+    (_questions_untraced, "questions: ", "needs a 'source' (quote of the seed) or an 'assumption'"),
+    (_questions_unknown_key, "questions.answers_on: unknown key 'answers_on'; allowed keys:",
+     "answers_published"),
     (_peer_level_as_minimum, "requirements.0.min_level: unknown diploma level 'havo' for NL",
      "allowed: none, mbo-1, mbo-2, mbo-3, mbo-4, hbo, wo"),
 ]
