@@ -9,7 +9,7 @@ from typing import Any
 
 from flows import replies as R
 from flows.eligibility import evaluate, score
-from flows.messages import Msg, catalogue, render
+from flows.messages import Msg, Quantity, catalogue, render
 from flows.ports import CandidateRecord, DocumentRecord, DossierRecord
 from flows.questions import IDENTITY, applicable_answers, compile_questions
 from flows.text_cleaning import clean_text
@@ -55,7 +55,8 @@ def summary(vacancy: Vacancy, dossier: DossierRecord, documents: list[DocumentRe
                 years = counted.get(q.id.removesuffix(".level") + ".years")
                 matrix.append(Msg("rec.matrix_row", {
                     "item": q.prompt_values.get("item", q.id), "level": value,
-                    "years": "" if years is None else f" · {render(float(years), lang)} j"}))
+                    "years": "" if years is None else Msg("rec.matrix_years", {
+                        "years": Quantity(float(years), "duration-year")})}))
             elif q.id.endswith(".extra") and value:
                 matrix.append(Msg("rec.matrix_extra", {"text": value}))
             continue

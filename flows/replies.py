@@ -11,12 +11,11 @@ from babel.dates import format_date, format_datetime
 from flows.eligibility import Outcome, Reason, Status, Verdict
 from flows.events import Choice, Reply
 from flows.flow import Flow
-from flows.messages import Msg, catalogue, render
+from flows.messages import Msg, Quantity, babel_locale, catalogue, render
 from flows.ports import DocumentRecord
 from flows.questions import Question
 from flows.vacancy import Document, Vacancy
 
-LOCALES = {"nl": "nl_BE", "en": "en_GB"}
 QUOTE_MAX = 180
 # Outcomes of an assumed rule that carry "(onze aanname)": an uncertain line says it already.
 ASSUMED_MARKS = (Outcome.MET, Outcome.CONDITION, Outcome.REVIEW, Outcome.INFO)
@@ -36,7 +35,7 @@ def when_text(vacancy: Vacancy, lang: str) -> Msg:
     closes = vacancy.closes_at()
     if closes is None:
         return no_deadline(vacancy)
-    locale = LOCALES[lang]
+    locale = babel_locale(lang)
     if vacancy.deadline.whole_day:
         return Msg("deadline.whole_day",
                    {"day": format_date(vacancy.deadline.until, "EEEE d MMMM y", locale=locale)})
@@ -51,6 +50,8 @@ def when_text(vacancy: Vacancy, lang: str) -> Msg:
 
 
 def time_left_text(left: timedelta | None) -> Msg | None:
+    """"nog 2 dagen en 3 uur", "1 day left": the two largest units, a zero one left out; each
+    said by Babel with its own plural."""
     if left is None:
         return None
     if left <= timedelta(0):
@@ -58,13 +59,16 @@ def time_left_text(left: timedelta | None) -> Msg | None:
     minutes = int(left.total_seconds() // 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
-    if days == 1:
-        return Msg("time.one_day" if hours else "time.one_day_exact", {"hours": hours})
-    if days > 1:
-        return Msg("time.days" if hours else "time.days_exact", {"days": days, "hours": hours})
-    if hours >= 1:
-        return Msg("time.hours" if mins else "time.hours_exact", {"hours": hours, "minutes": mins})
-    return Msg("time.minutes", {"minutes": max(mins, 1)})
+    if days:
+        units = [Quantity(days, "duration-day"), Quantity(hours, "duration-hour")]
+    elif hours:
+        units = [Quantity(hours, "duration-hour"), Quantity(mins, "duration-minute")]
+    else:
+        units = [Quantity(max(mins, 1), "duration-minute")]
+    first, *rest_units = units
+    if rest_units and rest_units[0].amount:
+        return Msg("time.left_two", {"first": first, "second": rest_units[0]})
+    return Msg("time.left", {"duration": first})
 
 
 def deadline_line(vacancy: Vacancy, now: datetime, lang: str) -> Msg:
@@ -245,7 +249,7 @@ def checklist(vacancy: Vacancy, verdict: Verdict, stored: list[DocumentRecord],
                 lines.append(Msg("checklist.fresh", {
                     "day": verdict.stale[doc.id].strftime("%d-%m-%Y")}))
             lines.append(Msg("checklist.spec", {"types": ", ".join(doc.types),
-                                                "max": f"{doc.max_size_mb:g}"}))
+                                                "max": float(doc.max_size_mb)}))
             lines.extend(Msg("checklist.rule", {"text": r}) for r in doc.rules)
     # Said while the file is open, never in the verdict itself (it may complete at once) nor
     # to recruiters: an unfavourable mention can still be explained until the file is complete.
@@ -295,14 +299,14 @@ def next_document(verdict: Verdict, stored: list[DocumentRecord],
     parts: list[Any] = [*before, left,
                         [send_prompt(target), *fresh,
                          Msg("checklist.spec", {"types": ", ".join(target.types),
-                                                "max": f"{target.max_size_mb:g}"}),
+                                                "max": float(target.max_size_mb)}),
                          *(Msg("checklist.rule", {"text": r}) for r in target.rules)]]
     return Reply(lang, tuple(parts), document_choices(verdict, stored, target, dossier_id),
                  expects="document", document=target.id)
 
 
 def privacy_notice(vacancy: Vacancy, lang: str) -> Reply:
-    retention = (Msg("retention.reserve", {"months": vacancy.reserve.months})
+    retention = (Msg("retention.reserve", {"n": vacancy.reserve.months})
                  if vacancy.reserve else Msg("retention.default"))
     key = vacancy_key(vacancy.id)
     return Reply(lang, (
@@ -331,7 +335,8 @@ def submitted(vacancy: Vacancy, lang: str, before: tuple[Any, ...] = ()) -> Repl
     steps = []
     for step in vacancy.selection:
         values = {"name": step.name,
-                  "day": format_date(step.day, "d MMMM y", locale=LOCALES[lang]) if step.day else "",
+                  "day": (format_date(step.day, "d MMMM y", locale=babel_locale(lang))
+                          if step.day else ""),
                   "note": step.date_note or ""}
         key = ("step.dated" if step.day else "step.line") + ("_note" if step.date_note else "")
         steps.append(Msg(key, values))

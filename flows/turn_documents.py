@@ -84,10 +84,10 @@ class Documents(Turn):
                 "given": kind or (Path(display_name(upload.file_name)).suffix
                                   or clean_text(upload.media_type or "") or "?")}),))
         if upload.size > doc.max_size_mb * 1024 * 1024:
-            size = f"{upload.size / 1024 / 1024:.1f}"
+            # Numbers are said by Babel in the reply's locale: 12,5 MB in Dutch.
             return self.document_prompt((Msg("upload.too_big", {
-                "label": doc.label, "max": f"{doc.max_size_mb:g}",
-                "given": size.replace(".", ",") if self.lang == "nl" else size}),))
+                "label": doc.label, "max": float(doc.max_size_mb),
+                "given": round(upload.size / 1024 / 1024, 1)}),))
         return None
 
     def refuse_content(self, upload: Upload, doc: Any) -> list[Reply] | None:
