@@ -24,7 +24,9 @@ def _local(vacancy: Vacancy, moment: datetime | None) -> str:
 
 def summary(vacancy: Vacancy, dossier: DossierRecord, documents: list[DocumentRecord],
             lang: str = "nl") -> str:
-    """The recruiter notification text: who, which vacancy, verdict and reasons, answers."""
+    """The recruiter notification text: who, which vacancy, verdict and reasons, answers —
+    worded as people say it where the vacancy is (a Dutch dossier in Dutch of the Netherlands)."""
+    lang = R.locale_of(vacancy, lang)
     moment = dossier.submitted_at or dossier.updated_at
     verdict = evaluate(vacancy, dossier.answers, moment)
     questions = compile_questions(vacancy)

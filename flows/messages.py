@@ -1,8 +1,15 @@
 """Message keys and the catalogues that turn them into Dutch or English text.
 
 The engine and the rules speak only in `Msg(key, values)`; catalogues (gettext `.po` files in
-`flows/locale/<lang>/LC_MESSAGES/intake.po`, read with Babel) hold every candidate-facing text.
-A value may itself be a `Msg`, a vacancy `Text` or a `Quantity`, resolved in the same language.
+`flows/locale/<dir>/LC_MESSAGES/intake.po`, read with Babel) hold every candidate-facing text.
+A value may itself be a `Msg`, a vacancy `Text` or a `Quantity`, resolved in the same locale.
+
+Languages and locales. A candidate chooses a language ("nl" or "en", what is stored); a reply
+is rendered in a *locale* of that language: Dutch as spoken in Flanders (nl_BE, the complete
+`nl` catalogue) unless the reply is about a vacancy in the Netherlands, then nl_NL — the `nl`
+catalogue with the overrides in `locale/nl_NL` (only the texts whose Netherlands wording
+differs: "sollicitatie" for "kandidatuur", "uploaden" for "opladen", "kun je" for "kan je").
+`render` takes either a language ("nl", "en": its default locale) or a locale ("nl_NL").
 
 Plurals: an entry with `msgid_plural` has one form per plural category of the language (CLDR,
 through Babel); the value `n` of the `Msg` picks the form. Numbers: floats and the count `n`
@@ -29,8 +36,11 @@ from flows.vacancy import Text
 LANGUAGES = ("nl", "en")
 DEFAULT_LANGUAGE = "nl"
 LOCALE_DIR = Path(__file__).parent / "locale"
-# The locale a language is rendered in; its catalogue is `locale/<language>`.
+# The locale a language is rendered in by default; its catalogue is `locale/<language>`.
 DEFAULT_LOCALES = {"nl": "nl_BE", "en": "en_GB"}
+# (language, country of the vacancy) -> the locale of a variant, whose catalogue
+# `locale/<locale>` holds only the texts that differ from the language's default.
+VARIANTS = {("nl", "NL"): "nl_NL"}
 PLURAL_TAGS = ("zero", "one", "two", "few", "many", "other")  # gettext order of the forms
 
 Entry = str | tuple[str, ...]  # a text, or its plural forms
@@ -72,9 +82,24 @@ def normalise_language(code: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
+def locale_for(lang: str, country: str | None = None) -> str:
+    """The locale a reply in `lang` is rendered in, about a vacancy in `country` (if any)."""
+    lang = language_of(lang)
+    return VARIANTS.get((lang, country or ""), DEFAULT_LOCALES[lang])
+
+
+def language_of(code: str) -> str:
+    """"nl_NL" -> "nl"; "en" -> "en"."""
+    return code.split("_")[0]
+
+
 def babel_locale(code: str) -> str:
-    """A language ("nl") as the Babel locale it is rendered in."""
+    """A language ("nl") or locale ("nl_NL") as the Babel locale it is rendered in."""
     return DEFAULT_LOCALES.get(code, code)
+
+
+def variant_locales() -> tuple[str, ...]:
+    return tuple(VARIANTS.values())
 
 
 def catalogue_path(folder: str) -> Path:
@@ -99,9 +124,16 @@ def read_catalogue(folder: str) -> dict[str, Entry]:
     return entries
 
 
-def catalogue(lang: str) -> dict[str, Entry]:
-    """The texts of a language ("nl", "en")."""
-    return read_catalogue(lang)
+@cache
+def catalogue(code: str) -> dict[str, Entry]:
+    """The texts of a language ("nl", "en") or locale ("nl_BE", "nl_NL"): the language's
+    complete catalogue, with a variant's overrides on top."""
+    locale = babel_locale(code)
+    lang = language_of(locale)
+    entries = dict(read_catalogue(lang))
+    if locale != DEFAULT_LOCALES[lang]:
+        entries.update(read_catalogue(locale))
+    return entries
 
 
 def forms(entry: Entry) -> tuple[str, ...]:
@@ -130,7 +162,7 @@ class MissingMessage(KeyError):
 
 def render(value: Any, lang: str) -> str:
     """Text of a Msg, a vacancy Text, a Quantity, a list (one per line) or a plain value in
-    `lang`."""
+    `lang`, a language ("nl") or a locale ("nl_NL")."""
     if isinstance(value, Msg):
         entry = catalogue(lang).get(value.key)
         if entry is None:
@@ -144,7 +176,7 @@ def render(value: Any, lang: str) -> str:
             return plural_form(entry, count, lang).format(**values)
         return entry.format(**values)
     if isinstance(value, Text):
-        return value.get(lang)
+        return value.get(language_of(lang))
     if isinstance(value, Quantity):
         return format_unit(value.amount, value.unit, length="long", locale=babel_locale(lang))
     if isinstance(value, list | tuple):

@@ -11,7 +11,7 @@ from babel.dates import format_date, format_datetime
 from flows.eligibility import Outcome, Reason, Status, Verdict
 from flows.events import Choice, Reply
 from flows.flow import Flow
-from flows.messages import Msg, Quantity, babel_locale, catalogue, render
+from flows.messages import Msg, Quantity, babel_locale, catalogue, locale_for, render
 from flows.ports import DocumentRecord
 from flows.questions import Question
 from flows.vacancy import Document, Vacancy
@@ -19,6 +19,12 @@ from flows.vacancy import Document, Vacancy
 QUOTE_MAX = 180
 # Outcomes of an assumed rule that carry "(onze aanname)": an uncertain line says it already.
 ASSUMED_MARKS = (Outcome.MET, Outcome.CONDITION, Outcome.REVIEW, Outcome.INFO)
+
+
+def locale_of(vacancy: Vacancy, lang: str) -> str:
+    """What a reply about this vacancy is said in: Dutch of the Netherlands for a vacancy
+    there, Flemish Dutch otherwise (see flows.messages)."""
+    return locale_for(lang, vacancy.country)
 
 
 def vacancy_key(vacancy_id: str) -> str:
@@ -35,7 +41,7 @@ def when_text(vacancy: Vacancy, lang: str) -> Msg:
     closes = vacancy.closes_at()
     if closes is None:
         return no_deadline(vacancy)
-    locale = babel_locale(lang)
+    locale = babel_locale(locale_of(vacancy, lang))
     if vacancy.deadline.whole_day:
         return Msg("deadline.whole_day",
                    {"day": format_date(vacancy.deadline.until, "EEEE d MMMM y", locale=locale)})
@@ -116,7 +122,8 @@ def ask(flow: Flow, question: Question, answers: dict[str, Any], lang: str,
     parts.append(question.prompt)
     return Reply(lang, tuple(parts), choices,
                  expects="choice" if question.kind in ("yes_no", "choice") else "text",
-                 progress=(n, total), question_id=question.id)
+                 progress=(n, total), question_id=question.id,
+                 locale=locale_of(flow.vacancy, lang))
 
 
 def _position(flow: Flow, question: Question, answers: dict[str, Any]) -> tuple[int, int]:
@@ -220,7 +227,7 @@ def knockout(vacancy: Vacancy, verdict: Verdict, lang: str) -> Reply:
         Choice("m:back", Msg("btn.change_answer")),
         Choice("m:restart", Msg("btn.restart")),
         Choice("m:vacancies", Msg("btn.vacancies")),
-    ), expects="choice", meta={"verdict": verdict.status.value})
+    ), expects="choice", meta={"verdict": verdict.status.value}, locale=locale_of(vacancy, lang))
 
 
 def missing_documents(verdict: Verdict, stored: list[DocumentRecord]) -> list[Document]:
@@ -260,7 +267,8 @@ def checklist(vacancy: Vacancy, verdict: Verdict, stored: list[DocumentRecord],
     if target is not None:
         parts.append(send_prompt(target))
     return Reply(lang, tuple(parts), document_choices(verdict, stored, target, dossier_id),
-                 expects="document", document=target.id if target else None)
+                 expects="document", document=target.id if target else None,
+                 locale=locale_of(vacancy, lang))
 
 
 def awaited(verdict: Verdict, stored: list[DocumentRecord], awaiting: str | None) -> Document | None:
@@ -282,15 +290,16 @@ def document_choices(verdict: Verdict, stored: list[DocumentRecord], target: Doc
                  for d in verdict.documents if d is not target)
 
 
-def next_document(verdict: Verdict, stored: list[DocumentRecord],
+def next_document(vacancy: Vacancy, verdict: Verdict, stored: list[DocumentRecord],
                   awaiting: str | None, lang: str, before: tuple[Any, ...] = (),
                   dossier_id: int | None = None) -> Reply:
     """After an upload: short for a phone — what is left and what to send now, with the same
     buttons as the checklist (the full checklist stays one /status away)."""
     missing = missing_documents(verdict, stored)
     target = awaited(verdict, stored, awaiting)
+    locale = locale_of(vacancy, lang)
     if target is None:
-        return Reply(lang, (*before, Msg("upload.all_done")))
+        return Reply(lang, (*before, Msg("upload.all_done")), locale=locale)
     left = (Msg("checklist.left", {"n": len(missing),
                                    "labels": ", ".join(render(d.label, lang) for d in missing)})
             if missing else Msg("upload.all_done"))
@@ -302,7 +311,7 @@ def next_document(verdict: Verdict, stored: list[DocumentRecord],
                                                 "max": float(target.max_size_mb)}),
                          *(Msg("checklist.rule", {"text": r}) for r in target.rules)]]
     return Reply(lang, tuple(parts), document_choices(verdict, stored, target, dossier_id),
-                 expects="document", document=target.id)
+                 expects="document", document=target.id, locale=locale)
 
 
 def privacy_notice(vacancy: Vacancy, lang: str) -> Reply:
@@ -316,7 +325,7 @@ def privacy_notice(vacancy: Vacancy, lang: str) -> Reply:
     ), (
         Choice(f"p:{key}:{lang}", Msg("btn.accept")),
         Choice(f"x:{lang}", Msg("btn.decline")),
-    ), expects="choice", meta={"privacy": vacancy.id})
+    ), expects="choice", meta={"privacy": vacancy.id}, locale=locale_of(vacancy, lang))
 
 
 def vacancy_list(vacancies: list[Vacancy], now: datetime, lang: str,
@@ -332,10 +341,11 @@ def vacancy_list(vacancies: list[Vacancy], now: datetime, lang: str,
 
 
 def submitted(vacancy: Vacancy, lang: str, before: tuple[Any, ...] = ()) -> Reply:
+    locale = locale_of(vacancy, lang)
     steps = []
     for step in vacancy.selection:
         values = {"name": step.name,
-                  "day": (format_date(step.day, "d MMMM y", locale=babel_locale(lang))
+                  "day": (format_date(step.day, "d MMMM y", locale=babel_locale(locale))
                           if step.day else ""),
                   "note": step.date_note or ""}
         key = ("step.dated" if step.day else "step.line") + ("_note" if step.date_note else "")
@@ -353,7 +363,7 @@ def submitted(vacancy: Vacancy, lang: str, before: tuple[Any, ...] = ()) -> Repl
         confirm = Msg("submitted.confirm", values)
     parts: list[Any] = [*before, confirm]
     parts.append([Msg("submitted.next"), *steps] if steps else Msg("submitted.no_steps"))
-    return Reply(lang, tuple(parts), meta={"submitted": vacancy.id})
+    return Reply(lang, tuple(parts), meta={"submitted": vacancy.id}, locale=locale)
 
 
 def verdict_summary(verdict: Verdict) -> dict[str, Any]:

@@ -108,7 +108,7 @@ class Documents(Turn):
         """The short 'send this next' reply, with what went wrong first."""
         d = self.dossier
         assert d is not None and d.id is not None
-        return [R.next_document(self.verdict(), self.uow.documents(d.id), d.awaiting_document,
+        return [R.next_document(self.vacancy, self.verdict(), self.uow.documents(d.id), d.awaiting_document,
                                 self.lang, before, d.id)]
 
     def late_album_page(self, upload: Upload) -> bool:
@@ -168,7 +168,7 @@ class Documents(Turn):
             return self.submit((received,), album=upload.group is not None)
         d.awaiting_document = missing[0].id
         self.save(verdict)
-        return [R.next_document(verdict, self.uow.documents(d.id),
+        return [R.next_document(self.vacancy, verdict, self.uow.documents(d.id),
                                 d.awaiting_document, self.lang, (received,), d.id)]
 
     def ask_extract_date(self, doc_id: str, verdict: Verdict, received: Msg) -> list[Reply] | None:
