@@ -101,7 +101,13 @@ class Reply:
         return "\n\n".join(p for p in (render(part, self.said_in) for part in self.parts) if p)
 
     def labels(self) -> list[str]:
-        return [render(c.label, self.said_in) for c in self.choices]
+        """Button labels in sentence case: a label that starts with a vacancy's own word
+        ("motivatiebrief opladen") still starts with a capital; the rest is left as it is."""
+        return [sentence_case(render(c.label, self.said_in)) for c in self.choices]
+
+
+def sentence_case(label: str) -> str:
+    return label[:1].upper() + label[1:]
 
 
 def outgoing(replies: list[Reply]) -> list[dict[str, Any]]:
