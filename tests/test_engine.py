@@ -36,6 +36,7 @@ from tests.conversation import (
     make_engine,
 )
 from tests.conversation import shipped_vacancies as vacancies
+from tests.test_catalogue_variants import dutch_in
 
 HARDENBERG = "hardenberg-medewerker-intern-service-punt"
 NIEUWPOORT = "nieuwpoort-systeembeheerder-ict"
@@ -997,8 +998,10 @@ def test_happy_path_in_english(name, engine, clock):
         chat.expect("• Written test: 16 September 2025 (subject to change)")
     if name == "hardenberg":
         chat.expect("• Step 4: selection interview: 20 July 2026")
-    # Not a word of the Dutch catalogue slipped through.
-    everything = "\n".join(r.text() for _, replies in chat.history for r in replies)
+    # Not a word of the Dutch catalogue slipped through (seed quotes stay verbatim).
+    everything = "\n".join(line for _, replies in chat.history for r in replies
+                           for line in (r.text(), *r.labels()))
+    assert dutch_in(everything) == set(), everything
     for dutch in ("Vraag ", "Stuur nu", "Uiterste datum", "Bedankt", "Je komt", "Bron:",
                   "Ontvangen", "kandidatuur"):
         assert dutch not in everything, dutch
