@@ -31,6 +31,7 @@ from flows.dossier_summary import question_notice, summary
 from flows.engine import QUESTION_NOTICE
 from flows.messages import Msg, render
 from flows.ports import FileStore
+from flows.replies import locale_of
 from flows.text_cleaning import display_name
 from flows.vacancy import Vacancy
 from storage.dossier_repository import SqlDossierStore
@@ -147,8 +148,8 @@ class OutboxSender:
         if vacancy is None:
             raise LookupError("vacancy file missing")
         if item.kind == "dossier_withdrawn":
-            return [{"text": render(Msg("rec.withdrawn", {"id": dossier.id,
-                                                          "title": vacancy.title}), "nl")}]
+            withdrawn = Msg("rec.withdrawn", {"id": dossier.id, "title": vacancy.title})
+            return [{"text": render(withdrawn, locale_of(vacancy, "nl"))}]
         if dossier.status != "submitted":
             return []  # withdrawn before we got to it: its data are gone
         parts: list[dict[str, Any]] = [{"text": chunk} for chunk in

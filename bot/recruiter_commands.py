@@ -25,6 +25,7 @@ from bot.rendering import split_text
 from flows.dossier_summary import csv_export, questions_summary, summary
 from flows.messages import Msg, normalise_language, render
 from flows.ports import FileStore
+from flows.replies import locale_of
 from flows.vacancy import Vacancy
 from storage.dossier_repository import SqlDossierStore
 from storage.outbox import SqlOutbox
@@ -145,7 +146,7 @@ class RecruiterCommands:
         vacancy = self.vacancies[args[0]]
         data, count = self.export_rows(vacancy)
         caption = render(Msg("rec.export.caption", {"title": vacancy.title, "n": count}),
-                         OUTPUT_LANGUAGE)
+                         locale_of(vacancy, OUTPUT_LANGUAGE))
         return [{"file_name": f"{vacancy.id}.csv",
                  "file_data": base64.b64encode(data).decode("ascii"), "caption": caption}]
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from flows.messages import Msg
+from flows.messages import Msg, Quantity
 from flows.question_detection import QUESTION_MARKS
 from flows.questions import Question
 
@@ -138,12 +138,14 @@ def _number(question: Question, text: str) -> Parsed:
     if value < low:
         return _bad("reask.number_negative", min=_fmt(low))
     if value > high:
-        return _bad("reask.number_absurd", max=_fmt(high), given=_fmt(value))
+        return _bad("reask.number_absurd", max=_fmt(high),
+                    given=Quantity(value, "duration-year"))
     return Parsed(True, round(value, 2))
 
 
-def _fmt(value: float | None) -> str:
-    return "" if value is None else f"{value:g}"
+def _fmt(value: float | None) -> float | str:
+    """A bound as a number the catalogue says in its locale (2,5 or 2.5); "" when none."""
+    return "" if value is None else float(value)
 
 
 MONTHS = {name: number for number, names in enumerate((

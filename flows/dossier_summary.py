@@ -10,7 +10,7 @@ from typing import Any
 from flows import replies as R
 from flows.eligibility import evaluate, score
 from flows.flow import status_of
-from flows.messages import Msg, catalogue, render
+from flows.messages import Msg, Quantity, catalogue, render
 from flows.ports import (
     AnswerRecord,
     CandidateRecord,
@@ -31,7 +31,9 @@ def _local(vacancy: Vacancy, moment: datetime | None) -> str:
 
 def summary(vacancy: Vacancy, dossier: DossierRecord, documents: list[DocumentRecord],
             lang: str = "nl") -> str:
-    """The recruiter notification text: who, which vacancy, verdict and reasons, answers."""
+    """The recruiter notification text: who, which vacancy, verdict and reasons, answers —
+    worded as people say it where the vacancy is (a Dutch dossier in Dutch of the Netherlands)."""
+    lang = R.locale_of(vacancy, lang)
     moment = dossier.submitted_at or dossier.updated_at
     verdict = evaluate(vacancy, dossier.answers, moment)
     questions = compile_questions(vacancy)
@@ -85,7 +87,8 @@ def answer_lines(vacancy: Vacancy, questions: tuple[Question, ...], counted: dic
                 years = counted.get(q.id.removesuffix(".level") + ".years")
                 matrix.append(Msg("rec.matrix_row", {
                     "item": q.prompt_values.get("item", q.id), "level": value,
-                    "years": "" if years is None else f" · {render(float(years), lang)} j"}))
+                    "years": "" if years is None else Msg("rec.matrix_years", {
+                        "years": Quantity(float(years), "duration-year")})}))
             elif q.id.endswith(".extra") and value:
                 matrix.append(Msg("rec.matrix_extra", {"text": value}))
             continue

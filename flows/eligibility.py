@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from flows.messages import Msg
+from flows.messages import Msg, Quantity
 from flows.questions import applicable_answers, compile_questions
 from flows.vacancy import (
     DIPLOMA_PEERS,
@@ -278,12 +278,14 @@ def _age_text(rule: CriminalRecordRule) -> Msg:
 
 def _experience(rule: ExperienceRule, a: dict[str, Any]) -> list[Reason]:
     years = a.get(f"{rule.id}.years")
+    # Years as a Babel quantity: "1 year", "5 years", "2,5 jaar".
+    least = Quantity(rule.min_years, "duration-year")
     if years is None:
         return [_reason(rule, rule.id, Outcome.PENDING, "reason.experience.pending",
-                        min=rule.min_years, counts=rule.counts)]
+                        min=least, counts=rule.counts)]
     outcome = Outcome.MET if years >= rule.min_years else Outcome.FAILED
     return [_reason(rule, rule.id, outcome, f"reason.experience.{outcome.value}",
-                    min=rule.min_years, given=years, counts=rule.counts)]
+                    min=least, given=Quantity(years, "duration-year"), counts=rule.counts)]
 
 
 def _yes_no(rule: YesNoRule, a: dict[str, Any]) -> list[Reason]:

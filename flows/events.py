@@ -95,7 +95,7 @@ class Choice:
 
 @dataclass(frozen=True)
 class Reply:
-    lang: str
+    lang: str  # the candidate's language, "nl" or "en"
     parts: tuple[Any, ...]  # Msg / Text / str, one paragraph each
     choices: tuple[Choice, ...] = ()
     expects: Literal["text", "choice", "document", "nothing"] = "nothing"
@@ -103,12 +103,25 @@ class Reply:
     progress: tuple[int, int] | None = None
     question_id: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    # The locale it is said in ("nl_NL" about a vacancy in the Netherlands); None: the
+    # language's default (see flows.messages).
+    locale: str | None = None
+
+    @property
+    def said_in(self) -> str:
+        return self.locale or self.lang
 
     def text(self) -> str:
-        return "\n\n".join(p for p in (render(part, self.lang) for part in self.parts) if p)
+        return "\n\n".join(p for p in (render(part, self.said_in) for part in self.parts) if p)
 
     def labels(self) -> list[str]:
-        return [render(c.label, self.lang) for c in self.choices]
+        """Button labels in sentence case: a label that starts with a vacancy's own word
+        ("motivatiebrief opladen") still starts with a capital; the rest is left as it is."""
+        return [sentence_case(render(c.label, self.said_in)) for c in self.choices]
+
+
+def sentence_case(label: str) -> str:
+    return label[:1].upper() + label[1:]
 
 
 def outgoing(replies: list[Reply]) -> list[dict[str, Any]]:

@@ -12,16 +12,21 @@ from babel.dates import format_date, format_datetime
 from flows.eligibility import Outcome, Reason, Status, Verdict
 from flows.events import Choice, Reply
 from flows.flow import Flow
-from flows.messages import Msg, catalogue, render
+from flows.messages import Msg, Quantity, babel_locale, catalogue, locale_for, render
 from flows.ports import DocumentRecord
 from flows.questions import Question
 from flows.sections import Place
 from flows.vacancy import Deadline, Document, Vacancy
 
-LOCALES = {"nl": "nl_BE", "en": "en_GB"}
 QUOTE_MAX = 180
 # Outcomes of an assumed rule that carry "(onze aanname)": an uncertain line says it already.
 ASSUMED_MARKS = (Outcome.MET, Outcome.CONDITION, Outcome.REVIEW, Outcome.INFO)
+
+
+def locale_of(vacancy: Vacancy, lang: str) -> str:
+    """What a reply about this vacancy is said in: Dutch of the Netherlands for a vacancy
+    there, Flemish Dutch otherwise (see flows.messages)."""
+    return locale_for(lang, vacancy.country)
 
 
 def vacancy_key(vacancy_id: str) -> str:
@@ -37,14 +42,15 @@ def no_deadline(vacancy: Vacancy) -> Msg:
 def when_text(vacancy: Vacancy, lang: str) -> Msg:
     if vacancy.closes_at() is None:
         return no_deadline(vacancy)
-    return moment_text(vacancy.deadline, lang)
+    return moment_text(vacancy.deadline, locale_of(vacancy, lang))
 
 
 def moment_text(deadline: Deadline, lang: str) -> Msg:
-    """A dated deadline (applications, questions) as the candidate reads it."""
+    """A dated deadline (applications, questions) as the candidate reads it; `lang` may be a
+    variant locale (nl_NL), which also picks the date words."""
     closes = deadline.closes_at()
     assert closes is not None and deadline.until is not None and deadline.timezone is not None
-    locale = LOCALES[lang]
+    locale = babel_locale(lang)
     if deadline.whole_day:
         return Msg("deadline.whole_day",
                    {"day": format_date(deadline.until, "EEEE d MMMM y", locale=locale)})
@@ -58,6 +64,8 @@ def moment_text(deadline: Deadline, lang: str) -> Msg:
 
 
 def time_left_text(left: timedelta | None) -> Msg | None:
+    """"nog 2 dagen en 3 uur", "1 day left": the two largest units, a zero one left out; each
+    said by Babel with its own plural."""
     if left is None:
         return None
     if left <= timedelta(0):
@@ -65,13 +73,16 @@ def time_left_text(left: timedelta | None) -> Msg | None:
     minutes = int(left.total_seconds() // 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
-    if days == 1:
-        return Msg("time.one_day" if hours else "time.one_day_exact", {"hours": hours})
-    if days > 1:
-        return Msg("time.days" if hours else "time.days_exact", {"days": days, "hours": hours})
-    if hours >= 1:
-        return Msg("time.hours" if mins else "time.hours_exact", {"hours": hours, "minutes": mins})
-    return Msg("time.minutes", {"minutes": max(mins, 1)})
+    if days:
+        units = [Quantity(days, "duration-day"), Quantity(hours, "duration-hour")]
+    elif hours:
+        units = [Quantity(hours, "duration-hour"), Quantity(mins, "duration-minute")]
+    else:
+        units = [Quantity(max(mins, 1), "duration-minute")]
+    first, *rest_units = units
+    if rest_units and rest_units[0].amount:
+        return Msg("time.left_two", {"first": first, "second": rest_units[0]})
+    return Msg("time.left", {"duration": first})
 
 
 def deadline_line(vacancy: Vacancy, now: datetime, lang: str) -> Msg:
@@ -119,7 +130,8 @@ def ask(flow: Flow, question: Question, answers: dict[str, Any], lang: str,
     parts.append(question.prompt)
     return Reply(lang, tuple(parts), choices,
                  expects="choice" if question.kind in ("yes_no", "choice") else "text",
-                 progress=(place.n, place.total), question_id=question.id)
+                 progress=(place.n, place.total), question_id=question.id,
+                 locale=locale_of(flow.vacancy, lang))
 
 
 def progress(place: Place) -> Msg:
@@ -214,7 +226,7 @@ def knockout(vacancy: Vacancy, verdict: Verdict, lang: str) -> Reply:
         Choice("m:back", Msg("btn.change_answer")),
         Choice("m:restart", Msg("btn.restart")),
         Choice("m:vacancies", Msg("btn.vacancies")),
-    ), expects="choice", meta={"verdict": verdict.status.value})
+    ), expects="choice", meta={"verdict": verdict.status.value}, locale=locale_of(vacancy, lang))
 
 
 def missing_documents(verdict: Verdict, stored: list[DocumentRecord]) -> list[Document]:
@@ -248,7 +260,7 @@ def checklist(vacancy: Vacancy, verdict: Verdict, stored: list[DocumentRecord],
                 lines.append(Msg("checklist.fresh", {
                     "day": verdict.stale[doc.id].strftime("%d-%m-%Y")}))
             lines.append(Msg("checklist.spec", {"types": ", ".join(doc.types),
-                                                "max": f"{doc.max_size_mb:g}"}))
+                                                "max": float(doc.max_size_mb)}))
             lines.extend(Msg("checklist.rule", {"text": r}) for r in doc.rules)
     # Said while the file is open, never in the verdict itself (it may complete at once) nor
     # to recruiters: an unfavourable mention can still be explained until the file is complete.
@@ -259,7 +271,8 @@ def checklist(vacancy: Vacancy, verdict: Verdict, stored: list[DocumentRecord],
     if target is not None:
         parts.append(send_prompt(target))
     return Reply(lang, tuple(parts), document_choices(verdict, stored, target, dossier_id),
-                 expects="document", document=target.id if target else None)
+                 expects="document", document=target.id if target else None,
+                 locale=locale_of(vacancy, lang))
 
 
 def awaited(verdict: Verdict, stored: list[DocumentRecord], awaiting: str | None) -> Document | None:
@@ -281,15 +294,16 @@ def document_choices(verdict: Verdict, stored: list[DocumentRecord], target: Doc
                  for d in verdict.documents if d is not target)
 
 
-def next_document(verdict: Verdict, stored: list[DocumentRecord],
+def next_document(vacancy: Vacancy, verdict: Verdict, stored: list[DocumentRecord],
                   awaiting: str | None, lang: str, before: tuple[Any, ...] = (),
                   dossier_id: int | None = None) -> Reply:
     """After an upload: short for a phone — what is left and what to send now, with the same
     buttons as the checklist (the full checklist stays one /status away)."""
     missing = missing_documents(verdict, stored)
     target = awaited(verdict, stored, awaiting)
+    locale = locale_of(vacancy, lang)
     if target is None:
-        return Reply(lang, (*before, Msg("upload.all_done")))
+        return Reply(lang, (*before, Msg("upload.all_done")), locale=locale)
     left = (Msg("checklist.left", {"n": len(missing),
                                    "labels": ", ".join(render(d.label, lang) for d in missing)})
             if missing else Msg("upload.all_done"))
@@ -298,14 +312,14 @@ def next_document(verdict: Verdict, stored: list[DocumentRecord],
     parts: list[Any] = [*before, left,
                         [send_prompt(target), *fresh,
                          Msg("checklist.spec", {"types": ", ".join(target.types),
-                                                "max": f"{target.max_size_mb:g}"}),
+                                                "max": float(target.max_size_mb)}),
                          *(Msg("checklist.rule", {"text": r}) for r in target.rules)]]
     return Reply(lang, tuple(parts), document_choices(verdict, stored, target, dossier_id),
-                 expects="document", document=target.id)
+                 expects="document", document=target.id, locale=locale)
 
 
 def privacy_notice(vacancy: Vacancy, lang: str) -> Reply:
-    retention = (Msg("retention.reserve", {"months": vacancy.reserve.months})
+    retention = (Msg("retention.reserve", {"n": vacancy.reserve.months})
                  if vacancy.reserve else Msg("retention.default"))
     key = vacancy_key(vacancy.id)
     return Reply(lang, (
@@ -315,7 +329,7 @@ def privacy_notice(vacancy: Vacancy, lang: str) -> Reply:
     ), (
         Choice(f"p:{key}:{lang}", Msg("btn.accept")),
         Choice(f"x:{lang}", Msg("btn.decline")),
-    ), expects="choice", meta={"privacy": vacancy.id})
+    ), expects="choice", meta={"privacy": vacancy.id}, locale=locale_of(vacancy, lang))
 
 
 def vacancy_list(vacancies: list[Vacancy], now: datetime, lang: str,
@@ -331,10 +345,12 @@ def vacancy_list(vacancies: list[Vacancy], now: datetime, lang: str,
 
 
 def submitted(vacancy: Vacancy, lang: str, before: tuple[Any, ...] = ()) -> Reply:
+    locale = locale_of(vacancy, lang)
     steps = []
     for step in vacancy.selection:
         values = {"name": step.name,
-                  "day": format_date(step.day, "d MMMM y", locale=LOCALES[lang]) if step.day else "",
+                  "day": (format_date(step.day, "d MMMM y", locale=babel_locale(locale))
+                          if step.day else ""),
                   "note": step.date_note or ""}
         key = ("step.dated" if step.day else "step.line") + ("_note" if step.date_note else "")
         steps.append(Msg(key, values))
@@ -351,7 +367,7 @@ def submitted(vacancy: Vacancy, lang: str, before: tuple[Any, ...] = ()) -> Repl
         confirm = Msg("submitted.confirm", values)
     parts: list[Any] = [*before, confirm]
     parts.append([Msg("submitted.next"), *steps] if steps else Msg("submitted.no_steps"))
-    return Reply(lang, tuple(parts), meta={"submitted": vacancy.id})
+    return Reply(lang, tuple(parts), meta={"submitted": vacancy.id}, locale=locale)
 
 
 def verdict_summary(verdict: Verdict) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from flows import replies as R
 from flows.eligibility import Verdict, evaluate
 from flows.events import QUESTION_COMMANDS, Choice, Inbound, Reply, Sender
 from flows.flow import COLLECTING, EXPIRED, KNOCKED_OUT, SUBMITTED, Flow, status_of
-from flows.messages import Msg, normalise_language
+from flows.messages import Msg, locale_for, normalise_language
 from flows.ports import DossierRecord, UnitOfWork
 from flows.questions import IDENTITY
 from flows.text_cleaning import clean_text
@@ -106,8 +106,16 @@ class Turn:
 
     # ------------------------------------------------------------------ helpers
 
-    def say(self, *parts: Any, choices: tuple[Choice, ...] = ()) -> Reply:
-        return Reply(self.lang, parts, choices, expects="choice" if choices else "nothing")
+    def say(self, *parts: Any, choices: tuple[Choice, ...] = (),
+            about: Vacancy | None = None) -> Reply:
+        """A reply in the candidate's language, said as people say it where the vacancy is:
+        `about`, else the vacancy of the active dossier (see flows.messages)."""
+        return Reply(self.lang, parts, choices, expects="choice" if choices else "nothing",
+                     locale=self.said_in(about))
+
+    def said_in(self, about: Vacancy | None = None) -> str:
+        vacancy = about if about is not None else (self.vacancy if self.dossier else None)
+        return locale_for(self.lang, vacancy.country if vacancy is not None else None)
 
     @property
     def vacancy(self) -> Vacancy:

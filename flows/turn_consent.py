@@ -39,7 +39,8 @@ class Consent(Turn):
                 return expired
             return [self.say(Msg("welcome.back", {"title": vacancy.title})), *self.prompt()]
         if not self.is_open(vacancy):
-            return [self.say(self.closed_since(vacancy)), self.vacancy_list("vacancies.others")]
+            return [self.say(self.closed_since(vacancy), about=vacancy),
+                    self.vacancy_list("vacancies.others")]
         if self.candidate is not None and self.candidate.active_dossier_id is not None:
             # Until they accept, nothing they type belongs to the application they left.
             self.candidate.active_dossier_id = None
@@ -57,7 +58,8 @@ class Consent(Turn):
     def accept_privacy(self, vacancy_id: str) -> list[Reply]:
         vacancy = self.engine.vacancies[vacancy_id]
         if not self.is_open(vacancy):
-            return [self.say(self.closed_since(vacancy)), self.vacancy_list("vacancies.others")]
+            return [self.say(self.closed_since(vacancy), about=vacancy),
+                    self.vacancy_list("vacancies.others")]
         if self.candidate is None:
             self.candidate = self.uow.add_candidate(CandidateRecord(
                 id=None, channel=self.sender.channel, external_id=self.sender.external_id,

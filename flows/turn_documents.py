@@ -84,10 +84,10 @@ class Documents(Turn):
                 "given": kind or (Path(display_name(upload.file_name)).suffix
                                   or clean_text(upload.media_type or "") or "?")}),))
         if upload.size > doc.max_size_mb * 1024 * 1024:
-            size = f"{upload.size / 1024 / 1024:.1f}"
+            # Numbers are said by Babel in the reply's locale: 12,5 MB in Dutch.
             return self.document_prompt((Msg("upload.too_big", {
-                "label": doc.label, "max": f"{doc.max_size_mb:g}",
-                "given": size.replace(".", ",") if self.lang == "nl" else size}),))
+                "label": doc.label, "max": float(doc.max_size_mb),
+                "given": round(upload.size / 1024 / 1024, 1)}),))
         return None
 
     def refuse_content(self, upload: Upload, doc: Any) -> list[Reply] | None:
@@ -108,7 +108,7 @@ class Documents(Turn):
         """The short 'send this next' reply, with what went wrong first."""
         d = self.dossier
         assert d is not None and d.id is not None
-        return [R.next_document(self.verdict(), self.uow.documents(d.id), d.awaiting_document,
+        return [R.next_document(self.vacancy, self.verdict(), self.uow.documents(d.id), d.awaiting_document,
                                 self.lang, before, d.id)]
 
     def late_album_page(self, upload: Upload) -> bool:
@@ -168,7 +168,7 @@ class Documents(Turn):
             return self.submit((received,), album=upload.group is not None)
         d.awaiting_document = missing[0].id
         self.save(verdict)
-        return [R.next_document(verdict, self.uow.documents(d.id),
+        return [R.next_document(self.vacancy, verdict, self.uow.documents(d.id),
                                 d.awaiting_document, self.lang, (received,), d.id)]
 
     def ask_extract_date(self, doc_id: str, verdict: Verdict, received: Msg) -> list[Reply] | None:

@@ -259,12 +259,15 @@ class BotHarness:
         return await self.process(self.queue({"edited_message": message}))
 
     def find_button(self, user: int, label: str) -> tuple[Sent, str]:
-        """The newest message to `user` with a button labelled `label` (or containing it)."""
+        """The newest message to `user` with a button labelled `label` (or containing it, in
+        any case: a script may name an answer as the vacancy writes it, "mbo niveau 4", for the
+        button "Mbo niveau 4")."""
         offered: list[str] = []
         for message in reversed(self.tg.messages_to(user)):
             buttons = [b for row in message.buttons for b in row]
             offered += [b["text"] for b in buttons]
-            for match in (lambda t: t == label, lambda t: label in t):
+            for match in (lambda t: t == label, lambda t: label in t,
+                          lambda t: label.lower() in t.lower()):
                 hit = next((b for b in buttons if match(b["text"])), None)
                 if hit is not None:
                     return message, hit["callback_data"]
@@ -283,7 +286,8 @@ class BotHarness:
         else:
             buttons = [b for row in message.buttons for b in row]
             hit = (next((b for b in buttons if b["text"] == label), None)
-                   or next((b for b in buttons if label in b["text"]), None))
+                   or next((b for b in buttons if label in b["text"]), None)
+                   or next((b for b in buttons if label.lower() in b["text"].lower()), None))
             if hit is None:
                 raise StepError(f"no button {label!r} on that message; offered "
                                 f"{[b['text'] for b in buttons]}")

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from bot import sample_files
 from flows.engine import Engine
 from flows.events import Inbound, Reply, Sender, Upload
-from flows.messages import LANGUAGES, render
+from flows.messages import LANGUAGES, render, variant_locales
 from flows.ports import DocumentRecord, DossierRecord
 from flows.vacancy_loader import load_catalogue
 from tests.memory_store import MemoryFileStore, MemoryStore
@@ -260,9 +260,9 @@ class Chat:
 
 
 def check_reply(reply: Reply) -> None:
-    """What every reply must satisfy: it renders in every language (every key exists, every
-    placeholder is supplied) and its buttons fit Telegram's 64-byte callback data."""
-    for lang in LANGUAGES:
+    """What every reply must satisfy: it renders in every language and variant (every key
+    exists, every placeholder is supplied) and its buttons fit Telegram's 64-byte callback data."""
+    for lang in (*LANGUAGES, *variant_locales()):
         for part in reply.parts:
             render(part, lang)
         for choice in reply.choices:

@@ -814,7 +814,7 @@ async def test_export_caption_counts_dossiers_not_lines(bot: BotHarness):
     rows = list(csv.DictReader(io.StringIO(export.document["data"].decode("utf-8-sig")),
                                delimiter=";"))
     assert len(rows) == 1 and rows[0]["matrix.extra"] == extra
-    assert export.document["caption"] == "Export Systeembeheerder ICT: 1 dossiers"
+    assert export.document["caption"] == "Export Systeembeheerder ICT: 1 dossier"  # one, not "1 dossiers"
 
 
 async def test_press_is_applied_even_when_answering_the_callback_query_fails(bot: BotHarness):

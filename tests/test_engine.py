@@ -24,7 +24,7 @@ from flows.eligibility import Outcome, Status, Verdict, evaluate
 from flows.engine import reminder_at
 from flows.events import COMMANDS, UNUSABLE, Inbound, Upload
 from flows.flow import Flow, status_of
-from flows.messages import LANGUAGES, Msg, catalogue, placeholders, render
+from flows.messages import LANGUAGES, Msg, catalogue, forms, placeholders, render
 from flows.questions import compile_questions, slug
 from flows.vacancy import Assumption, DiplomaRule, KnowledgeMatrixRule, Provenance, Text, Vacancy
 from tests.conversation import (
@@ -37,6 +37,7 @@ from tests.conversation import (
     make_engine,
 )
 from tests.conversation import shipped_vacancies as vacancies
+from tests.test_catalogue_variants import dutch_in
 
 HARDENBERG = "hardenberg-medewerker-intern-service-punt"
 NIEUWPOORT = "nieuwpoort-systeembeheerder-ict"
@@ -62,6 +63,11 @@ def nieuwpoort_matrix(known: str = "Windows OS (10/11, Server 2022)") -> dict[st
 
 
 NO_STEPS = "De vacaturetekst noemt geen selectiestappen."
+
+
+def application(vacancy_id: str) -> str:
+    """The candidate's application as people call it where the vacancy is (flows.messages)."""
+    return "sollicitatie" if vacancies()[vacancy_id].country == "NL" else "kandidatuur"
 
 
 @dataclass(frozen=True)
@@ -102,7 +108,7 @@ SPECS = {
          "• Stap 4: selectiegesprek: 20 juli 2026"),
         # Hardenberg takes applications via Flextender: the bot forwards, it does not apply.
         "📨 Je dossier voor Medewerker Intern Service Punt is volledig en doorgestuurd naar"
-        " de recruiters die deze bot beheren. Let op: dat is nog geen officiële kandidatuur."
+        " de recruiters die deze bot beheren. Let op: dat is nog geen officiële sollicitatie."
         " Solliciteer ook via je Flextender-account (reageren op aanvraag 30954) — uiterste"
         " datum: dinsdag 14 juli 2026, 09:00 (Nederlandse tijd).",
         {"diploma.level": "hbo", "diploma.foreign": False, "customer_contact.years": 6,
@@ -241,8 +247,8 @@ def test_happy_path_from_deep_link_to_submission(name, engine, clock):
     assert dossier.consented_at == clock.now
 
     chat.answer_all(spec.script)
-    chat.expect(spec.verdict, "📄 Documenten voor een volledige kandidatuur:", spec.deadline,
-                "Stuur nu je")
+    chat.expect(spec.verdict, f"📄 Documenten voor een volledige {application(spec.id)}:",
+                spec.deadline, "Stuur nu je")
     dossier = chat.dossier()
     assert (dossier.state, dossier.status) == ("collecting", "collecting")
     assert dossier.verdict["status"] == "eligible"
@@ -605,14 +611,18 @@ def language_mark(vacancy: str) -> str:
 CONDITIONS = [
     # A foreign diploma with its equivalence document: they hand it in. No seed names that
     # proof: every foreign-diploma condition is our assumption.
+    # Hardenberg's are said in Dutch of the Netherlands ("lever je ... aan", "kun je").
     *(Condition(v, {"diploma.foreign": "Ja", "diploma.equivalence": "Ja"},
+                f"{ASSUMED}Buitenlands diploma: lever je {label} aan." if v == "hardenberg" else
                 f"{ASSUMED}Buitenlands diploma: bezorg je {label}.", "diploma", doc, label,
                 heading="assumed")
       for v, doc, label in FOREIGN),
     # Not yet: a condition (obtain it), nothing to upload; they can submit without it.
     *(Condition(v, {"diploma.foreign": "Ja", "diploma.equivalence": "Nee"},
                 f"{ASSUMED}Buitenlands diploma: je hebt nog een {label} nodig. Vraag het zo snel"
-                " mogelijk aan; je kan je dossier al afronden en het later bezorgen.",
+                " mogelijk aan; " + ("je kunt je dossier al afronden en het later aanleveren."
+                                     if v == "hardenberg" else
+                                     "je kan je dossier al afronden en het later bezorgen."),
                 "diploma", None, None, not_asked=label, heading="assumed")
       for v, _, label in FOREIGN),
     *(Condition(v, {"language.dutch_education": "Nee", "language.certificate": "Ja"},
@@ -677,7 +687,8 @@ def test_conditional_answers_give_a_conditional_verdict_and_their_document(cond,
     else:
         assert verdict["documents"] == expected
     if cond.not_asked:
-        chat.expect_not(f"⬜ {cond.not_asked}", f"{cond.not_asked} opladen")
+        chat.expect_not(f"⬜ {cond.not_asked}", f"{cond.not_asked} opladen",
+                        f"{cond.not_asked} uploaden")
     # Either way the candidate can complete the application with exactly those documents.
     asked = {qid for qid, _ in chat.asked()}
     sent = upload_all(chat)
@@ -888,7 +899,7 @@ def test_status_tells_question_missing_documents_and_time_left(engine, clock):
         "Heb je dat diploma in het buitenland behaald?",  # and asks the question again
     )
     # Documents are not talked about before the document stage.
-    chat.expect_not("Nog op te laden", "⬜")
+    chat.expect_not("Nog te uploaden", "⬜")
     clock.set(2026, 7, 4, 9, 0, tz=AMSTERDAM)  # exactly ten days before the deadline
     chat.do("status").expect("— nog 10 dagen\n").expect_not("en 0 uur")
     clock.set(2026, 7, 14, 7, 30, tz=AMSTERDAM)
@@ -899,12 +910,13 @@ def test_status_tells_question_missing_documents_and_time_left(engine, clock):
     clock.set(spec.open_at)
     chat.answer_all({**spec.script, "diploma.foreign": "Ja"})
     chat.upload("cv.pdf")
-    chat.do("status").expect("documenten opladen",
-                             "Nog op te laden:\n⬜ onderbouwing van de wijze van uitvoering (Wet DBA)"
+    # Hardenberg is in the Netherlands: "uploaden", never the Flemish "opladen".
+    chat.do("status").expect("documenten uploaden",
+                             "Nog te uploaden:\n⬜ onderbouwing van de wijze van uitvoering (Wet DBA)"
                              "\n⬜ diplomawaardering van je buitenlandse diploma\n")
     chat.expect_not("⬜ cv\n")
     upload_all(chat)
-    chat.do("status").expect("📋 Medewerker Intern Service Punt: ingediend").expect_not("Nog op te laden")
+    chat.do("status").expect("📋 Medewerker Intern Service Punt: ingediend").expect_not("Nog te uploaden")
 
 
 def test_help_lists_the_commands_and_repeats_the_question(engine, clock):
@@ -994,8 +1006,10 @@ def test_happy_path_in_english(name, engine, clock):
         chat.expect("• Written test: 16 September 2025 (subject to change)")
     if name == "hardenberg":
         chat.expect("• Step 4: selection interview: 20 July 2026")
-    # Not a word of the Dutch catalogue slipped through.
-    everything = "\n".join(r.text() for _, replies in chat.history for r in replies)
+    # Not a word of the Dutch catalogue slipped through (seed quotes stay verbatim).
+    everything = "\n".join(line for _, replies in chat.history for r in replies
+                           for line in (r.text(), *r.labels()))
+    assert dutch_in(everything) == set(), everything
     for dutch in ("Vraag ", "Stuur nu", "Uiterste datum", "Bedankt", "Je komt", "Bron:",
                   "Ontvangen", "kandidatuur"):
         assert dutch not in everything, dutch
@@ -1013,13 +1027,14 @@ def test_withdraw_erases_answers_and_files_and_reapplying_asks_consent_again(nam
     chat.upload("eerste.pdf")
     assert chat.dossier().status == "collecting" and chat.files_on_disk()
 
-    chat.do("withdraw").expect(f"Je kandidatuur voor {spec.title} intrekken?", "definitief gewist")
+    chat.do("withdraw").expect(f"Je {application(spec.id)} voor {spec.title} intrekken?",
+                               "definitief gewist")
     assert chat.labels == ["Ja, trek in en wis", "Nee, ga verder"]
     chat.press("Nee, ga verder").expect("Oké, er is niets veranderd.")
     assert chat.dossier().status == "collecting" and chat.files_on_disk()
 
     chat.do("withdraw").press("Ja, trek in en wis")
-    chat.expect(f"Je kandidatuur voor {spec.title} is ingetrokken en je antwoorden en documenten"
+    chat.expect(f"Je {application(spec.id)} voor {spec.title} is ingetrokken en je antwoorden en documenten"
                 " zijn gewist.")
     dossier = next(iter(chat.data.dossiers.values()))
     assert (dossier.state, dossier.status) == ("withdrawn", "withdrawn")
@@ -1136,7 +1151,7 @@ def test_a_draft_expires_at_the_deadline_and_takes_nothing_more(engine, clock):
     chat.press("Nee").expect(
         "De vacature Medewerker Intern Service Punt is afgesloten: de uiterste datum was dinsdag"
         " 14 juli 2026, 09:00 (Nederlandse tijd).",
-        "Je kandidatuur was nog niet volledig en kan niet meer worden ingediend.")
+        "Je sollicitatie was nog niet volledig en kan niet meer worden ingediend.")
     dossier = chat.dossier()
     assert (dossier.state, dossier.status) == ("expired", "expired")
     assert dossier.answers == answers  # the late answer was not stored
@@ -1235,7 +1250,7 @@ def test_an_oversized_upload_is_refused(engine, clock):
     chat.upload("cv.pdf", size=11 * MB).expect("Dat bestand is te groot", "Je cv mag hoogstens 10 MB zijn.")
     assert chat.documents() == [] and chat.files_on_disk() == set()
     chat.upload("cv.pdf", size=10 * MB).expect(  # exactly the limit is fine
-        "📥 Ontvangen: cv (cv.pdf).", "Nog 1 te gaan: onderbouwing van de wijze van uitvoering")
+        "📥 Ontvangen: cv (cv.pdf).", "Nog 1 document te gaan: onderbouwing van de wijze van uitvoering")
     chat.upload("dba.pdf", size=10 * MB).expect("📨 Je dossier voor")
 
 
@@ -1368,7 +1383,7 @@ def test_after_submission_help_is_what_works(engine, clock):
     chat.send(Inbound.unusable("location"))
     said = paragraphs(chat)
     assert said[:2] == ["Een locatie heb ik niet nodig, en ik heb die ook niet bewaard.",
-                        "Typ /help om te zien wat je kan doen."]
+                        "Typ /help om te zien wat je kunt doen."]
     assert said[2].startswith("Je dossier voor Medewerker Intern Service Punt is volledig en "
                               "doorgestuurd op ")
 
@@ -1485,7 +1500,7 @@ def test_the_verdict_comes_alone_and_what_is_good_to_know_follows_in_its_own_mes
     assert all(f"• {render(n.text, 'nl')}" in info.text() for n in vacancy.notes)
     assert ("Wat de vacaturetekst niet zegt:" in info.text()) == bool(vacancy.silent_on)
     assert not info.choices and info.question_id is None
-    assert checklist.text().startswith("📄 Documenten voor een volledige kandidatuur:")
+    assert checklist.text().startswith(f"📄 Documenten voor een volledige {application(spec.id)}:")
     assert "Goed om te weten:" not in checklist.text()
 
 
@@ -1529,7 +1544,7 @@ def test_a_document_that_takes_no_photo_is_asked_as_a_file(engine, clock):
     ("nl", "5,5", "✅ Ervaring: 5,5 jaar werkervaring"),
     ("nl", "4,5", "jij gaf 4,5 jaar op"),
     ("en", "5,5", "5.5 years"),
-    ("en", "4,5", "you said 4.5."),
+    ("en", "4,5", "you said 4.5 years."),
 ])
 def test_decimal_numbers_are_written_the_local_way(lang, years, knocked_out, engine, clock):
     spec = SPECS["hardenberg"]
@@ -1961,7 +1976,8 @@ def test_no_text_says_a_vacancy_is_open_until_filled():
     for lang in LANGUAGES:
         po = ROOT / "flows" / "locale" / lang / "LC_MESSAGES" / "intake.po"
         assert not OPEN_UNTIL_FILLED.search(po.read_text(encoding="utf-8")), po
-        assert [k for k, v in catalogue(lang).items() if OPEN_UNTIL_FILLED.search(v)] == []
+        assert [k for k, v in catalogue(lang).items()
+                if any(OPEN_UNTIL_FILLED.search(f) for f in forms(v))] == []
     for vacancy in vacancies().values():
         texts = list(_candidate_texts(vacancy))
         assert len(texts) > 10 and render(vacancy.title, "nl") in texts

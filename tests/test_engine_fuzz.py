@@ -158,7 +158,7 @@ def check_text_at_question(point: Point, text: str) -> None:
         assert (after.state, after.version, after.answers) == (before.state, before.version,
                                                                before.answers), text
         assert replies[-1].question_id == question.id, text
-        assert render(question.prompt, replies[-1].lang) in replies[-1].text()
+        assert render(question.prompt, replies[-1].said_in) in replies[-1].text()
         return
     assert new == {question.id}, (new, text)
     today = CLOCK.now.astimezone(flow.vacancy.zone).date()

@@ -41,9 +41,10 @@ def test_after_an_upload_only_what_is_left_and_what_to_send(tmp_path):
     text = reply.text()
     assert "📄 Documenten voor een volledige kandidatuur" not in text
     assert "Ontvangen: cv (cv.pdf)." in text
-    assert "Nog 2 te gaan: motivatiebrief, kopie van je diploma." in text
+    assert "Nog 2 documenten te gaan: motivatiebrief, kopie van je diploma." in text
     assert "Stuur nu je motivatiebrief als bestand" in text
-    assert reply.labels() == ["cv vervangen", "kopie van je diploma opladen"]
+    # Buttons in sentence case, though they start with a document label ("cv", "kopie ...").
+    assert reply.labels() == ["Cv vervangen", "Kopie van je diploma opladen"]
     assert len(text) < 400
 
 

@@ -27,7 +27,7 @@ VERA_OPEN = datetime(2026, 11, 22, 10, 0, tzinfo=BRUSSELS)
 QUESTIONS_CLOSE = datetime(2026, 7, 8, 9, 0, tzinfo=AMSTERDAM)
 SALARY = "Wat is het loon eigenlijk?"
 OFFER = "Wil je deze vraag aan de recruiters stellen?"
-NAME_PROMPT = "Hoe heet je? (voornaam en naam)"
+NAME_PROMPT = "Hoe heet je? (voornaam en achternaam)"  # Hardenberg: Dutch of the Netherlands
 
 
 @pytest.fixture

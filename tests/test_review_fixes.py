@@ -42,7 +42,7 @@ def test_a_refused_replacement_still_names_the_document_being_replaced(tmp_path)
     pdf.write_bytes(sample_files.pdf())
     reply = engine.handle(me, Inbound.send_file(Upload("cv.pdf", "application/pdf", 9, pdf)))[-1]
     replace_cv = next(c.token for c, label in zip(reply.choices, reply.labels(), strict=True)
-                      if label == "cv vervangen")
+                      if label == "Cv vervangen")
     engine.handle(me, Inbound.press(replace_cv))
     exe = tmp_path / "x.exe"
     exe.write_bytes(b"MZ")

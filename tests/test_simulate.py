@@ -285,7 +285,7 @@ def test_says_sees_a_sent_document_by_its_name_and_caption(tmp_path):
   - as: rita
     send: /export vera-projectcoordinator
     expect:
-      - says: "📎 vera-projectcoordinator.csv Export Projectcoördinator: 1 dossiers"
+      - says: "📎 vera-projectcoordinator.csv Export Projectcoördinator: 1 dossier"
       - not_says: alleen voor recruiters
 """, actors="  rita: {user_id: 4001, name: Rita, language: nl, recruiter: true}\n")
     assert result.ok, _report(result)
