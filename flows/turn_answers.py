@@ -13,6 +13,8 @@ from flows.messages import LANGUAGES, Msg, render
 from flows.questions import Question
 from flows.turn import BULK, Turn
 
+PRIVACY_LIKE = ("privacy", "declined", "withdrawn")
+
 
 class Answers(Turn):
     # ------------------------------------------------------------------ answers
@@ -66,10 +68,7 @@ class Answers(Turn):
             self.save()
             return [R.knockout(self.vacancy, verdict, self.lang)]
         self.save(verdict)
-        told = [self.say(*R.verdict_parts(self.vacancy, verdict))]
-        info = R.info_parts(self.vacancy, verdict)
-        if info:
-            told.append(self.say(*info))
+        told = [R.verdict_short(self.vacancy, verdict, self.lang, d.id)]
         if not missing:
             return [*told, *self.submit()]
         return [*told, *self.prompt()]
@@ -106,6 +105,10 @@ class Answers(Turn):
             return self.press_answer(kind, rest)
         if kind == "d":
             return self.choose_document(rest)
+        if kind in ("w", "i") and self.dossier.state not in PRIVACY_LIKE:
+            # "Waarom?" and "Over de vacature": the details behind the short verdict.
+            details = R.verdict_details if kind == "w" else R.about
+            return details(self.vacancy, self.verdict(), self.lang)
         return [self.say(Msg("button.stale")), *self.prompt()]
 
     def press_answer(self, kind: str, rest: str) -> list[Reply]:
