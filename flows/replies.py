@@ -154,7 +154,8 @@ def reason_lines(reasons: tuple[Reason, ...], only: set[Outcome] | None = None,
         mark = (f"reason.mark.{r.outcome.value}_assumed"
                 if r.assumed and r.outcome in ASSUMED_MARKS else f"reason.mark.{r.outcome.value}")
         lines.append(Msg(mark, {"text": r.message}))
-        if r.source:
+        if r.source and (r.rule_id, r.source) not in said:
+            said.add((r.rule_id, r.source))  # one rule, one quote: not again for its info line
             quote = " ".join(r.source.split())
             if len(quote) > QUOTE_MAX:
                 quote = quote[: QUOTE_MAX - 1].rstrip() + "…"
@@ -174,6 +175,97 @@ def verdict_heading(verdict: Verdict) -> str:
     if verdict.status is Status.ELIGIBLE and all(r.assumed for r in met):
         return "verdict.eligible_assumed"  # the seed states no condition of its own
     return f"verdict.{verdict.status.value}"
+
+
+MESSAGE_MAX = 1000  # a phone screen or two: longer details are split into several messages
+OUTSTANDING = (Outcome.FAILED, Outcome.UNCERTAIN, Outcome.CONDITION, Outcome.REVIEW)
+
+
+def verdict_short(vacancy: Vacancy, verdict: Verdict, lang: str,
+                  dossier_id: int | None) -> Reply:
+    """The verdict as a phone shows it: the outcome and what is still open, in one short
+    message; the reasons with their sources and what the vacancy leaves unknown are one tap
+    away ("Waarom?", "Over de vacature")."""
+    parts: list[Any] = [Msg(verdict_heading(verdict), {"title": vacancy.title,
+                                                       "employer": vacancy.employer_ref,
+                                                       "ask": vacancy.ask_whom})]
+    # What is still open, without the seed's words (behind "Waarom?"); an uncertain line keeps
+    # its assumption, for "check with the employer" must say what we assumed.
+    open_lines = []
+    order = {o: i for i, o in enumerate(OUTSTANDING)}
+    for r in sorted(verdict.reasons, key=lambda r: order.get(r.outcome, len(order))):
+        # An extract good today but too old before the deadline is time-critical: said too.
+        if r.outcome in OUTSTANDING or r.message.key == "reason.record.expires":
+            open_lines += [line for line in reason_lines((r,)) if line.key != "reason.source"
+                           and (r.outcome is Outcome.UNCERTAIN or line.key != "reason.assumption")]
+    if open_lines:
+        parts.append(open_lines)
+    if verdict.score is not None and verdict.max_score:
+        parts.append(Msg("verdict.score", {"score": verdict.score, "max": verdict.max_score}))
+    return Reply(lang, tuple(parts), details_choices(dossier_id), expects="nothing",
+                 meta={"verdict": verdict.status.value}, locale=locale_of(vacancy, lang))
+
+
+def details_choices(dossier_id: int | None) -> tuple[Choice, ...]:
+    return (Choice(f"w:{dossier_id}", Msg("btn.why")), Choice(f"i:{dossier_id}", Msg("btn.about")))
+
+
+def packed(lang: str, blocks: list[list[Any]], limit: int = MESSAGE_MAX,
+           locale: str | None = None) -> list[Reply]:
+    """Blocks of parts as few messages as fit `limit` characters each (a block never splits,
+    unless it is longer than the limit on its own: then into runs of whole lines, its heading
+    staying with the first of them)."""
+    messages: list[list[Any]] = []
+    size = 0
+    said_in = locale or lang
+    for block in blocks:
+        for piece in _runs(block, limit, said_in):
+            length = len(render(piece, said_in)) + 2
+            if messages and size + length <= limit:
+                messages[-1].append(piece)
+                size += length
+            else:
+                messages.append([piece])
+                size = length
+    return [Reply(lang, tuple(m), locale=locale) for m in messages]
+
+
+def _runs(block: list[Any], limit: int, lang: str) -> list[list[Any]]:
+    """A block as runs of consecutive lines that each fit `limit` (the block itself if it fits)."""
+    runs: list[list[Any]] = [[]]
+    for line in block:
+        if runs[-1] and len(render([*runs[-1], line], lang)) > limit:
+            runs.append([])
+        runs[-1].append(line)
+    return runs
+
+
+def verdict_details(vacancy: Vacancy, verdict: Verdict, lang: str) -> list[Reply]:
+    """"Waarom?": every reason with the seed's words or our assumption, and the score."""
+    blocks = [[line] for line in verdict_parts(vacancy, verdict)[1]]
+    # Keep each reason with its source and assumption lines.
+    grouped: list[list[Any]] = []
+    for (line,) in blocks:
+        if line.key not in ("reason.source", "reason.assumption") or not grouped:
+            grouped.append([line])
+        else:
+            grouped[-1].append(line)
+    heading = [Msg("why.title", {"title": vacancy.title})]
+    score = verdict_parts(vacancy, verdict)[2:]
+    return packed(lang, [heading + (grouped[0] if grouped else []), *grouped[1:],
+                         *([list(score[0])] if score else [])], locale=locale_of(vacancy, lang))
+
+
+def about(vacancy: Vacancy, verdict: Verdict, lang: str) -> list[Reply]:
+    """"Over de vacature": the facts, what is good to know, what the vacancy text leaves open."""
+    blocks: list[list[Any]] = []
+    for part in info_parts(vacancy, verdict):
+        blocks.append([part[0]])
+        for line in part[1:]:
+            blocks[-1].append(line)
+    locale = locale_of(vacancy, lang)
+    return packed(lang, blocks, locale=locale) or [Reply(lang, (Msg("about.nothing"),),
+                                                         locale=locale)]
 
 
 def verdict_parts(vacancy: Vacancy, verdict: Verdict) -> list[Any]:
@@ -240,6 +332,12 @@ def takes_photos(document: Document) -> bool:
     return bool({"jpg", "png"} & set(document.types))
 
 
+def document_rules(document: Document) -> list[Msg]:
+    return [Msg("checklist.spec", {"types": ", ".join(document.types),
+                                   "max": float(document.max_size_mb)}),
+            *(Msg("checklist.rule", {"text": r}) for r in document.rules)]
+
+
 def send_prompt(document: Document) -> Msg:
     return Msg("checklist.send" if takes_photos(document) else "checklist.send_file",
                {"label": document.label})
@@ -259,9 +357,6 @@ def checklist(vacancy: Vacancy, verdict: Verdict, stored: list[DocumentRecord],
             if doc.id in verdict.stale:
                 lines.append(Msg("checklist.fresh", {
                     "day": verdict.stale[doc.id].strftime("%d-%m-%Y")}))
-            lines.append(Msg("checklist.spec", {"types": ", ".join(doc.types),
-                                                "max": float(doc.max_size_mb)}))
-            lines.extend(Msg("checklist.rule", {"text": r}) for r in doc.rules)
     # Said while the file is open, never in the verdict itself (it may complete at once) nor
     # to recruiters: an unfavourable mention can still be explained until the file is complete.
     hints = [Msg("checklist.explain_hint") for r in verdict.reasons
@@ -269,7 +364,8 @@ def checklist(vacancy: Vacancy, verdict: Verdict, stored: list[DocumentRecord],
     parts: list[Any] = [*before, lines, *hints, deadline_line(vacancy, now, lang)]
     target = awaited(verdict, stored, awaiting)
     if target is not None:
-        parts.append(send_prompt(target))
+        # What this file must be, for the one asked now; the others say it when their turn comes.
+        parts.append([send_prompt(target), *document_rules(target)])
     return Reply(lang, tuple(parts), document_choices(verdict, stored, target, dossier_id),
                  expects="document", document=target.id if target else None,
                  locale=locale_of(vacancy, lang))
@@ -309,11 +405,7 @@ def next_document(vacancy: Vacancy, verdict: Verdict, stored: list[DocumentRecor
             if missing else Msg("upload.all_done"))
     fresh = ([Msg("checklist.fresh", {"day": verdict.stale[target.id].strftime("%d-%m-%Y")})]
              if target.id in verdict.stale else [])
-    parts: list[Any] = [*before, left,
-                        [send_prompt(target), *fresh,
-                         Msg("checklist.spec", {"types": ", ".join(target.types),
-                                                "max": float(target.max_size_mb)}),
-                         *(Msg("checklist.rule", {"text": r}) for r in target.rules)]]
+    parts: list[Any] = [*before, left, [send_prompt(target), *fresh, *document_rules(target)]]
     return Reply(lang, tuple(parts), document_choices(verdict, stored, target, dossier_id),
                  expects="document", document=target.id, locale=locale)
 

@@ -178,6 +178,15 @@ class Turn:
             return [self.say(*before, self.closed_since(self.vacancy))]
         return [self.say(*before), self.vacancy_list()] if before else [self.vacancy_list()]
 
+    def short_prompt(self) -> list[Reply]:
+        """Where they are, without repeating what was just said: while collecting, only what
+        to send next (the checklist itself is on /status); elsewhere the usual prompt."""
+        d = self.dossier
+        if d is not None and d.state == COLLECTING:
+            return [R.next_document(self.vacancy, self.verdict(), self.uow.documents(d.id),
+                                    d.awaiting_document, self.lang, (), d.id)]
+        return self.prompt()
+
     def before(self, parts: tuple[Any, ...]) -> list[Reply]:
         return [self.say(*parts)] if parts else []
 

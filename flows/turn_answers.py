@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flows import replies as R
@@ -12,6 +13,8 @@ from flows.flow import COLLECTING, KNOCKED_OUT
 from flows.messages import LANGUAGES, Msg, render
 from flows.questions import Question
 from flows.turn import BULK, Turn
+
+PRIVACY_LIKE = ("privacy", "declined", "withdrawn")
 
 
 class Answers(Turn):
@@ -69,10 +72,7 @@ class Answers(Turn):
             self.save()
             return [R.knockout(self.vacancy, verdict, self.lang)]
         self.save(verdict)
-        told = [self.say(*R.verdict_parts(self.vacancy, verdict))]
-        info = R.info_parts(self.vacancy, verdict)
-        if info:
-            told.append(self.say(*info))
+        told = [R.verdict_short(self.vacancy, verdict, self.lang, d.id)]
         if not missing:
             return [*told, *self.submit()]
         return [*told, *self.prompt()]
@@ -111,6 +111,13 @@ class Answers(Turn):
             return self.press_answer(kind, rest)
         if kind == "d":
             return self.choose_document(rest)
+        if kind in ("w", "i") and self.dossier.state not in PRIVACY_LIKE:
+            # "Waarom?" and "Over de vacature": the details behind the short verdict.
+            details = R.verdict_details if kind == "w" else R.about
+            replies = details(self.vacancy, self.verdict(), self.lang)
+            # Telegram drops the pressed message's buttons: the other one comes along here.
+            other = R.details_choices(self.dossier.id)[1 if kind == "w" else 0]
+            return [*replies[:-1], replace(replies[-1], choices=(other,), expects="choice")]
         return [self.say(Msg("button.stale")), *self.prompt()]
 
     def press_answer(self, kind: str, rest: str) -> list[Reply]:

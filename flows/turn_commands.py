@@ -19,7 +19,7 @@ class Commands(Turn):
     def command(self, name: str) -> list[Reply]:
         if name == "help":
             return [self.say(Msg("help"), Msg("help.question")),
-                    *(self.prompt() if self.dossier else [])]
+                    *(self.short_prompt() if self.dossier else [])]
         if name == "vacancies":
             return [self.vacancy_list()]
         if name == "language":
@@ -151,4 +151,6 @@ class Commands(Turn):
                 parts.append([Msg("status.missing_docs"),
                               *(Msg("checklist.todo", {"label": m.label}) for m in missing)])
             parts.append(R.deadline_line(self.vacancy, self.now, self.lang))
-        return [self.say(*parts), *self.prompt()]
+        # The verdict's reasons and the vacancy's details stay one tap away, not re-sent.
+        choices = R.details_choices(d.id) if d.status not in ("draft", "withdrawn") else ()
+        return [self.say(*parts, choices=choices), *self.short_prompt()]

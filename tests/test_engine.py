@@ -288,7 +288,12 @@ def test_happy_path_from_deep_link_to_submission(name, engine, clock):
 def test_hardenberg_verdict_names_rules_sources_score_and_notes(engine, clock):
     chat = applicant(engine, clock, SPECS["hardenberg"])
     chat.answer_all(SPECS["hardenberg"].script)
-    chat.expect(
+    # The verdict itself is short: the outcome and the total; the rest is one tap away.
+    chat.expect("Indicatieve score op de selectiecriteria: 50 van 100 punten.",
+                "bestand: pdf; max. 10 MB", "minimaal 2 referenties",
+                "⬜ onderbouwing van de wijze van uitvoering (Wet DBA)").expect_not("Bron:")
+    about = chat.token("Over de vacature")
+    chat.press("Waarom?").expect(
         "✅ Diploma: hbo (bachelor) voldoet (vereist: mbo niveau 4).",
         "Bron: “1. Aantoonbare afgeronde opleiding op minimaal mbo-4 niveau;”",
         "✅ Ervaring: 6 jaar werkervaring in een dienstverlenende klantcontactfunctie",
@@ -303,12 +308,12 @@ def test_hardenberg_verdict_names_rules_sources_score_and_notes(engine, clock):
         "  • Klantcontact bij een gemeente: 15 van 30\n"
         "    Aanname: Deze score rekenen wij uit op basis van je eigen antwoorden; Flextender"
         " beoordeelt je cv zelf.",
+    )
+    chat.press_token(about).expect(
         "Hybride werken is niet mogelijk",
         "• Bij een gelijke score beslist het uurtarief.",
         "• Vragen kun je stellen tot woensdag 8 juli 2026, 09.00 uur",
         "• Later vraagt de opdrachtgever een VOG, een geheimhoudingsverklaring",
-        "bestand: pdf; max. 10 MB", "minimaal 2 referenties",
-        "⬜ onderbouwing van de wijze van uitvoering (Wet DBA)",
     )
 
 
@@ -765,9 +770,10 @@ def test_extract_older_than_three_months_is_too_old(
     # Valid today, but too old from the next day on (before Nieuwpoort's deadline; the
     # school names none): the candidate is told, as information, not as a condition.
     ours = "" if name == "nieuwpoort" else "(onze aanname) "
-    chat.expect(f"✅ {ours}{model}: in orde, volgens de datum die je opgaf.",
-                f"ℹ️ {ours}Je uittreksel is te oud vanaf {expires}: solliciteer vóór die dag, of"
+    # Time-critical, so in the short verdict itself; what is in order is behind "Waarom?".
+    chat.expect(f"ℹ️ {ours}Je uittreksel is te oud vanaf {expires}: solliciteer vóór die dag, of"
                 " vraag een nieuw aan.").expect_not("dus te oud")
+    chat.press("Waarom?").expect(f"✅ {ours}{model}: in orde, volgens de datum die je opgaf.")
     assert chat.dossier().verdict["status"] == "eligible"
 
 
@@ -794,7 +800,8 @@ def test_an_extract_too_old_by_a_stated_rule_never_completes_the_file(engine, cl
     # A new extract, dated recently: complete.
     chat.upload("nieuw-uittreksel.pdf").expect("Op welke datum")
     chat.answer("25-06-2025").expect("Staat er een ongunstige vermelding op?")
-    chat.press("Nee").expect("uittreksel uit het strafregister: in orde", "is volledig")
+    chat.press("Nee").expect("✅ Volgens je antwoorden voldoe je aan de voorwaarden", "is volledig")
+    chat.press("Waarom?").expect("uittreksel uit het strafregister: in orde")
     assert chat.dossier().status == "submitted"
     kinds = sorted(d.kind for d in chat.documents())
     assert kinds.count("record_extract") == 1  # the new file replaced the old one
@@ -1482,39 +1489,51 @@ def test_time_left_leaves_out_zero_hours(left, nl, en):
 
 
 @pytest.mark.parametrize("name", ALL)
-def test_the_verdict_comes_alone_and_what_is_good_to_know_follows_in_its_own_message(
+def test_a_short_verdict_then_the_checklist_with_the_details_one_tap_away(
         name, engine, clock):
     spec = SPECS[name]
     vacancy = vacancies()[spec.id]
     chat = applicant(engine, clock, spec)
     chat.answer_all(spec.script)
-    verdict, info, checklist = chat.last
+    verdict, checklist = chat.last
     assert verdict.text().startswith(spec.verdict)
-    for other in ("Goed om te weten:", "Wat de vacaturetekst niet zegt:", "📄 Documenten"):
+    assert len(verdict.text()) <= 600
+    for other in ("Goed om te weten:", "Wat de vacaturetekst niet zegt:", "📄 Documenten", "Bron:"):
         assert other not in verdict.text(), other
-    facts = [getattr(vacancy, f) for f in ("contract", "hours", "salary_scale", "contact")]
-    opening = "Over de vacature" if any(facts) else "Goed om te weten:"
-    assert info.text().startswith(opening)
-    assert all(render(f.text, "nl") in info.text() for f in facts if f is not None)
-    assert ("Goed om te weten:" in info.text()) == bool(vacancy.notes)
-    assert all(f"• {render(n.text, 'nl')}" in info.text() for n in vacancy.notes)
-    assert ("Wat de vacaturetekst niet zegt:" in info.text()) == bool(vacancy.silent_on)
-    assert not info.choices and info.question_id is None
+    assert verdict.labels() == ["Waarom?", "Over de vacature"]
     assert checklist.text().startswith(f"📄 Documenten voor een volledige {application(spec.id)}:")
     assert "Goed om te weten:" not in checklist.text()
+
+    why_token = chat.token("Waarom?")
+    info = "\n\n".join(r.text() for r in chat.press("Over de vacature").last)
+    facts = [getattr(vacancy, f) for f in ("contract", "hours", "salary_scale", "contact")]
+    opening = "Over de vacature" if any(facts) else "Goed om te weten:"
+    assert info.startswith(opening)
+    assert all(render(f.text, "nl") in info for f in facts if f is not None)
+    assert ("Goed om te weten:" in info) == bool(vacancy.notes)
+    assert all(f"• {render(n.text, 'nl')}" in info for n in vacancy.notes)
+    assert ("Wat de vacaturetekst niet zegt:" in info) == bool(vacancy.silent_on)
+    assert all(len(r.text()) <= 1000 for r in chat.last)
+    why = chat.press_token(why_token).last
+    assert why[0].text().startswith(f"Waarom — {spec.title}:")
+    assert all(len(r.text()) <= 1000 for r in why)
+    # Asking for the details changes nothing: the file waits where it was.
+    assert chat.dossier().state == "collecting"
 
 
 def test_the_notes_follow_the_verdict_in_english_too(engine, clock):
     chat = applicant(engine, clock, SPECS["vera"], lang="en")
     chat.answer_all(SPECS["vera"].script)
-    verdict, info, _checklist = chat.last
+    verdict, _checklist = chat.last
     assert verdict.text().startswith(
         "✅ From your answers, you meet what we assume to be the requirements for Project"
         " coordinator")
     assert "Good to know:" not in verdict.text()
-    assert info.text().startswith("About the vacancy Project coordinator:")
-    assert "Good to know:" in info.text()
-    assert "What the vacancy text does not say:" in info.text()
+    assert verdict.labels() == ["Why?", "About the vacancy"]
+    info = "\n\n".join(r.text() for r in chat.press("About the vacancy").last)
+    assert info.startswith("About the vacancy Project coordinator:")
+    assert "Good to know:" in info
+    assert "What the vacancy text does not say:" in info
 
 
 def test_the_diploma_copy_names_a_level_only_where_the_seed_does():
@@ -1550,6 +1569,8 @@ def test_decimal_numbers_are_written_the_local_way(lang, years, knocked_out, eng
     spec = SPECS["hardenberg"]
     chat = applicant(engine, clock, spec, lang=lang)
     chat.answer_all({**spec.script, "customer_contact.years": years})
+    if "Why?" in chat.labels or "Waarom?" in chat.labels:  # passed: the reasons are one tap away
+        chat.press("Why?" if lang == "en" else "Waarom?")
     chat.expect(knocked_out)
     assert chat.dossier().answers["customer_contact.years"] == float(years.replace(",", "."))
     assert (render(2.5, "nl"), render(2.5, "en"), render(4.0, "nl")) == ("2,5", "2.5", "4")
@@ -1786,7 +1807,8 @@ def _check_what_is_printed(vacancy: Vacancy, verdict: Verdict, lang: str) -> Non
     quote, assumed = {"nl": ("    Bron: ", "    Aanname: "),
                       "en": ("    Source (vacancy text): ", "    Assumption: ")}[lang]
     shown = [r for r in verdict.reasons if r.outcome is not Outcome.PENDING]
-    assert text.count(quote) == sum(1 for r in shown if r.source), text
+    # One quote per rule, under its first line (not again under the rule's info line).
+    assert text.count(quote) == len({(r.rule_id, r.source) for r in shown if r.source}), text
     sentences = {(r.rule_id, r.assumption) for r in shown if r.assumption}
     if verdict.score is not None and verdict.score_assumption:  # how to read the score, once
         sentences.add(("score", verdict.score_assumption))

@@ -117,7 +117,9 @@ def test_what_the_vacancy_file_says_reaches_the_candidate(tmp_path):
                                             strict=True) if label.startswith("Rest van de lijst"))
     replies = engine.handle(me, Inbound.press(rest))
     replies = engine.handle(me, Inbound.say("Overslaan"))
-    info = replies[1].text()
+    about = next(c.token for c, label in zip(replies[0].choices, replies[0].labels(), strict=True)
+                 if label == "Over de vacature")
+    info = "\n\n".join(r.text() for r in engine.handle(me, Inbound.press(about)))
     assert "• Contract: Contract van onbepaalde duur" in info
     assert "• Loon: B1-B3" in info
     assert "• Vragen: personeelsdienst@nieuwpoort.be" in info
