@@ -25,6 +25,7 @@ from telegram.ext import (
 
 from bot.failpoints import failpoint
 from bot.message_kinds import CONTENT_KINDS, DOCUMENT, SERVICE
+from flows.answers import yes_or_no
 from flows.engine import Engine
 from flows.events import COMMANDS, QUESTION_COMMANDS, Inbound, Sender, Upload
 from flows.messages import Msg, normalise_language, render
@@ -42,6 +43,22 @@ def sender_of(update: Update) -> Sender:
     assert user is not None
     # Always the user's own private chat: a press on a message elsewhere answers nowhere else.
     return Sender("telegram", str(user.id), chat_id=str(user.id), language_code=user.language_code)
+
+
+def typed_consent(message: Message) -> str | None:
+    """The accept button of the privacy notice this message *replies to* with a typed "ja",
+    "ok" or "akkoord": Telegram says which notice it answers, so a typed consent can be taken
+    although nothing was stored before it (not even the vacancy chosen)."""
+    notice = message.reply_to_message
+    if (notice is None or notice.from_user is None or not notice.from_user.is_bot
+            or notice.chat.id != message.chat.id or yes_or_no(message.text or "") is not True):
+        return None
+    markup = notice.reply_markup
+    for row in markup.inline_keyboard if markup else ():
+        for button in row:
+            if isinstance(button.callback_data, str) and button.callback_data.startswith("p:"):
+                return button.callback_data
+    return None
 
 
 class CandidateHandlers:
@@ -82,6 +99,10 @@ class CandidateHandlers:
         assert message is not None
         if message.forward_origin is not None:
             await self.run(update, Inbound.unusable("forwarded"))
+            return
+        consent = typed_consent(message)
+        if consent is not None:
+            await self.run(update, Inbound.press(consent))
             return
         await self.run(update, Inbound.say(message.text or ""))
 

@@ -17,8 +17,10 @@ from flows.questions import Question
 
 MAX_TEXT = 1000
 YES = {"ja", "j", "yes", "y", "jawel", "zeker", "oui", "ok", "oké", "okay", "okee", "akkoord",
-       "prima", "goed", "klopt", "yep", "yeah", "sure", "agreed", "✅", "👍"}
-NO = {"nee", "n", "no", "neen", "nope", "non", "niet akkoord", "❌", "👎"}
+       "prima", "goed", "klopt", "yep", "yeah", "sure", "agreed", "i agree", "ja hoor",
+       "jazeker", "ja zeker", "ja, zeker", "zeker weten", "✅", "👍"}
+NO = {"nee", "n", "no", "neen", "nope", "non", "niet akkoord", "nee hoor", "neen hoor",
+      "zeker niet", "helemaal niet", "❌", "👎"}
 
 
 def yes_or_no(text: str) -> bool | None:

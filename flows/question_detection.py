@@ -42,6 +42,9 @@ SUBJECTS = frozenset({
     "i", "you", "it", "there", "the", "a", "an", "this", "that", "my", "they", "he",
     "she", "someone", "anyone", "anything",
 })
+# "weet ik niet", "heb ik niet", "kan ik niet zeggen": a verb first, but an answer, not a
+# question — without a question mark, a negation makes a fronted verb a statement.
+NEGATIONS = frozenset({"niet", "geen", "nooit", "not", "never", "no"})
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 
 
@@ -56,7 +59,8 @@ def looks_like_question(text: str) -> bool:
     if len(words) < MIN_WORDS:
         return False
     first, second = words[0], words[1]
-    return first in INTERROGATIVES or (first in FRONTED_VERBS and second in SUBJECTS)
+    return first in INTERROGATIVES or (first in FRONTED_VERBS and second in SUBJECTS
+                                       and not NEGATIONS & set(words))
 
 
 def without_question_mark(text: str) -> str:

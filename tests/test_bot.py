@@ -851,3 +851,34 @@ async def test_failed_reply_after_a_stored_answer_is_sent_later_once(bot: BotHar
     questions = [t for t in bot.texts(CANDIDATE) if t.startswith("Vraag 6 van")]
     assert len(questions) == 1
     assert bot.outbox() == []
+
+
+async def test_consent_typed_as_a_reply_to_the_notice_is_taken(bot: BotHarness):
+    """Nothing is stored before consent, not even the vacancy chosen; a typed "akkoord" that
+    replies to the notice says itself which notice it agrees to."""
+    await bot.send(CANDIDATE, f"/start {VERA}")
+    notice = bot.tg.messages_to(CANDIDATE)[-1]
+    assert "Privacy" in (notice.text or "")
+    # Typed without replying: how to agree, and nothing stored.
+    await bot.send(CANDIDATE, "akkoord")
+    assert "antwoord op dat bericht met ‘akkoord’" in "\n".join(bot.texts(CANDIDATE)[-2:])
+    assert bot.dossiers_of(CANDIDATE) == []
+    # A reply to the notice that is not a yes is an ordinary message, not a consent.
+    await bot.process(bot.tg.message_update(
+        CANDIDATE, text="wat is dit?", reply_to_message=bot.tg._message_json(notice)))
+    assert bot.dossiers_of(CANDIDATE) == []
+    # Typed as a reply to the notice: the same as pressing "Akkoord, verder".
+    await bot.process(bot.tg.message_update(
+        CANDIDATE, text="Akkoord", reply_to_message=bot.tg._message_json(notice)))
+    assert bot.dossier(CANDIDATE).vacancy_id == VERA
+    assert "Bedankt. We beginnen." in "\n".join(bot.texts(CANDIDATE)[-2:])
+
+
+async def test_a_reply_to_someone_elses_notice_is_no_consent(bot: BotHarness):
+    """Only a bot message in the candidate's own chat counts (Telegram quotes it; a message of
+    another chat is never a reply target here)."""
+    await bot.send(CANDIDATE, f"/start {VERA}")
+    notice = bot.tg._message_json(bot.tg.messages_to(CANDIDATE)[-1])
+    forged = {**notice, "from": {"id": 4242, "is_bot": False, "first_name": "Piet"}}
+    await bot.process(bot.tg.message_update(CANDIDATE, text="ok", reply_to_message=forged))
+    assert bot.dossiers_of(CANDIDATE) == []

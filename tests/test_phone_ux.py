@@ -162,6 +162,22 @@ def test_typed_consent_says_how_to_agree_and_stores_nothing(tmp_path):
     me = Sender("telegram", "4")
     engine.handle(me, Inbound.start("nieuwpoort-systeembeheerder-ict"))
     replies = engine.handle(me, Inbound.say("Akkoord"))
-    assert "Tik op ‘Akkoord, verder’ onder de privacyverklaring" in replies[0].text()
+    assert ("Tik op ‘Akkoord, verder’ onder de privacyverklaring, of antwoord op dat bericht"
+            in replies[0].text())
     assert "Kies de vacature opnieuw" in replies[1].text()
     assert store.data.candidates == {} and store.data.dossiers == {}
+
+
+@pytest.mark.parametrize(("typed", "value"), [
+    ("ja hoor", True), ("jazeker", True), ("nee hoor", False), ("zeker niet", False)])
+def test_yes_and_no_the_way_people_say_them_in_flanders_and_the_netherlands(typed, value):
+    from flows.answers import yes_or_no
+    assert yes_or_no(typed) is value
+
+
+@pytest.mark.parametrize(("text", "question"), [
+    ("weet ik niet", False), ("heb ik niet", False), ("kan ik niet zeggen", False),
+    ("kan ik deeltijds werken", True), ("Wat is het loon eigenlijk", True)])
+def test_a_negated_statement_is_an_answer_not_a_question_for_the_recruiters(text, question):
+    from flows.question_detection import looks_like_question
+    assert looks_like_question(text) is question
