@@ -182,10 +182,10 @@ OUTSTANDING = (Outcome.FAILED, Outcome.UNCERTAIN, Outcome.CONDITION, Outcome.REV
 
 
 def verdict_short(vacancy: Vacancy, verdict: Verdict, lang: str,
-                  dossier_id: int | None) -> Reply:
-    """The verdict as a phone shows it: the outcome and what is still open, in one short
-    message; the reasons with their sources and what the vacancy leaves unknown are one tap
-    away ("Waarom?", "Over de vacature")."""
+                  dossier_id: int | None, now: datetime) -> Reply:
+    """The verdict as a phone shows it: the outcome, what is still open and the deadline, in
+    one short message; the reasons with their sources and what the vacancy leaves unknown are
+    one tap away ("Waarom?", "Over de vacature")."""
     parts: list[Any] = [Msg(verdict_heading(verdict), {"title": vacancy.title,
                                                        "employer": vacancy.employer_ref,
                                                        "ask": vacancy.ask_whom})]
@@ -202,6 +202,7 @@ def verdict_short(vacancy: Vacancy, verdict: Verdict, lang: str,
         parts.append(open_lines)
     if verdict.score is not None and verdict.max_score:
         parts.append(Msg("verdict.score", {"score": verdict.score, "max": verdict.max_score}))
+    parts.append(deadline_line(vacancy, now, lang))
     return Reply(lang, tuple(parts), details_choices(dossier_id), expects="nothing",
                  meta={"verdict": verdict.status.value}, locale=locale_of(vacancy, lang))
 
@@ -345,7 +346,8 @@ def send_prompt(document: Document) -> Msg:
 
 def checklist(vacancy: Vacancy, verdict: Verdict, stored: list[DocumentRecord],
               awaiting: str | None, now: datetime, lang: str,
-              before: tuple[Any, ...] = (), dossier_id: int | None = None) -> Reply:
+              before: tuple[Any, ...] = (), dossier_id: int | None = None,
+              with_deadline: bool = True) -> Reply:
     by_kind = {d.kind: d for d in stored}
     lines: list[Any] = [Msg("checklist.title")]
     for doc in verdict.documents:
@@ -361,7 +363,9 @@ def checklist(vacancy: Vacancy, verdict: Verdict, stored: list[DocumentRecord],
     # to recruiters: an unfavourable mention can still be explained until the file is complete.
     hints = [Msg("checklist.explain_hint") for r in verdict.reasons
              if r.message.key == "reason.record.mention_unexplained"]
-    parts: list[Any] = [*before, lines, *hints, deadline_line(vacancy, now, lang)]
+    # Right after the verdict, which says the deadline, it is not said again.
+    deadline = [deadline_line(vacancy, now, lang)] if with_deadline else []
+    parts: list[Any] = [*before, lines, *hints, *deadline]
     target = awaited(verdict, stored, awaiting)
     if target is not None:
         # What this file must be, for the one asked now; the others say it when their turn comes.

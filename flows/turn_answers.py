@@ -72,10 +72,11 @@ class Answers(Turn):
             self.save()
             return [R.knockout(self.vacancy, verdict, self.lang)]
         self.save(verdict)
-        told = [R.verdict_short(self.vacancy, verdict, self.lang, d.id)]
+        told = [R.verdict_short(self.vacancy, verdict, self.lang, d.id, self.now)]
         if not missing:
             return [*told, *self.submit()]
-        return [*told, *self.prompt()]
+        return [*told, R.checklist(self.vacancy, verdict, documents, d.awaiting_document,
+                                   self.now, self.lang, (), d.id, with_deadline=False)]
 
     def press(self, token: str) -> list[Reply]:
         kind, _, rest = token.partition(":")

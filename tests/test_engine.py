@@ -476,9 +476,9 @@ def test_restart_from_a_knock_out_keeps_name_and_email(engine, clock):
 
 UNCERTAIN_HEAD = {
     "nl": ("❓ Of je in aanmerking komt voor {title}, kunnen we niet zeggen",
-           "Vraag het na bij {employer}; je kan je sollicitatie gewoon afronden."),
+           "vraag het na bij {employer} en rond je dossier gewoon af."),
     "en": ("❓ Whether you qualify for {title}, we cannot say",
-           "Please check with {employer}; you can complete your application all the same."),
+           "check with {employer} and complete your file all the same."),
 }
 
 
