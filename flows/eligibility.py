@@ -139,10 +139,8 @@ def _diploma(v: Vacancy, rule: DiplomaRule, a: dict[str, Any]) -> list[Reason]:
         return failed
     if rank == needed and level in DIPLOMA_PEERS.get(v.country, {}):
         # havo/vwo where mbo-4 is asked, a graduaat where a bachelor is: not stated either way.
-        out = [Reason(rule.id, Outcome.UNCERTAIN,
-                      Msg("reason.diploma.peer", {"required": required, "given": given}),
-                      rule.source if rule.stated else None,
-                      rule.assumption.says if rule.assumption else None, assumed=not rule.stated)]
+        out = [_reason(rule, rule.id, Outcome.UNCERTAIN, "reason.diploma.peer",
+                       required=required, given=given)]
     else:
         out = [_reason(rule, rule.id, Outcome.MET, "reason.diploma.met", required=required,
                        given=given)]

@@ -243,27 +243,22 @@ def _runs(block: list[Any], limit: int, lang: str) -> list[list[Any]]:
 
 def verdict_details(vacancy: Vacancy, verdict: Verdict, lang: str) -> list[Reply]:
     """"Waarom?": every reason with the seed's words or our assumption, and the score."""
-    blocks = [[line] for line in verdict_parts(vacancy, verdict)[1]]
+    _heading, lines, *score = verdict_parts(vacancy, verdict)
     # Keep each reason with its source and assumption lines.
     grouped: list[list[Any]] = []
-    for (line,) in blocks:
+    for line in lines:
         if line.key not in ("reason.source", "reason.assumption") or not grouped:
             grouped.append([line])
         else:
             grouped[-1].append(line)
     heading = [Msg("why.title", {"title": vacancy.title})]
-    score = verdict_parts(vacancy, verdict)[2:]
     return packed(lang, [heading + (grouped[0] if grouped else []), *grouped[1:],
                          *([list(score[0])] if score else [])], locale=locale_of(vacancy, lang))
 
 
 def about(vacancy: Vacancy, verdict: Verdict, lang: str) -> list[Reply]:
     """"Over de vacature": the facts, what is good to know, what the vacancy text leaves open."""
-    blocks: list[list[Any]] = []
-    for part in info_parts(vacancy, verdict):
-        blocks.append([part[0]])
-        for line in part[1:]:
-            blocks[-1].append(line)
+    blocks = [list(part) for part in info_parts(vacancy, verdict)]
     locale = locale_of(vacancy, lang)
     return packed(lang, blocks, locale=locale) or [Reply(lang, (Msg("about.nothing"),),
                                                          locale=locale)]
