@@ -58,6 +58,9 @@ class DocumentRecord:
     media_type: str
     uploaded_at: datetime
     media_group: str | None = None  # the client's album id: one album, one document
+    # Set once the file was deleted after it had served (a criminal-record extract the
+    # recruiters received): the row keeps the facts, `stored_path` is then "".
+    file_deleted_at: datetime | None = None
 
 
 @dataclass
@@ -93,6 +96,29 @@ class AnswerRecord:
     answered_by: str | None = None  # the recruiter's id on the channel
 
 
+@dataclass
+class Erasure:
+    """What erasing a candidate removed, for the files to delete and the recruiters to tell.
+
+    `dossiers` are (id, vacancy id, status) of the erased applications: no personal data.
+    `recent_messages` are the recruiters' chat messages about them the bot may still delete
+    itself (Telegram allows that for 48 hours); `older_messages` counts the ones the recruiters
+    must delete by hand."""
+
+    dossiers: list[tuple[int, str, str]] = field(default_factory=list)
+    stored_paths: list[str] = field(default_factory=list)
+    recent_messages: list[tuple[int, int]] = field(default_factory=list)
+    older_messages: int = 0
+
+
+class Sealer(Protocol):
+    """Seals a candidate's file bytes with their own key (and opens them again)."""
+
+    def seal_file(self, data: bytes) -> bytes: ...
+
+    def open_file(self, data: bytes) -> bytes: ...
+
+
 @dataclass(frozen=True)
 class StoredFile:
     stored_path: str
@@ -115,8 +141,13 @@ class FileCheck:
 
 
 class FileStore(Protocol):
-    def put(self, source: Path) -> StoredFile:
-        """Copy `source` in under a generated name; return where and its digest."""
+    def put(self, source: Path, sealer: Sealer | None = None) -> StoredFile:
+        """Take `source` in under a generated name, sealed with the candidate's key when a
+        sealer is given; return where, and the size and digest of the original bytes."""
+        ...
+
+    def read(self, stored_path: str, sealer: Sealer | None = None) -> bytes:
+        """The original bytes of a stored file (opened with the sealer when sealed)."""
         ...
 
     def delete(self, stored_path: str) -> None: ...
@@ -183,6 +214,28 @@ class UnitOfWork(Protocol):
         ...
 
     def add_answer(self, answer: AnswerRecord) -> AnswerRecord: ...
+
+    def sealer(self) -> Sealer | None:
+        """This candidate's sealer for files (None where nothing is encrypted)."""
+        ...
+
+    def export_data(self) -> dict[str, Any]:
+        """Everything stored about this candidate, JSON-ready: the candidate row, every
+        dossier with answers, verdict and documents' facts, questions with answers, audit
+        entries, queued messages (the right of access)."""
+        ...
+
+    def erase_candidate(self) -> Erasure:
+        """Erase everything of this candidate: dossiers, answers, documents, questions, queued
+        messages, handled inbox rows, the personal part of the audit, the candidate row and
+        their key (so copies anywhere become unreadable). Returns what the caller still has to
+        do: delete the files, take back the recruiters' messages."""
+        ...
+
+    def take_back_messages(self, dossier_id: int) -> tuple[list[tuple[int, int]], int]:
+        """Forget the recruiters' chat messages about one dossier (a withdrawal): returns
+        those the bot may still delete (under 48 hours old) and how many are older."""
+        ...
 
     def add_outbox(self, kind: str, dossier_id: int | None, payload: dict[str, Any],
                    not_before: datetime | None = None, chat_key: str = "recruiters") -> None:

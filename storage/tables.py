@@ -24,6 +24,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     UniqueConstraint,
@@ -52,6 +53,9 @@ class CandidateRow(SQLModel, table=True):
     # No foreign key (it would make candidate <-> dossier a cycle); the repository clears it
     # when the dossier it points at is deleted.
     active_dossier_id: int | None = Field(default=None)
+    # The keyed hash naming their subject key (storage/crypto.py); NULL for rows written
+    # before encryption, filled on their next unit of work.
+    subject: str | None = Field(default=None, sa_type=String(40))
 
 
 class DossierRow(SQLModel, table=True):
@@ -116,6 +120,9 @@ class DocumentRow(SQLModel, table=True):
     uploaded_at: datetime = Field(sa_type=UTC_DATETIME)
     # Telegram album id: the pages of one album belong to one document.
     media_group: str | None = Field(default=None, sa_type=String(64))
+    # Data reduction: when the file was deleted once it had served (a criminal-record extract
+    # the recruiters received); the row keeps the facts, `stored_path` is then empty.
+    file_deleted_at: datetime | None = Field(default=None, sa_type=UTC_DATETIME)
 
 
 class QuestionRow(SQLModel, table=True):
@@ -194,6 +201,9 @@ class OutboxRow(SQLModel, table=True):
     attempts: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
     sent_at: datetime | None = Field(default=None, sa_type=UTC_DATETIME)
     last_error: str | None = Field(default=None, sa_type=String)
+    # Whose subject key seals `payload` (a reply that may quote what they typed); NULL: plain
+    # (ids only, or a text with nothing personal in it).
+    subject: str | None = Field(default=None, sa_type=String(40))
 
 
 class AuditRow(SQLModel, table=True):
@@ -252,6 +262,8 @@ class InboxRow(SQLModel, table=True):
     lease_until: datetime | None = Field(default=None, sa_type=UTC_DATETIME)
     handled_at: datetime | None = Field(default=None, sa_type=UTC_DATETIME)
     error: str | None = Field(default=None, sa_type=String(200))  # a type name, never content
+    # Whose subject key seals `raw` (the sender's); NULL for rows written before encryption.
+    subject: str | None = Field(default=None, sa_type=String(40))
 
 
 class JobLeaseRow(SQLModel, table=True):
@@ -276,6 +288,34 @@ class GroupNoticeRow(SQLModel, table=True):
     at: datetime = Field(sa_type=UTC_DATETIME)
 
 
+class SubjectKeyRow(SQLModel, table=True):
+    """A person's data key, wrapped by a master key that is never in the database.
+
+    Deleting the row is what makes every remaining copy of their data unreadable."""
+
+    __tablename__: ClassVar[str] = "subject_key"  # type: ignore[misc]
+
+    subject: str = Field(sa_type=String(40), primary_key=True)
+    wrapped: bytes = Field(sa_type=LargeBinary)
+    master: str = Field(sa_type=String(16))  # which master key wrapped it (a fingerprint)
+    created_at: datetime = Field(sa_type=UTC_DATETIME)
+
+
+class RecruiterMessageRow(SQLModel, table=True):
+    """A message the bot put in the recruiters' chat about a dossier: after an erasure or a
+    withdrawal the bot deletes it itself while Telegram allows (48 hours), and asks the
+    recruiters to delete the older ones. No foreign key: it outlives the dossier until then."""
+
+    __tablename__: ClassVar[str] = "recruiter_message"  # type: ignore[misc]
+    __table_args__ = (Index("ix_recruiter_message_dossier_id", "dossier_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int
+    chat_id: int = Field(sa_type=BigInteger)
+    message_id: int = Field(sa_type=BigInteger)
+    sent_at: datetime = Field(sa_type=UTC_DATETIME)
+
+
 def _table(model: type[SQLModel]) -> Table:
     table = model.__table__  # type: ignore[attr-defined]
     assert isinstance(table, Table)
@@ -293,5 +333,7 @@ job_lease_table = _table(JobLeaseRow)
 group_notice_table = _table(GroupNoticeRow)
 question_table = _table(QuestionRow)
 answer_table = _table(AnswerRow)
+subject_key_table = _table(SubjectKeyRow)
+recruiter_message_table = _table(RecruiterMessageRow)
 
 metadata = SQLModel.metadata
