@@ -50,7 +50,7 @@ def build_engine(settings: Settings, vacancies: dict[str, Vacancy],
     db = make_engine(settings.database_url, lock_timeout=settings.db_lock_timeout,
                      statement_timeout=settings.db_statement_timeout, pool_size=16)
     migrate(db)
-    return Engine(vacancies, SqlDossierStore(db, clock=clock),
+    return Engine(vacancies, SqlDossierStore(db, clock=clock, keyring=settings.keyring()),
                   LocalFileStore(settings.upload_dir), clock)
 
 
@@ -223,6 +223,22 @@ def cmd_export(settings: Settings, vacancies: dict[str, Vacancy], args: argparse
     return 0
 
 
+def cmd_rotate_keys(settings: Settings) -> int:
+    """Re-wrap every candidate's key with the first MASTER_KEY (see storage/crypto.py)."""
+    from storage.database import make_engine, migrate
+    from storage.dossier_repository import write_transaction
+    from storage.subject_keys import rewrap_all
+
+    keyring = settings.keyring()
+    db = make_engine(settings.database_url)
+    migrate(db)
+    with write_transaction(db) as connection:
+        count = rewrap_all(connection, keyring)
+    print(f"re-wrapped {count} keys with master key {keyring.current_master}; once no backup "
+          "needs the old master key, remove it from MASTER_KEY and destroy it")
+    return 0
+
+
 def cmd_purge(settings: Settings, vacancies: dict[str, Vacancy], args: argparse.Namespace) -> int:
     """Erase one candidate completely (rows and files): the right to erasure; or, with
     --expired, every dossier past the retention the privacy notice promises."""
@@ -266,7 +282,7 @@ def cmd_inbox(settings: Settings, vacancies: dict[str, Vacancy]) -> int:
     from storage.inbox import SqlInbox
 
     engine = _store(settings, vacancies)
-    inbox = SqlInbox(engine.store.engine)  # type: ignore[attr-defined]
+    inbox = SqlInbox(engine.store.engine, keyring=engine.store.keyring)  # type: ignore[attr-defined]
     counts = inbox.counts()
     print("inbox: " + (", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
                        or "empty"))
@@ -327,6 +343,8 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="CSV of dossiers; undelivered recruiter notifications")
     export.add_argument("vacancy", nargs="*", help="vacancy ids (default: all)")
     export.add_argument("--out", default="data/exports", help="folder for the CSV files")
+    sub.add_parser("new-master-key", help="print a fresh MASTER_KEY value")
+    sub.add_parser("rotate-keys", help="re-wrap every candidate's key with the first MASTER_KEY")
     purge = sub.add_parser("purge", help="erase a candidate completely, files included")
     purge.add_argument("--candidate", help="CHANNEL:ID, e.g. telegram:123456789")
     purge.add_argument("--expired", action="store_true",
@@ -357,6 +375,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("telegram").setLevel(max(logging.INFO, logging.getLogger().level))
     # A 429 is the outbox's to retry and record; the rate limiter would log it as a traceback.
     logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
+    if args.command == "new-master-key":
+        from storage.crypto import new_master_key
+
+        print(new_master_key())
+        return 0
+    if args.command == "rotate-keys":
+        return cmd_rotate_keys(settings)
     if args.command == "validate":
         return cmd_validate(settings, args)
     vacancies = load_vacancies(settings.vacancies_dir)

@@ -59,6 +59,17 @@ class Settings(BaseSettings):
     lease_seconds: float = Field(default=DEFAULTS["lease_seconds"], ge=1)
     reminder_days: Annotated[tuple[int, ...], NoDecode] = DEFAULTS["reminder_days"]
     log_level: str = DEFAULTS["log_level"]
+    # Base64 of 32 bytes; several, comma-separated, newest first, during a rotation
+    # (storage/crypto.py). Unset: a key file beside the data (fine for a try-out, not for
+    # production: a backup of the data folder would then hold the key too).
+    master_key: SecretStr | None = None
+
+    def keyring(self) -> Any:
+        """The master keys as a `storage.crypto.Keyring`."""
+        from storage.crypto import Keyring
+
+        configured = self.master_key.get_secret_value() if self.master_key else None
+        return Keyring.from_settings(configured, Path(self.upload_dir).parent)
 
     @model_validator(mode="before")
     @classmethod

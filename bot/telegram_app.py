@@ -91,8 +91,8 @@ def build_application(settings: Settings, engine: Engine, store: SqlDossierStore
     db = store.engine
     owner = process_name()
     lease = timedelta(seconds=settings.lease_seconds)
-    inbox = SqlInbox(db, lease_clock=lease_clock)
-    outbox = SqlOutbox(db, lease_clock=lease_clock)
+    inbox = SqlInbox(db, lease_clock=lease_clock, keyring=store.keyring)
+    outbox = SqlOutbox(db, lease_clock=lease_clock, keyring=store.keyring)
     reminders = Reminders(engine, store, settings.reminder_days)
 
     group_notices = SqlGroupNotices(db)

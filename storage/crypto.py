@@ -9,15 +9,16 @@ subject key; every copy of their data that is left anywhere — PostgreSQL pages
 vacuumed, the SQLite WAL, a backup of the database or of the upload folder — is then
 ciphertext that nobody can open.
 
-The key table is found by `subject`, a keyed hash of (channel, the person's id there), never
-by the id itself, so the table holds no identifier in clear either.
+The key table is found by `subject`, a hash of (channel, the person's id there). It is not
+keyed on purpose: a master key rotation must not rename every key. It hides nothing the
+candidate row does not show (that row holds the id, needed to answer them); once a person is
+erased, neither row exists.
 
 Master key rotation: `MASTER_KEY` may list several keys, comma-separated, newest first. The
 first wraps new subject keys; every listed key unwraps (each wrapped key records which master
 key wrapped it). `python main.py rotate-keys` re-wraps every subject key with the first;
 afterwards the old master key can be destroyed, and with it every backup's copy of keys that
-were erased since. Pseudonyms (logs, the key table) come from a key derived from the *last*
-listed master key, so they stay stable across a rotation that appends the old key.
+were erased since. Log pseudonyms are keyed by the current master key: they change with it.
 """
 
 from __future__ import annotations
@@ -131,8 +132,8 @@ class Keyring:
             raise MasterKeyError("at least one master key is needed")
         self._masters = {master_id(key): AESGCM(key) for key in master_keys}
         self._current = master_id(master_keys[0])
-        # A separate key for pseudonyms, so a pseudonym reveals nothing about the master key.
-        self._pseudonym_key = hmac.new(master_keys[-1], b"intake pseudonyms v1",
+        # A key of its own for log pseudonyms: one reveals nothing about the master key.
+        self._pseudonym_key = hmac.new(master_keys[0], b"intake pseudonyms v1",
                                        hashlib.sha256).digest()
         self._unwrapped: dict[bytes, SubjectCipher] = {}
 
@@ -160,10 +161,11 @@ class Keyring:
     def current_master(self) -> str:
         return self._current
 
-    def subject(self, channel: str, external_id: str) -> str:
-        """The key table's name for a person: a keyed hash, not their id."""
-        message = f"{channel}\x00{external_id}".encode()
-        return hmac.new(self._pseudonym_key, message, hashlib.sha256).hexdigest()[:40]
+    @staticmethod
+    def subject(channel: str, external_id: str) -> str:
+        """The key table's name for a person (see the module docstring)."""
+        message = f"intake subject v1\x00{channel}\x00{external_id}".encode()
+        return hashlib.sha256(message).hexdigest()[:40]
 
     def pseudonym(self, value: str) -> str:
         """A short stable stand-in for an id in log lines (keyed: not reversible by hashing
@@ -213,3 +215,23 @@ class Keyring:
 def fixed_keyring() -> Keyring:
     """A fixed keyring for tests and simulations (never for real data)."""
     return Keyring([hashlib.sha256(b"intake test master key").digest()])
+
+
+_process_keyring: Keyring | None = None
+
+
+def use_keyring(keyring: Keyring) -> None:
+    """Make `keyring` the one stores use when none is passed (main sets it at start-up)."""
+    global _process_keyring
+    _process_keyring = keyring
+
+
+def process_keyring() -> Keyring:
+    """The keyring set by `use_keyring`, else one from MASTER_KEY in the environment."""
+    global _process_keyring
+    if _process_keyring is None:
+        configured = os.environ.get("MASTER_KEY", "")
+        if not configured.strip():
+            raise MasterKeyError("MASTER_KEY is not set (main.py sets the keyring at start-up)")
+        _process_keyring = Keyring.from_text(configured)
+    return _process_keyring

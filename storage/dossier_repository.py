@@ -20,6 +20,10 @@ The per-event path uses prebuilt SQLAlchemy Core statements on the SQLModel tabl
 session: a couple of lean statements per event. Everything inside a unit of work is scoped to
 its candidate: asking for another candidate's dossier returns nothing, writing one is refused.
 
+Personal fields (answers, verdict, file names, questions and answers, queued replies) are sealed
+with the candidate's own key (storage/crypto.py) on the way in and opened on the way out; the
+engine only ever sees plain records. Rows written before encryption are read as they are.
+
 Datetimes go in as aware datetimes (converted to UTC; naive ones are refused) and come out as
 aware UTC datetimes (SQLite drops the zone; it is re-attached here).
 """
@@ -51,9 +55,14 @@ from flows.ports import (
     ConcurrentUpdate,
     DocumentRecord,
     DossierRecord,
+    Erasure,
     QuestionRecord,
+    Sealer,
 )
+from storage import candidate_data
+from storage.crypto import KeyGone, Keyring, SubjectCipher, is_sealed, process_keyring
 from storage.database import BEGIN_MODE, is_postgresql, is_sqlite, writer_lock
+from storage.subject_keys import cipher_of, ciphers_of
 from storage.tables import (
     answer_table,
     applied_event_table,
@@ -254,6 +263,30 @@ def _loaded_or_none(value: datetime | None) -> datetime | None:
     return None if value is None else _loaded(value)
 
 
+def _open_json(cipher: SubjectCipher | None, value: Any) -> Any:
+    if not is_sealed(value):
+        return value
+    if cipher is None:
+        raise KeyGone("the candidate's key is gone")
+    return cipher.open_json(value)
+
+
+def _open_text(cipher: SubjectCipher | None, value: str) -> str:
+    if not is_sealed(value):
+        return value
+    if cipher is None:
+        raise KeyGone("the candidate's key is gone")
+    return cipher.open_text(value)
+
+
+def _seal_json(cipher: SubjectCipher | None, value: Any) -> Any:
+    return value if cipher is None or value is None else cipher.seal_json(value)
+
+
+def _seal_text(cipher: SubjectCipher | None, value: str) -> str:
+    return value if cipher is None else cipher.seal_text(value)
+
+
 def _candidate_record(row: Mapping[str, Any]) -> CandidateRecord:
     return CandidateRecord(
         id=row["id"],
@@ -266,21 +299,21 @@ def _candidate_record(row: Mapping[str, Any]) -> CandidateRecord:
     )
 
 
-def _dossier_record(row: Mapping[str, Any]) -> DossierRecord:
+def _dossier_record(row: Mapping[str, Any], cipher: SubjectCipher | None) -> DossierRecord:
     return DossierRecord(
         id=row["id"],
         candidate_id=row["candidate_id"],
         vacancy_id=row["vacancy_id"],
         state=row["state"],
         status=row["status"],
-        answers=row["answers"],
+        answers=_open_json(cipher, row["answers"]),
         language=row["language"],
         consented_at=_loaded(row["consented_at"]),
         privacy_version=row["privacy_version"],
         created_at=_loaded(row["created_at"]),
         updated_at=_loaded(row["updated_at"]),
         version=row["version"],
-        verdict=row["verdict"],
+        verdict=_open_json(cipher, row["verdict"]),
         awaiting_document=row["awaiting_document"],
         submitted_at=_loaded_or_none(row["submitted_at"]),
         reminders_sent=list(row["reminders_sent"]),
@@ -288,27 +321,28 @@ def _dossier_record(row: Mapping[str, Any]) -> DossierRecord:
     )
 
 
-def _document_record(row: Mapping[str, Any]) -> DocumentRecord:
+def _document_record(row: Mapping[str, Any], cipher: SubjectCipher | None) -> DocumentRecord:
     return DocumentRecord(
         id=row["id"],
         dossier_id=row["dossier_id"],
         kind=row["kind"],
-        original_name=row["original_name"],
+        original_name=_open_text(cipher, row["original_name"]),
         stored_path=row["stored_path"],
         size=row["size"],
         sha256=row["sha256"],
         media_type=row["media_type"],
         uploaded_at=_loaded(row["uploaded_at"]),
         media_group=row["media_group"],
+        file_deleted_at=_loaded_or_none(row["file_deleted_at"]),
     )
 
 
-def _question_record(row: Mapping[str, Any]) -> QuestionRecord:
+def _question_record(row: Mapping[str, Any], cipher: SubjectCipher | None) -> QuestionRecord:
     return QuestionRecord(
         id=row["id"],
         dossier_id=row["dossier_id"],
         status=row["status"],
-        text=row["text"],
+        text=_open_text(cipher, row["text"]),
         step=row["step"],
         created_at=_loaded(row["created_at"]),
         include_answers=bool(row["include_answers"]),
@@ -318,22 +352,22 @@ def _question_record(row: Mapping[str, Any]) -> QuestionRecord:
     )
 
 
-def _answer_record(row: Mapping[str, Any]) -> AnswerRecord:
+def _answer_record(row: Mapping[str, Any], cipher: SubjectCipher | None) -> AnswerRecord:
     return AnswerRecord(
         id=row["id"],
         question_id=row["question_id"],
-        text=row["text"],
+        text=_open_text(cipher, row["text"]),
         answered_at=_loaded(row["answered_at"]),
         answered_by=row["answered_by"],
     )
 
 
-def _dossier_values(dossier: DossierRecord) -> dict[str, Any]:
+def _dossier_values(dossier: DossierRecord, cipher: SubjectCipher | None) -> dict[str, Any]:
     return {
         "state": dossier.state,
         "status": dossier.status,
-        "answers": dossier.answers,
-        "verdict": dossier.verdict,
+        "answers": _seal_json(cipher, dossier.answers),
+        "verdict": _seal_json(cipher, dossier.verdict),
         "language": dossier.language,
         "consented_at": _to_utc(dossier.consented_at),
         "privacy_version": dossier.privacy_version,
@@ -372,14 +406,30 @@ class SqlUnitOfWork:
     """One candidate's transaction over one connection (see the module docstring)."""
 
     def __init__(
-        self, connection: Connection, channel: str, external_id: str, clock: Clock
+        self, connection: Connection, channel: str, external_id: str, clock: Clock,
+        keyring: Keyring | None = None,
     ) -> None:
         self._connection = connection
         self._channel = channel
         self._external_id = external_id
         self._clock = clock
+        self._keyring = keyring or process_keyring()
+        self._subject = self._keyring.subject(channel, external_id)
         self._candidate_id: int | None = None
         self._candidate_known = False  # whether _candidate_id reflects the database
+        self._cipher_found: SubjectCipher | None = None
+        self._cipher_looked = False
+        self.erased = False  # set by erase_candidate: nothing personal is written after it
+
+    def _cipher(self, create: bool = False) -> SubjectCipher | None:
+        """This person's cipher (their key is made by the first write that needs one)."""
+        if self.erased:
+            return None
+        if self._cipher_found is None and (create or not self._cipher_looked):
+            self._cipher_found = cipher_of(self._connection, self._keyring, self._subject,
+                                           create=create)
+            self._cipher_looked = True
+        return self._cipher_found
 
     # candidates
 
@@ -393,6 +443,9 @@ class SqlUnitOfWork:
         )
         self._candidate_known = True
         self._candidate_id = None if row is None else row["id"]
+        if row is not None and row["subject"] is None:  # written before encryption
+            self._connection.execute(update(candidate_table).where(_C.id == row["id"])
+                                     .values(subject=self._subject))
         return None if row is None else _candidate_record(row)
 
     def add_candidate(self, candidate: CandidateRecord) -> CandidateRecord:
@@ -407,6 +460,7 @@ class SqlUnitOfWork:
                 "language": candidate.language,
                 "created_at": _to_utc(candidate.created_at),
                 "active_dossier_id": candidate.active_dossier_id,
+                "subject": self._subject,
             },
         ).scalar_one()
         self._candidate_id, self._candidate_known = candidate.id, True
@@ -446,7 +500,7 @@ class SqlUnitOfWork:
             .mappings()
             .one_or_none()
         )
-        return None if row is None else _dossier_record(row)
+        return None if row is None else _dossier_record(row, self._cipher())
 
     def dossier_for(self, vacancy_id: str) -> DossierRecord | None:
         candidate_id = self._own_candidate_id()
@@ -459,20 +513,21 @@ class SqlUnitOfWork:
             .mappings()
             .one_or_none()
         )
-        return None if row is None else _dossier_record(row)
+        return None if row is None else _dossier_record(row, self._cipher())
 
     def dossiers(self) -> list[DossierRecord]:
         candidate_id = self._own_candidate_id()
         if candidate_id is None:
             return []
         rows = self._connection.execute(_SELECT_DOSSIERS, {"candidate_id": candidate_id})
-        return [_dossier_record(row) for row in rows.mappings()]
+        cipher = self._cipher()
+        return [_dossier_record(row, cipher) for row in rows.mappings()]
 
     def add_dossier(self, dossier: DossierRecord) -> DossierRecord:
         """Insert the dossier and set its id. A second dossier for the same vacancy violates
         the unique (candidate, vacancy) constraint (sqlalchemy.exc.IntegrityError)."""
         self._require_own(dossier.candidate_id)
-        values = _dossier_values(dossier)
+        values = _dossier_values(dossier, self._cipher(create=True))
         values.update(
             candidate_id=dossier.candidate_id,
             vacancy_id=dossier.vacancy_id,
@@ -485,7 +540,8 @@ class SqlUnitOfWork:
     def save_dossier(self, dossier: DossierRecord) -> None:
         """Write the dossier if its version is unchanged since it was read, then bump it."""
         self._require_own(dossier.candidate_id)
-        params = {f"v_{name}": value for name, value in _dossier_values(dossier).items()}
+        params = {f"v_{name}": value
+                  for name, value in _dossier_values(dossier, self._cipher(create=True)).items()}
         params.update(b_id=dossier.id, b_candidate_id=dossier.candidate_id, b_version=dossier.version)
         result = self._connection.execute(_UPDATE_DOSSIER, params)
         if result.rowcount != 1:
@@ -524,7 +580,8 @@ class SqlUnitOfWork:
         rows = self._connection.execute(
             _SELECT_DOCUMENTS, {"dossier_id": dossier_id, "candidate_id": candidate_id}
         )
-        return [_document_record(row) for row in rows.mappings()]
+        cipher = self._cipher()
+        return [_document_record(row, cipher) for row in rows.mappings()]
 
     def add_document(self, document: DocumentRecord) -> DocumentRecord:
         owned = self._connection.execute(
@@ -538,7 +595,7 @@ class SqlUnitOfWork:
             {
                 "dossier_id": document.dossier_id,
                 "kind": document.kind,
-                "original_name": document.original_name,
+                "original_name": _seal_text(self._cipher(create=True), document.original_name),
                 "stored_path": document.stored_path,
                 "size": document.size,
                 "sha256": document.sha256,
@@ -572,7 +629,7 @@ class SqlUnitOfWork:
             .mappings()
             .one_or_none()
         )
-        return None if row is None else _question_record(row)
+        return None if row is None else _question_record(row, self._cipher())
 
     def question(self, question_id: int) -> QuestionRecord | None:
         candidate_id = self._own_candidate_id()
@@ -585,7 +642,7 @@ class SqlUnitOfWork:
             .mappings()
             .one_or_none()
         )
-        return None if row is None else _question_record(row)
+        return None if row is None else _question_record(row, self._cipher())
 
     def add_question(self, question: QuestionRecord) -> QuestionRecord:
         owned = self._connection.execute(
@@ -599,7 +656,7 @@ class SqlUnitOfWork:
             {
                 "dossier_id": question.dossier_id,
                 "status": question.status,
-                "text": question.text,
+                "text": _seal_text(self._cipher(create=True), question.text),
                 "step": question.step,
                 "include_answers": question.include_answers,
                 "created_at": _to_utc(question.created_at),
@@ -617,7 +674,7 @@ class SqlUnitOfWork:
                 "b_id": question.id,
                 "candidate_id": self._own_candidate_id(),
                 "v_status": question.status,
-                "v_text": question.text,
+                "v_text": _seal_text(self._cipher(create=True), question.text),
                 "v_step": question.step,
                 "v_include_answers": question.include_answers,
                 "v_asked_at": _to_utc_or_none(question.asked_at),
@@ -649,7 +706,7 @@ class SqlUnitOfWork:
             _INSERT_ANSWER,
             {
                 "question_id": answer.question_id,
-                "text": answer.text,
+                "text": _seal_text(self._cipher(create=True), answer.text),
                 "answered_by": answer.answered_by,
                 "answered_at": _to_utc(answer.answered_at),
             },
@@ -665,13 +722,17 @@ class SqlUnitOfWork:
         dossier); a reply's texts are cleared once it is delivered."""
         now = _to_utc(self._clock())
         due = _to_utc(not_before) if not_before is not None else now
+        # A reply to the candidate may quote them: sealed with their key. Notifications hold
+        # ids only; after an erasure the goodbye is plain (their key is gone).
+        cipher = self._cipher(create=True) if kind == "message" else None
         self._connection.execute(
             _INSERT_OUTBOX,
             {
                 "kind": kind,
                 "chat_key": chat_key,
                 "dossier_id": dossier_id,
-                "payload": payload,
+                "payload": _seal_json(cipher, payload),
+                "subject": self._subject if cipher is not None else None,
                 "created_at": now,
                 "next_attempt_at": due,
                 "attempts": 0,
@@ -701,6 +762,30 @@ class SqlUnitOfWork:
             },
         )
 
+    # privacy: files, access, erasure
+
+    def sealer(self) -> Sealer | None:
+        return self._cipher(create=True)
+
+    def export_data(self) -> dict[str, Any]:
+        return candidate_data.export(self._connection, self._own_candidate_id(), self._subject,
+                                     self._cipher())
+
+    def erase_candidate(self) -> Erasure:
+        erasure = candidate_data.erase(self._connection, self._keyring, self._channel,
+                                       self._external_id, self._own_candidate_id(),
+                                       self._subject, _to_utc(self._clock()))
+        self._candidate_id, self._candidate_known, self.erased = None, True, True
+        return erasure
+
+    def take_back_messages(self, dossier_id: int) -> tuple[list[tuple[int, int]], int]:
+        from storage.recruiter_messages import take_back
+
+        if self._connection.execute(_OWNED_DOSSIER_IDS, {
+                "dossier_id": dossier_id, "candidate_id": self._own_candidate_id()}).first() is None:
+            return [], 0
+        return take_back(self._connection, [dossier_id], _to_utc(self._clock()))
+
     # scoping
 
     def _own_candidate_id(self) -> int | None:
@@ -721,11 +806,13 @@ class SqlDossierStore:
     """`flows.ports.DossierStore` on SQLite or PostgreSQL, plus read helpers for recruiters,
     reminders and the outbox sender (these run outside any candidate lock)."""
 
-    def __init__(self, engine: Engine, *, clock: Clock = utc_now) -> None:
+    def __init__(self, engine: Engine, *, clock: Clock = utc_now,
+                 keyring: Keyring | None = None) -> None:
         if not (is_sqlite(engine) or is_postgresql(engine)):
             raise ValueError(f"unsupported database: {engine.dialect.name}")
         self._engine = engine
         self._clock = clock
+        self._keyring = keyring or process_keyring()
         self._postgresql = is_postgresql(engine)
         self._sqlite = is_sqlite(engine)
 
@@ -735,11 +822,46 @@ class SqlDossierStore:
         with self._write() as connection:
             if self._postgresql:
                 connection.execute(_PG_CANDIDATE_LOCK, {"key": f"{channel}:{external_id}"})
-            yield SqlUnitOfWork(connection, channel, external_id, self._clock)
+            uow = SqlUnitOfWork(connection, channel, external_id, self._clock, self._keyring)
+            yield uow
+        if uow.erased:
+            self.after_erasure()
 
     @property
     def engine(self) -> Engine:
         return self._engine
+
+    @property
+    def keyring(self) -> Keyring:
+        return self._keyring
+
+    def after_erasure(self) -> None:
+        """Push the erased rows out of the places a raw copy of the database would still show
+        them: SQLite's WAL (secure_delete has zeroed them in the main file), PostgreSQL's dead
+        tuples of the key table. Best effort: the data were sealed, and the key is gone."""
+        candidate_data.compact(self._engine)
+
+    def _ciphers(self, connection: Connection,
+                 candidate_ids: set[int]) -> dict[int, SubjectCipher | None]:
+        """Each candidate's cipher (None where they have no key: nothing of theirs is sealed,
+        or they were erased)."""
+        if not candidate_ids:
+            return {}
+        subjects = dict(connection.execute(
+            select(_C.id, _C.subject).where(_C.id.in_(candidate_ids))).all())
+        found = ciphers_of(connection, self._keyring, subjects.values())
+        return {cid: found.get(subject) if subject else None for cid, subject in subjects.items()}
+
+    def _dossier_records(self, connection: Connection,
+                         rows: list[Mapping[str, Any]]) -> list[DossierRecord]:
+        ciphers = self._ciphers(connection, {row["candidate_id"] for row in rows})
+        return [_dossier_record(row, ciphers.get(row["candidate_id"])) for row in rows]
+
+    def _dossier_cipher(self, connection: Connection, dossier_id: int) -> SubjectCipher | None:
+        candidate_id = connection.execute(
+            select(_D.candidate_id).where(_D.id == dossier_id)).scalar_one_or_none()
+        return None if candidate_id is None else self._ciphers(
+            connection, {candidate_id}).get(candidate_id)
 
     # reads outside the lock
 
@@ -752,7 +874,7 @@ class SqlDossierStore:
         if status is not None:
             query = query.where(_D.status == status)
         with self._engine.connect() as connection:
-            return [_dossier_record(row) for row in connection.execute(query).mappings()]
+            return self._dossier_records(connection, list(connection.execute(query).mappings()))
 
     def get_dossier(
         self, dossier_id: int
@@ -765,14 +887,15 @@ class SqlDossierStore:
             )
             if row is None:
                 return None
-            dossier = _dossier_record(row)
+            cipher = self._ciphers(connection, {row["candidate_id"]}).get(row["candidate_id"])
+            dossier = _dossier_record(row, cipher)
             candidate = _candidate_record(
                 connection.execute(select(candidate_table).where(_C.id == dossier.candidate_id))
                 .mappings()
                 .one()
             )
             documents = [
-                _document_record(document)
+                _document_record(document, cipher)
                 for document in connection.execute(
                     select(document_table)
                     .where(_F.dossier_id == dossier_id)
@@ -787,10 +910,21 @@ class SqlDossierStore:
             return set(connection.execute(select(_F.stored_path)).scalars())
 
     def get_document(self, document_id: int) -> DocumentRecord | None:
+        found = self.open_document(document_id)
+        return None if found is None else found[0]
+
+    def open_document(self, document_id: int) -> tuple[DocumentRecord, Sealer | None] | None:
+        """A document with the sealer that opens its file (None once it is erased)."""
         with self._engine.connect() as connection:
             row = (connection.execute(select(document_table).where(_F.id == document_id))
                    .mappings().one_or_none())
-        return None if row is None else _document_record(row)
+            if row is None:
+                return None
+            cipher = self._dossier_cipher(connection, row["dossier_id"])
+        try:
+            return _document_record(row, cipher), cipher
+        except KeyGone:
+            return None  # its candidate was erased meanwhile
 
     def unfinished_dossiers(self) -> list[tuple[DossierRecord, CandidateRecord]]:
         """Dossiers still in draft or collecting, with their candidate (for reminders)."""
@@ -802,9 +936,12 @@ class SqlDossierStore:
         )
         out: list[tuple[DossierRecord, CandidateRecord]] = []
         with self._engine.connect() as connection:
-            for row in connection.execute(query).mappings():
+            rows = list(connection.execute(query).mappings())
+            ciphers = self._ciphers(connection, {row["candidate_id"] for row in rows})
+            for row in rows:
                 candidate = {k[2:]: v for k, v in row.items() if k.startswith("c_")}
-                out.append((_dossier_record(row), _candidate_record(candidate)))
+                out.append((_dossier_record(row, ciphers.get(row["candidate_id"])),
+                            _candidate_record(candidate)))
         return out
 
     # questions to the recruiters (outside any candidate lock)
@@ -830,7 +967,11 @@ class SqlDossierStore:
                 return None
             dossier = (connection.execute(select(dossier_table).where(_D.id == row["dossier_id"]))
                        .mappings().one_or_none())
-        return None if dossier is None else (_question_record(row), _dossier_record(dossier))
+            if dossier is None:
+                return None
+            cipher = self._ciphers(connection, {dossier["candidate_id"]}).get(
+                dossier["candidate_id"])
+        return _question_record(row, cipher), _dossier_record(dossier, cipher)
 
     def record_question_message(self, question_id: int, chat_id: int, message_id: int) -> None:
         """Where the recruiters' copy of a question landed: replies to it are answers."""
@@ -844,14 +985,15 @@ class SqlDossierStore:
     def questions(self, dossier_id: int) -> list[tuple[QuestionRecord, list[AnswerRecord]]]:
         """A dossier's questions, oldest first, each with its answers in the order given."""
         with self._engine.connect() as connection:
+            cipher = self._dossier_cipher(connection, dossier_id)
             questions = [
-                _question_record(row)
+                _question_record(row, cipher)
                 for row in connection.execute(
                     select(question_table).where(_Q.dossier_id == dossier_id).order_by(_Q.id)
                 ).mappings()
             ]
             answers = [
-                _answer_record(row)
+                _answer_record(row, cipher)
                 for row in connection.execute(
                     select(answer_table)
                     .where(_QA.question_id.in_([q.id for q in questions]))

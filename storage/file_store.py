@@ -5,6 +5,10 @@
 in the document row), and the extension comes from a fixed allow-list, chosen by sniffing the
 first bytes (and, for container formats, the declared suffix), `.bin` otherwise.
 
+With a sealer (the candidate's cipher, storage/crypto.py) the bytes on disk are sealed with the
+candidate's own key: a copy of the folder (a backup) cannot be read once their key is erased.
+Size and digest are always those of the original bytes.
+
 Writes are atomic and durable: the bytes go to a temporary file in the destination folder,
 are fsynced, then renamed over the final name, and the folder is fsynced.
 """
@@ -22,7 +26,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from flows.ports import FileCheck, StoredFile
+from flows.ports import FileCheck, Sealer, StoredFile
+from storage.crypto import FILE_MAGIC, KeyGone
 from storage.file_inspection import inspect_file
 
 CHUNK_SIZE = 1024 * 1024
@@ -119,13 +124,16 @@ class LocalFileStore:
         """What the file's bytes are, whatever its name and media type say."""
         return inspect_file(source, declared_name, media_type)
 
-    def put(self, source: Path) -> StoredFile:
+    def put(self, source: Path, sealer: Sealer | None = None) -> StoredFile:
         """Take `source` in under a generated name (moved when it is one of our own incoming
-        downloads, copied otherwise); return its relative path, size and sha256."""
+        downloads, copied otherwise; sealed when a sealer is given); return its relative path,
+        and the size and sha256 of the original bytes."""
         now = self._clock().astimezone(UTC)
         relative_folder = PurePosixPath(f"{now:%Y}", f"{now:%m}")
         folder = self._root.joinpath(*relative_folder.parts)
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if sealer is not None:
+            return self._put_sealed(Path(source), sealer, folder, relative_folder)
 
         digest = hashlib.sha256()
         size = 0
@@ -170,6 +178,37 @@ class LocalFileStore:
         return StoredFile(
             stored_path=str(relative_folder / name), size=size, sha256=digest.hexdigest()
         )
+
+    def _put_sealed(self, source: Path, sealer: Sealer, folder: Path,
+                    relative_folder: PurePosixPath) -> StoredFile:
+        # Telegram hands bots files of at most 20 MB: sealing in memory is fine.
+        data = source.read_bytes()
+        name = uuid.uuid4().hex + sniff_suffix(data[:_SNIFF_BYTES], source.suffix)
+        descriptor, temporary_name = tempfile.mkstemp(prefix=".upload-", suffix=".part", dir=folder)
+        temporary = Path(temporary_name)
+        try:
+            with os.fdopen(descriptor, "wb") as target:
+                target.write(sealer.seal_file(data))
+                target.flush()
+                os.fsync(target.fileno())
+            os.replace(temporary, folder / name)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        if source.parent == self._root / INCOMING:
+            source.unlink(missing_ok=True)  # the plain download does not outlive the put
+        _fsync_directory(folder)
+        return StoredFile(stored_path=str(relative_folder / name), size=len(data),
+                          sha256=hashlib.sha256(data).hexdigest())
+
+    def read(self, stored_path: str, sealer: Sealer | None = None) -> bytes:
+        """The original bytes of a stored file; a sealed one needs its candidate's sealer."""
+        data = self.path(stored_path).read_bytes()
+        if data.startswith(FILE_MAGIC):
+            if sealer is None:
+                raise KeyGone(f"{stored_path} is sealed and its key is gone")
+            return sealer.open_file(data)
+        return data
 
     def delete(self, stored_path: str) -> None:
         """Remove a stored file; one that is already gone is fine."""

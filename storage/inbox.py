@@ -7,6 +7,9 @@ claimed, and only while nobody holds it, so one user's updates are handled in or
 several processes; on PostgreSQL `FOR UPDATE SKIP LOCKED` keeps two claims from taking the same
 row. A worker that dies leaves its lease to run out; then another worker takes the row over.
 
+The raw update is sealed with its sender's key (storage/crypto.py) before it is stored, so an
+erasure also makes the copies a backup or an unvacuumed page still holds unreadable.
+
 Leases and retries run on the wall clock (`lease_clock`), never on the product's clock, which
 a simulation moves by days.
 """
@@ -23,10 +26,12 @@ from sqlalchemy import Engine, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from storage.crypto import KeyGone, Keyring, process_keyring
 from storage.database import is_postgresql, is_sqlite
 from storage.dossier_repository import write_transaction
 from storage.leases import lease_owners, release_leases
 from storage.outbox import insert_messages
+from storage.subject_keys import cipher_of, ciphers_of
 from storage.tables import inbox_table
 
 Clock = Callable[[], datetime]
@@ -62,10 +67,11 @@ class InboxItem(NamedTuple):
 
 class SqlInbox:
     def __init__(self, engine: Engine, channel: str = "telegram",
-                 lease_clock: Clock = wall_clock) -> None:
+                 lease_clock: Clock = wall_clock, keyring: Keyring | None = None) -> None:
         self._engine = engine
         self._channel = channel
         self._clock = lease_clock
+        self._keyring = keyring or process_keyring()
         self._postgresql = is_postgresql(engine)
         insert_ = sqlite_insert if is_sqlite(engine) else pg_insert
         self._insert = insert_(inbox_table).on_conflict_do_nothing(
@@ -76,7 +82,7 @@ class SqlInbox:
         earlier = (select(j.c.id).where(j.c.channel == i.c.channel, j.c.key == i.c.key,
                                         j.c.status == "pending", j.c.id < i.c.id).exists())
         self._claimable = (
-            select(i.c.id, i.c.update_id, i.c.key, i.c.raw, i.c.attempts)
+            select(i.c.id, i.c.update_id, i.c.key, i.c.raw, i.c.attempts, i.c.subject)
             .where(i.c.channel == bindparam("channel"), i.c.status == "pending",
                    i.c.next_attempt_at <= now,
                    or_(i.c.lease_until.is_(None), i.c.lease_until < now), ~earlier)
@@ -88,14 +94,27 @@ class SqlInbox:
         """Store the updates (one transaction); one already stored is ignored. Returns how many
         were new."""
         now = self._clock()
-        rows = [{"channel": self._channel, "update_id": u.update_id, "digest": digest(u.raw),
-                 "key": u.key[:64],
-                 "raw": u.raw, "received_at": now, "status": "pending", "attempts": 0,
-                 "next_attempt_at": now} for u in updates]
-        if not rows:
+        updates = list(updates)
+        if not updates:
             return 0
         with write_transaction(self._engine) as connection:
+            rows = []
+            for u in updates:
+                subject = self.subject(u.key)
+                cipher = cipher_of(connection, self._keyring, subject, create=True)
+                assert cipher is not None
+                rows.append({"channel": self._channel, "update_id": u.update_id,
+                             "digest": digest(u.raw), "key": u.key[:64],
+                             "raw": cipher.seal_json(u.raw), "subject": subject,
+                             "received_at": now, "status": "pending", "attempts": 0,
+                             "next_attempt_at": now})
             return len(connection.execute(self._insert.returning(_I.id), rows).all())
+
+    def subject(self, key: str) -> str:
+        """Whose key seals an update: a user's updates (key "u:<id>") share the key of the
+        candidate they are; others get one of their own."""
+        kind, _, ident = key.partition(":")
+        return self._keyring.subject(self._channel, ident if kind == "u" else key)
 
     def claim(self, owner: str, lease: timedelta, limit: int = 64) -> list[InboxItem]:
         """Lease up to `limit` rows that may be handled now: each the oldest pending row of its
@@ -113,7 +132,20 @@ class SqlInbox:
             connection.execute(
                 update(inbox_table).where(_I.id.in_([r.id for r in rows]))
                 .values(lease_owner=owner, lease_until=now + lease, attempts=_I.attempts + 1))
-        return [InboxItem(r.id, r.update_id, r.key, r.raw, r.attempts + 1) for r in rows]
+            ciphers = ciphers_of(connection, self._keyring, (r.subject for r in rows))
+        return [InboxItem(r.id, r.update_id, r.key, self._opened(r.raw, ciphers.get(r.subject)),
+                          r.attempts + 1) for r in rows]
+
+    @staticmethod
+    def _opened(raw: Any, cipher: Any) -> dict[str, Any] | None:
+        if not isinstance(raw, str):
+            return raw  # stored before encryption (or cleared)
+        if cipher is None:
+            return None  # its sender was erased meanwhile: unreadable, by design
+        try:
+            return cipher.open_json(raw)
+        except KeyGone:
+            return None
 
     def renew(self, owner: str, lease: timedelta) -> None:
         """Extend the leases of every row this worker is handling."""
@@ -133,7 +165,7 @@ class SqlInbox:
         """Handled (or failed for good): the raw update is no longer needed, and is cleared."""
         with write_transaction(self._engine) as connection:
             connection.execute(update(inbox_table).where(_I.id == item_id).values(
-                status=status, raw=None, handled_at=self._clock(), lease_owner=None,
+                status=status, raw=None, subject=None, handled_at=self._clock(), lease_owner=None,
                 lease_until=None, error=error[:MAX_ERROR] if error else None))
 
     def quarantine(self, item_id: int, error: str,

@@ -7,6 +7,9 @@ and one worker at a time sends them; on PostgreSQL `FOR UPDATE SKIP LOCKED` keep
 apart. A row is sent part by part and its progress saved after each part, so a retry resumes
 where it stopped instead of repeating what already went out.
 
+A reply to a candidate is sealed with their key (`subject`); it is opened when claimed and its
+progress sealed again. Once delivered, only ids stay, unsealed.
+
 Two clocks: `due` is the product's clock (a notification may wait for an album's last page);
 leases run on the wall clock.
 """
@@ -21,9 +24,11 @@ from sqlalchemy import Connection, Engine, bindparam, insert, or_, select, updat
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from storage.crypto import KeyGone, Keyring, process_keyring
 from storage.database import is_postgresql
 from storage.dossier_repository import MAX_ERROR_LENGTH, write_transaction
 from storage.leases import lease_owners, release_leases
+from storage.subject_keys import cipher_of, ciphers_of
 from storage.tables import applied_event_table, outbox_table
 
 Clock = Callable[[], datetime]
@@ -54,8 +59,10 @@ def insert_messages(connection: Connection, chat_id: str, messages: list[dict[st
 
 
 class SqlOutbox:
-    def __init__(self, engine: Engine, lease_clock: Clock = wall_clock) -> None:
+    def __init__(self, engine: Engine, lease_clock: Clock = wall_clock,
+                 keyring: Keyring | None = None) -> None:
         self._engine = engine
+        self._keyring = keyring or process_keyring()
         self._clock = lease_clock
         self._postgresql = is_postgresql(engine)
         insert_ = pg_insert if self._postgresql else sqlite_insert
@@ -67,7 +74,8 @@ class SqlOutbox:
         earlier = (select(p.c.id).where(p.c.chat_key == o.c.chat_key, p.c.sent_at.is_(None),
                                         p.c.id < o.c.id).exists())
         self._claimable = (
-            select(o.c.id, o.c.kind, o.c.chat_key, o.c.dossier_id, o.c.payload, o.c.attempts)
+            select(o.c.id, o.c.kind, o.c.chat_key, o.c.dossier_id, o.c.payload, o.c.attempts,
+                   o.c.subject)
             .where(o.c.sent_at.is_(None),
                    o.c.next_attempt_at <= bindparam("due", type_=_O.created_at.type),
                    or_(o.c.lease_until.is_(None), o.c.lease_until < now), ~earlier,
@@ -91,8 +99,20 @@ class SqlOutbox:
                 return []
             connection.execute(update(outbox_table).where(_O.id.in_([r.id for r in rows]))
                                .values(lease_owner=owner, lease_until=params["now"] + lease))
-        return [OutboxItem(r.id, r.kind, r.chat_key, r.dossier_id, dict(r.payload or {}),
-                           r.attempts) for r in rows]
+            ciphers = ciphers_of(connection, self._keyring, (r.subject for r in rows))
+        return [OutboxItem(r.id, r.kind, r.chat_key, r.dossier_id,
+                           self._opened(r.payload, ciphers.get(r.subject or "")), r.attempts)
+                for r in rows]
+
+    @staticmethod
+    def _opened(payload: Any, cipher: Any) -> dict[str, Any]:
+        if not isinstance(payload, str):
+            return dict(payload or {})
+        try:
+            # Its candidate was erased meanwhile: nothing to send (an empty message list).
+            return dict(cipher.open_json(payload)) if cipher is not None else {}
+        except KeyGone:
+            return {}
 
     def queue(self, chat_id: str, messages: list[dict[str, Any]], now: datetime) -> None:
         """Queue messages that answer no change of their own (a notice), in a transaction."""
@@ -127,7 +147,13 @@ class SqlOutbox:
     def progress(self, item_id: int, payload: dict[str, Any]) -> None:
         """Save how far a row got (parts sent), so a retry resumes and never repeats."""
         with write_transaction(self._engine) as connection:
-            connection.execute(update(outbox_table).where(_O.id == item_id).values(payload=payload))
+            subject = connection.execute(
+                select(_O.subject).where(_O.id == item_id)).scalar_one_or_none()
+            stored: Any = payload
+            if subject is not None:
+                cipher = cipher_of(connection, self._keyring, subject)
+                stored = cipher.seal_json(payload) if cipher is not None else {}
+            connection.execute(update(outbox_table).where(_O.id == item_id).values(payload=stored))
 
     def sent(self, item_id: int, at: datetime, keep: dict[str, Any] | None = None) -> None:
         """Delivered. The payload is replaced by `keep` (ids only): the texts sent to a candidate
@@ -136,7 +162,7 @@ class SqlOutbox:
             values: dict[str, Any] = {"sent_at": at.astimezone(UTC), "lease_owner": None,
                                       "lease_until": None, "last_error": None}
             if keep is not None:
-                values["payload"] = keep
+                values["payload"], values["subject"] = keep, None
             connection.execute(update(outbox_table).where(_O.id == item_id).values(values))
 
     def failed(self, item_id: int, error: str, retry_at: datetime) -> None:
@@ -152,5 +178,6 @@ class SqlOutbox:
         chat's later messages are not held up behind it."""
         with write_transaction(self._engine) as connection:
             connection.execute(update(outbox_table).where(_O.id == item_id).values(
-                sent_at=at.astimezone(UTC), payload={}, lease_owner=None, lease_until=None,
+                sent_at=at.astimezone(UTC), payload={}, subject=None, lease_owner=None,
+                lease_until=None,
                 last_error=f"dropped: {error}"[:MAX_ERROR_LENGTH]))

@@ -5,9 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import os
+
 import pytest
 
 from tests.db_fixtures import TemporaryPostgres, sqlite_url
+
+# Every store seals personal data with a key wrapped by MASTER_KEY; tests (and the processes
+# they start, which inherit the environment) use a fixed one, never a real one.
+os.environ.setdefault("MASTER_KEY", "dGVzdHMtb25seS1tYXN0ZXIta2V5LTMyLWJ5dGVzISE=")
 
 
 @pytest.fixture(scope="session")

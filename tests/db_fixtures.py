@@ -12,8 +12,10 @@ PostgreSQL is expected on 127.0.0.1:5432 with trust authentication for user `pos
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
+from typing import Any
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,3 +104,28 @@ class TemporaryPostgres:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         finally:
             engine.dispose()
+
+
+def opened(engine: Any, value: Any) -> Any:
+    """A sealed value read straight from a table, opened with whichever stored key fits (tests
+    hold a handful of keys); a plain value as it is."""
+    from sqlalchemy import select
+
+    from storage.crypto import KeyGone, is_sealed, process_keyring
+    from storage.tables import subject_key_table
+
+    if not is_sealed(value):
+        return value
+    keyring = process_keyring()
+    with engine.connect() as connection:
+        rows = connection.execute(select(subject_key_table)).all()
+    for row in rows:
+        try:
+            plain = keyring.cipher(row.wrapped, row.master, row.subject).open_text(value)
+        except KeyGone:
+            continue
+        try:
+            return json.loads(plain)
+        except ValueError:
+            return plain  # a sealed text field, not JSON
+    raise KeyGone("no stored key opens this value")
