@@ -1030,14 +1030,19 @@ class SqlDossierStore:
                        chat_key: str | None = None) -> list[PendingMessage]:
         """Unsent messages due at `now` (to one chat, or to any), oldest due first."""
         query = (
-            select(_O.id, _O.kind, _O.dossier_id, _O.payload, _O.attempts)
+            select(_O.id, _O.kind, _O.dossier_id, _O.payload, _O.attempts, _O.subject)
             .where(_O.sent_at.is_(None), _O.next_attempt_at <= _to_utc(now))
             .where(_O.chat_key == chat_key if chat_key is not None else True)
             .order_by(_O.next_attempt_at, _O.id)
             .limit(limit)
         )
         with self._engine.connect() as connection:
-            return [PendingMessage(*row) for row in connection.execute(query)]
+            rows = connection.execute(query).all()
+            ciphers = ciphers_of(connection, self._keyring, (row.subject for row in rows))
+        return [PendingMessage(row.id, row.kind, row.dossier_id,
+                               _open_json(ciphers.get(row.subject or ""), row.payload)
+                               if row.subject is None or row.subject in ciphers else {},
+                               row.attempts) for row in rows]
 
     def _write(self) -> AbstractContextManager[Connection]:
         return write_transaction(self._engine)

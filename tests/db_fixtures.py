@@ -15,9 +15,9 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from typing import Any
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.pool import NullPool

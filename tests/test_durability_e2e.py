@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.db_fixtures import TemporaryPostgres
+from tests.db_fixtures import TemporaryPostgres, opened
 from tests.process_harness import VACANCY, Harness, running_harness, texts, wait_for
 
 PRIVACY = "We bewaren niets tot je hieronder akkoord gaat"
@@ -48,7 +48,8 @@ def dossier(h: Harness, user: int) -> tuple[int, dict[str, Any]]:
                    "ON c.id = d.candidate_id WHERE c.external_id = :user", user=str(user))
     assert len(rows) == 1, rows
     version, answers = rows[0]
-    return version, json.loads(answers) if isinstance(answers, str) else answers
+    answers = json.loads(answers) if isinstance(answers, str) else answers
+    return version, opened(h.db, answers)  # sealed with the candidate's key
 
 
 def inbox_rows(h: Harness, update_id: int) -> list[str]:

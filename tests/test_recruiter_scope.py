@@ -31,7 +31,7 @@ from storage.dossier_repository import SqlDossierStore
 from storage.file_store import LocalFileStore
 from storage.outbox import SqlOutbox
 from storage.tables import outbox_table
-from tests.db_fixtures import sqlite_url
+from tests.db_fixtures import opened, sqlite_url
 
 T0 = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 FAR_FUTURE = datetime(2100, 1, 1, tzinfo=UTC)
@@ -95,7 +95,7 @@ class World:
     def rows(self) -> list[tuple[str, dict[str, Any]]]:
         """Every outbox row: (chat_key, payload), oldest first."""
         with self.engine.connect() as connection:
-            return [(r.chat_key, dict(r.payload)) for r in connection.execute(
+            return [(r.chat_key, dict(opened(self.engine, r.payload))) for r in connection.execute(
                 select(outbox_table.c.chat_key, outbox_table.c.payload)
                 .order_by(outbox_table.c.id))]
 
