@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
+import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.log_privacy import configure_logging
 from flows.engine import Engine
 from flows.events import Sender
 from flows.vacancy import Vacancy
@@ -345,18 +346,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Every file the service writes (database, WAL, uploads, exports, logs) is readable by the
+    # service user only: candidates' personal data is not for other accounts on the machine.
+    os.umask(0o077)
     args = build_parser().parse_args(argv)
     settings = Settings()
-    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Library chatter (state changes, migrations, HTTP calls) is not what an operator needs.
-    for noisy in ("transitions", "alembic", "httpx", "apscheduler"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    # python-telegram-bot logs request parameters (messages, the token in URLs) at DEBUG:
-    # never below INFO, whatever LOG_LEVEL says — logs carry no personal data.
-    logging.getLogger("telegram").setLevel(max(logging.INFO, logging.getLogger().level))
-    # A 429 is the outbox's to retry and record; the rate limiter would log it as a traceback.
-    logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
+    # Logging at LOG_LEVEL, with every record (the libraries' too) scrubbed of personal data.
+    configure_logging(settings)
     if args.command == "validate":
         return cmd_validate(settings, args)
     vacancies = load_vacancies(settings.vacancies_dir)
