@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from bot import sample_files
 from storage.database import make_engine, migrate
+from storage.file_store import INCOMING, LocalFileStore
 
 MARKER = b"Zyxwvutsrq.erase-me@example.org"
 
@@ -92,3 +94,32 @@ def test_without_secure_delete_the_bytes_would_stay(tmp_path: Path):
     # The test above can fail: SQLite's default leaves a deleted row in the page.
     written, erased = _erase_and_read(tmp_path / "default.sqlite3", secure_delete=False)
     assert MARKER in written and MARKER in erased
+
+
+def test_stored_uploads_are_private_and_so_is_every_folder_of_the_store(tmp_path: Path):
+    root = tmp_path / "data" / "uploads"
+    store = LocalFileStore(root)
+    source = tmp_path / "cv.pdf"
+    source.write_bytes(sample_files.pdf())
+    copied = store.path(store.put(source).stored_path)
+    with store.incoming() as download:
+        download.write_bytes(sample_files.pdf())  # as the library writes it: umask's 0644
+        assert mode(download) == 0o644
+        moved = store.path(store.put(download).stored_path)
+    assert (mode(copied), mode(moved)) == (0o600, 0o600)
+    folders = [tmp_path / "data", root, root / INCOMING, copied.parent.parent, copied.parent]
+    assert {str(f.relative_to(tmp_path)): oct(mode(f)) for f in folders} == {
+        str(f.relative_to(tmp_path)): "0o700" for f in folders}
+
+
+def test_a_store_narrows_an_older_tree_that_is_more_open(tmp_path: Path):
+    root = tmp_path / "uploads"
+    month = root / "2025" / "01"
+    month.mkdir(parents=True, mode=0o755)
+    old = month / "0123abcd.pdf"
+    old.write_bytes(sample_files.pdf())
+    for path, open_mode in ((root, 0o755), (root / "2025", 0o755), (month, 0o775), (old, 0o644)):
+        os.chmod(path, open_mode)
+    LocalFileStore(root)
+    assert [oct(mode(p)) for p in (root, root / "2025", month, old)] == [
+        "0o700", "0o700", "0o700", "0o600"]
