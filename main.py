@@ -195,12 +195,16 @@ def cmd_export(settings: Settings, vacancies: dict[str, Vacancy], args: argparse
     engine = _store(settings, vacancies)
     store = engine.store
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(mode=0o700, parents=True, exist_ok=True)  # a folder we create: ours only
     for vacancy_id in args.vacancy or list(vacancies):
         rows = [found for d in store.list_dossiers(vacancy_id, None)  # type: ignore[attr-defined]
                 if (found := store.get_dossier(d.id)) is not None]  # type: ignore[attr-defined]
         path = out / f"{vacancy_id}.csv"
-        path.write_bytes(csv_export(vacancies[vacancy_id], rows))
+        # 0600 before the first byte is written, also over an older, more open export.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(descriptor, 0o600)
+        with os.fdopen(descriptor, "wb") as target:
+            target.write(csv_export(vacancies[vacancy_id], rows))
         print(f"{path}: {len(rows)} dossiers")
     # Recruiter notifications only: replies to candidates are not the recruiters' business.
     pending = store.pending_outbox(datetime.max.replace(tzinfo=UTC), 1000,  # type: ignore[attr-defined]

@@ -7,6 +7,7 @@ from the umask main() sets.
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 from collections.abc import Iterator
@@ -14,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
+import main
 from bot import sample_files
+from bot.log_privacy import PersonalDataFilter
 from storage.database import make_engine, migrate
 from storage.file_store import INCOMING, LocalFileStore
 
@@ -123,3 +126,47 @@ def test_a_store_narrows_an_older_tree_that_is_more_open(tmp_path: Path):
     LocalFileStore(root)
     assert [oct(mode(p)) for p in (root, root / "2025", month, old)] == [
         "0o700", "0o700", "0o700", "0o600"]
+
+
+@pytest.fixture
+def quiet_logging_setup() -> Iterator[None]:
+    """main() configures logging for the process: put the levels back and take the filter off
+    pytest's handlers afterwards."""
+    names = ("", "telegram", "telegram.ext.AIORateLimiter", "httpx", "apscheduler", "alembic",
+             "transitions")
+    levels = {name: logging.getLogger(name).level for name in names}
+    yield
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+    handlers = [*logging.getLogger().handlers, logging.lastResort]
+    for handler in filter(None, handlers):
+        for old in [f for f in handler.filters if isinstance(f, PersonalDataFilter)]:
+            handler.removeFilter(old)
+
+
+def test_exported_csv_files_are_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str], quiet_logging_setup):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    monkeypatch.setenv("UPLOAD_DIR", str(tmp_path / "uploads"))
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "")
+    monkeypatch.setenv("RECRUITER_CHAT_ID", "")
+    # main() sets umask 0077; keep 0022 here, so the modes must come from cmd_export itself.
+    monkeypatch.setattr(os, "umask", lambda _mask: 0o022)
+    out = tmp_path / "exports"
+    out.mkdir()
+    older = out / "school-ict-coordinator.csv"
+    older.write_text("an export from before\n", encoding="utf-8")
+    os.chmod(older, 0o644)
+    new_out = tmp_path / "new" / "exports"
+
+    assert main.main(["export", "--out", str(out)]) == 0
+    assert main.main(["export", "school-ict-coordinator", "--out", str(new_out)]) == 0
+
+    csvs = sorted(out.glob("*.csv"))
+    assert len(csvs) > 1 and older in csvs
+    assert {p.name: oct(mode(p)) for p in csvs} == {p.name: "0o600" for p in csvs}
+    assert "an export from before" not in older.read_text(encoding="utf-8-sig")
+    assert oct(mode(new_out / "school-ict-coordinator.csv")) == "0o600"
+    assert mode(new_out) == 0o700
+    assert mode(tmp_path / "db.sqlite3") == 0o600
+    assert "0 dossiers" in capsys.readouterr().out
