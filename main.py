@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
+import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.log_privacy import configure_logging
 from flows.engine import Engine
 from flows.events import Sender
 from flows.vacancy import Vacancy
@@ -194,12 +195,16 @@ def cmd_export(settings: Settings, vacancies: dict[str, Vacancy], args: argparse
     engine = _store(settings, vacancies)
     store = engine.store
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(mode=0o700, parents=True, exist_ok=True)  # a folder we create: ours only
     for vacancy_id in args.vacancy or list(vacancies):
         rows = [found for d in store.list_dossiers(vacancy_id, None)  # type: ignore[attr-defined]
                 if (found := store.get_dossier(d.id)) is not None]  # type: ignore[attr-defined]
         path = out / f"{vacancy_id}.csv"
-        path.write_bytes(csv_export(vacancies[vacancy_id], rows))
+        # 0600 before the first byte is written, also over an older, more open export.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(descriptor, 0o600)
+        with os.fdopen(descriptor, "wb") as target:
+            target.write(csv_export(vacancies[vacancy_id], rows))
         print(f"{path}: {len(rows)} dossiers")
     # Recruiter notifications only: replies to candidates are not the recruiters' business.
     pending = store.pending_outbox(datetime.max.replace(tzinfo=UTC), 1000,  # type: ignore[attr-defined]
@@ -363,18 +368,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Every file the service writes (database, WAL, uploads, exports, logs) is readable by the
+    # service user only: candidates' personal data is not for other accounts on the machine.
+    os.umask(0o077)
     args = build_parser().parse_args(argv)
     settings = Settings()
-    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Library chatter (state changes, migrations, HTTP calls) is not what an operator needs.
-    for noisy in ("transitions", "alembic", "httpx", "apscheduler"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    # python-telegram-bot logs request parameters (messages, the token in URLs) at DEBUG:
-    # never below INFO, whatever LOG_LEVEL says — logs carry no personal data.
-    logging.getLogger("telegram").setLevel(max(logging.INFO, logging.getLogger().level))
-    # A 429 is the outbox's to retry and record; the rate limiter would log it as a traceback.
-    logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
+    # Logging at LOG_LEVEL, with every record (the libraries' too) scrubbed of personal data.
+    configure_logging(settings)
     if args.command == "new-master-key":
         from storage.crypto import new_master_key
 

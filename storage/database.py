@@ -8,7 +8,9 @@ tuned for the database behind the URL (timeouts in seconds):
   where SQLAlchemy says it does and can be asked to start as `BEGIN IMMEDIATE`
   (see `BEGIN_MODE` below; the recipe is SQLAlchemy's "Serializable isolation / Savepoints /
   Transactional DDL" section of its SQLite documentation). `lock_timeout` and
-  `statement_timeout` do not apply.
+  `statement_timeout` do not apply. secure_delete is on (deleted rows are overwritten with
+  zeros, so an erasure leaves no copy in free pages); the database file and its -wal/-shm files
+  are readable by the service user only (0600; a folder created for them 0700).
 - PostgreSQL: `postgresql://` (and `postgres://`) URLs use the psycopg 3 driver. Every
   connection starts with `lock_timeout`, `statement_timeout` and a 60 s
   `idle_in_transaction_session_timeout`, so one stuck lock or query fails its own event
@@ -31,7 +33,10 @@ schema current.
 
 from __future__ import annotations
 
+import logging
+import os
 import sqlite3
+import stat
 import threading
 import time
 import weakref
@@ -49,6 +54,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from flows.ports import ConcurrentUpdate
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+log = logging.getLogger(__name__)
 
 # Execution option read by the SQLite "begin" hook: "DEFERRED" (default) or "IMMEDIATE".
 # IMMEDIATE takes SQLite's single write lock at BEGIN, which serialises writers up front
@@ -68,7 +74,12 @@ _SQLITE_PRAGMAS = (
     f"PRAGMA busy_timeout={round(SQLITE_BUSY_TIMEOUT * 1000)}",
     "PRAGMA synchronous=NORMAL",
     "PRAGMA foreign_keys=ON",
+    # Deleted content is overwritten with zeros: an erased candidate's name, e-mail and answers
+    # do not linger in free pages of the file.
+    "PRAGMA secure_delete=ON",
 )
+# The files SQLite keeps beside the database, created with the database file's permissions.
+_SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
 
 # SQLSTATEs after which the same work can succeed later: lock_not_available (lock_timeout),
 # query_canceled (statement_timeout), deadlock_detected, serialization_failure,
@@ -269,6 +280,30 @@ def _sqlite_file(url: URL) -> Path | None:
     return Path(database)
 
 
+def _private_database_files(path: Path) -> None:
+    """Make the database readable by the service user only: a missing folder is created 0700,
+    a missing database file is created (empty) 0600, so SQLite gives its -wal and -shm files
+    the same mode; an existing database file or companion that is more open is narrowed.
+
+    An existing folder is left as it is: it may be shared (/tmp, a home folder), and the files
+    in it are what holds the data."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    except OSError:
+        return  # not ours to create: SQLite will say why when it connects
+    for file in (path, *(path.with_name(path.name + suffix) for suffix in _SQLITE_COMPANIONS)):
+        try:
+            mode = stat.S_IMODE(file.stat().st_mode)
+            if mode & 0o077:
+                os.chmod(file, mode & 0o700)
+        except FileNotFoundError:
+            continue
+        except OSError as error:  # another user's file: say so, the service can still use it
+            log.warning("cannot make %s private to the service user (%s)", file.name,
+                        type(error).__name__)
+
+
 def _switch_to_wal(cursor: sqlite3.Cursor) -> None:
     # Switching a new file to WAL takes an exclusive lock, and when two connections try at once
     # SQLite fails one with "database is locked" without calling the busy handler (to avoid a
@@ -288,7 +323,7 @@ def _sqlite_engine(url: URL, pool_size: int) -> Engine:
     path = _sqlite_file(url)
     pool: dict[str, Any] = {}
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _private_database_files(path)
         # A file gets a QueuePool; in memory keeps SQLAlchemy's per-thread pool, whose
         # pool_size means something else and which has no overflow.
         pool = {"pool_size": pool_size, "max_overflow": pool_size, "pool_timeout": POOL_TIMEOUT}

@@ -11,6 +11,9 @@ Size and digest are always those of the original bytes.
 
 Writes are atomic and durable: the bytes go to a temporary file in the destination folder,
 are fsynced, then renamed over the final name, and the folder is fsynced.
+
+Only the service user can read them: every folder of the store is 0700 and every stored file
+0600, whatever the umask; a store created on an older, more open tree narrows it first.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import stat
 import tempfile
 import time
 import uuid
@@ -89,6 +93,7 @@ class LocalFileStore:
     def __init__(self, root: Path, *, clock: Callable[[], datetime] | None = None) -> None:
         self._root = Path(root)
         self._clock = clock or (lambda: datetime.now(UTC))
+        _narrow_tree(self._root)
 
     @property
     def root(self) -> Path:
@@ -100,7 +105,7 @@ class LocalFileStore:
         than copy it); removed when the block ends. A crash may leave it: it is then swept with
         the orphans (`stored_paths` lists it)."""
         folder = self._root / INCOMING
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _private_folder(folder)
         path = folder / f"{uuid.uuid4().hex}.part"
         try:
             yield path
@@ -131,7 +136,7 @@ class LocalFileStore:
         now = self._clock().astimezone(UTC)
         relative_folder = PurePosixPath(f"{now:%Y}", f"{now:%m}")
         folder = self._root.joinpath(*relative_folder.parts)
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _private_folder(folder)
         if sealer is not None:
             return self._put_sealed(Path(source), sealer, folder, relative_folder)
 
@@ -171,6 +176,7 @@ class LocalFileStore:
             while chunk := origin.read(CHUNK_SIZE):
                 digest.update(chunk)
                 size += len(chunk)
+            os.fchmod(origin.fileno(), 0o600)  # the download was written with the umask's mode
             os.fsync(origin.fileno())
         name = uuid.uuid4().hex + sniff_suffix(head)
         os.replace(source, folder / name)
@@ -226,6 +232,36 @@ class LocalFileStore:
         if not candidate.resolve().is_relative_to(root):
             raise UnsafePath(f"stored path leaves the upload folder: {stored_path!r}")
         return candidate
+
+
+def _private_folder(folder: Path) -> None:
+    """Create `folder` and every missing parent 0700 (mkdir's parents=True would give the
+    parents the umask's default mode, 0755 under the usual umask)."""
+    missing: list[Path] = []
+    while not folder.is_dir():
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        path.mkdir(mode=0o700, exist_ok=True)
+
+
+def _narrow_tree(root: Path) -> None:
+    """Folders under `root` (itself included) more open than 0700 become 0700, files more open
+    than 0600 become 0600: a tree written before the store kept to that, or under another umask."""
+    if not root.is_dir():
+        return
+    for folder, _folders, files in os.walk(root):
+        _narrow(Path(folder), 0o700)
+        for name in files:
+            _narrow(Path(folder, name), 0o600)
+
+
+def _narrow(path: Path, allowed: int) -> None:
+    with contextlib.suppress(OSError):  # removed meanwhile, or not ours
+        status = path.lstat()
+        mode = stat.S_IMODE(status.st_mode)
+        if mode & ~allowed and not stat.S_ISLNK(status.st_mode):
+            os.chmod(path, mode & allowed)
 
 
 def _fsync_directory(folder: Path) -> None:
