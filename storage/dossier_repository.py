@@ -559,11 +559,10 @@ class SqlUnitOfWork:
         candidate_id = self._own_candidate_id()
         if candidate_id is None:
             return []
-        paths = list(
-            self._connection.execute(
-                _SELECT_DOCUMENT_PATHS, {"dossier_id": dossier_id, "candidate_id": candidate_id}
-            ).scalars()
-        )
+        # A reduced document ("" path: its file already went after delivery) has no file.
+        paths = [path for path in self._connection.execute(
+            _SELECT_DOCUMENT_PATHS, {"dossier_id": dossier_id, "candidate_id": candidate_id}
+        ).scalars() if path]
         result = self._connection.execute(
             _DELETE_DOSSIER, {"b_id": dossier_id, "b_candidate_id": candidate_id}
         )
@@ -614,7 +613,7 @@ class SqlUnitOfWork:
             _REMOVE_DOCUMENTS,
             {"dossier_id": dossier_id, "candidate_id": candidate_id, "kind": kind},
         )
-        return list(result.scalars())
+        return [path for path in result.scalars() if path]
 
     # questions to the recruiters
 
@@ -907,7 +906,7 @@ class SqlDossierStore:
     def document_paths(self) -> set[str]:
         """Every stored path a document row owns (to find files nobody owns)."""
         with self._engine.connect() as connection:
-            return set(connection.execute(select(_F.stored_path)).scalars())
+            return {path for path in connection.execute(select(_F.stored_path)).scalars() if path}
 
     def get_document(self, document_id: int) -> DocumentRecord | None:
         found = self.open_document(document_id)
