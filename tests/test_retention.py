@@ -10,7 +10,8 @@ from bot import sample_files
 from flows.engine import Engine
 from flows.events import Inbound, Sender, Upload
 from flows.ports import DossierRecord
-from flows.retention import keep_until
+from flows.retention import keep_until, kept
+from flows.vacancy import Vacancy
 from flows.vacancy_loader import load_catalogue
 from storage.database import make_engine, migrate
 from storage.dossier_repository import SqlDossierStore
@@ -21,16 +22,67 @@ ROOT = Path(__file__).resolve().parents[1]
 VACANCIES = load_catalogue(ROOT / "vacancies")
 
 
-def _dossier(vacancy_id: str, created: datetime) -> DossierRecord:
-    return DossierRecord(id=1, candidate_id=1, vacancy_id=vacancy_id, state="submitted",
-                         status="submitted", answers={}, language="nl", consented_at=created,
+def _dossier(vacancy_id: str, created: datetime, status: str = "submitted") -> DossierRecord:
+    return DossierRecord(id=1, candidate_id=1, vacancy_id=vacancy_id, state=status,
+                         status=status, answers={}, language="nl", consented_at=created,
                          privacy_version="x", created_at=created, updated_at=created)
+
+
+def test_every_vacancy_says_how_long_from_the_seed_or_as_our_setting():
+    """Nieuwpoort's seed gives a two-year reserve; the others give nothing, so their period is
+    the employer's configuration in the vacancy file, an assumption (the notice says: ours)."""
+    nieuwpoort = VACANCIES["nieuwpoort-systeembeheerder-ict"]
+    assert nieuwpoort.reserve is not None and nieuwpoort.reserve.stated
+    assert nieuwpoort.reserve.months == 24 and nieuwpoort.retention is None
+    for vacancy in VACANCIES.values():
+        if vacancy is not nieuwpoort:
+            assert vacancy.reserve is None and vacancy.retention is not None, vacancy.id
+            assert (vacancy.retention.months, vacancy.retention.stated) == (12, False), vacancy.id
+
+
+def test_a_configured_period_counts_from_the_application_and_is_said_as_ours():
+    hardenberg = VACANCIES["hardenberg-medewerker-intern-service-punt"]
+    how = kept(hardenberg, _dossier(hardenberg.id, datetime(2026, 7, 1, 8, tzinfo=UTC)))
+    assert (how.until, how.rule, how.months, how.ours) == (
+        datetime(2027, 7, 1, 8, tzinfo=UTC), "period", 12, True)
+    assert how.reason("submitted") == (
+        "submitted; the retention of 12 months after the application (2026-07-01; our "
+        "setting, not in the vacancy text) ended 2027-07-01")
+
+
+def test_a_period_the_vacancy_text_gives_is_its_own():
+    data = VACANCIES["vera-projectcoordinator"].model_dump(by_alias=True)
+    data["retention"] = {"months": 6, "source": "Je gegevens worden 6 maanden bewaard."}
+    vera = Vacancy.model_validate(data)
+    how = kept(vera, _dossier(vera.id, datetime(2026, 3, 1, 10, tzinfo=UTC)))
+    # Counted on the local calendar and clock, across the change to summer time.
+    brussels = ZoneInfo("Europe/Brussels")
+    assert (how.until, how.ours) == (datetime(2026, 9, 1, 11, tzinfo=brussels), False)
+    assert "the vacancy's own" in how.reason("submitted")
+
+
+def test_an_application_never_submitted_goes_when_the_dated_procedure_ends():
+    hardenberg = VACANCIES["hardenberg-medewerker-intern-service-punt"]  # interviews 20/7/2026
+    started = datetime(2026, 7, 1, 8, tzinfo=UTC)
+    for status in ("draft", "ineligible", "collecting", "withdrawn", "expired"):
+        how = kept(hardenberg, _dossier(hardenberg.id, started, status))
+        assert how.until == datetime(2026, 7, 20, 23, 59, tzinfo=ZoneInfo("Europe/Amsterdam"))
+        assert how.reason(status) == f"{status}, never submitted; the procedure ended 2026-07-20"
+    # Where the vacancy dates nothing, the period is all there is.
+    vera = VACANCIES["vera-projectcoordinator"]
+    assert kept(vera, _dossier(vera.id, started, "draft")).until == datetime(2027, 7, 1, 8,
+                                                                             tzinfo=UTC)
 
 
 def test_with_a_reserve_kept_until_the_reserve_ends_after_the_last_selection_step():
     vacancy = VACANCIES["nieuwpoort-systeembeheerder-ict"]  # reserve two years; tests 16/9/2025
     until = keep_until(vacancy, _dossier(vacancy.id, datetime(2025, 7, 1, tzinfo=UTC)))
     assert until == datetime(2027, 9, 16, 23, 59, tzinfo=ZoneInfo("Europe/Brussels"))
+    how = kept(vacancy, _dossier(vacancy.id, datetime(2025, 7, 1, tzinfo=UTC)))
+    assert how.reason("submitted") == ("submitted; the recruitment reserve of 24 months after "
+                                       "the procedure (2025-09-16) ended 2027-09-16")
+    draft = kept(vacancy, _dossier(vacancy.id, datetime(2025, 7, 1, tzinfo=UTC), "draft"))
+    assert draft.reason("draft") == "draft, never submitted; the procedure ended 2025-09-16"
 
 
 def test_without_a_reserve_at_most_one_year():
