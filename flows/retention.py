@@ -55,22 +55,45 @@ def _plus_months(moment: datetime, months: int) -> datetime:
     return datetime.combine(add_months(moment.date(), months), moment.timetz())
 
 
+@dataclass(frozen=True)
+class Promise:
+    """What the privacy notice of a vacancy promises, before there is any dossier."""
+
+    procedure_end: datetime | None  # where the vacancy dates it
+    reserve_months: int | None  # the seed's reserve: submitted ones, this long after the end
+    period_months: int | None  # else: this long after the application
+    ours: bool  # the period is not the vacancy text's (said as ours)
+
+    @property
+    def reserve_ends(self) -> datetime | None:
+        """The day a submitted application goes, where the reserve fixes it."""
+        if self.reserve_months is None or self.procedure_end is None:
+            return None
+        return _plus_months(self.procedure_end, self.reserve_months)
+
+
+def promise(vacancy: Vacancy) -> Promise:
+    if vacancy.reserve is not None:
+        return Promise(vacancy.procedure_end(), vacancy.reserve.months, None, False)
+    assert vacancy.retention is not None  # one of the two (Vacancy checks it)
+    return Promise(vacancy.procedure_end(), None, vacancy.retention.months,
+                   not vacancy.retention.stated)
+
+
 def kept(vacancy: Vacancy, dossier: DossierRecord) -> Kept:
     """How long this dossier is kept, and why; times in the vacancy's zone."""
-    zone = vacancy.zone
-    started = max(dossier.created_at, dossier.consented_at).astimezone(zone)
-    end = vacancy.procedure_end()
-    ended = max(end, started) if end is not None else None
-    if vacancy.reserve is not None:
+    said = promise(vacancy)
+    started = max(dossier.created_at, dossier.consented_at).astimezone(vacancy.zone)
+    ended = max(said.procedure_end, started) if said.procedure_end is not None else None
+    if said.reserve_months is not None:
         assert ended is not None  # a reserve needs a dated procedure (Vacancy checks it)
         if dossier.status == "submitted":
-            return Kept(_plus_months(ended, vacancy.reserve.months), "reserve", ended,
-                        vacancy.reserve.months)
+            return Kept(_plus_months(ended, said.reserve_months), "reserve", ended,
+                        said.reserve_months)
         return Kept(ended, "procedure", ended)
-    assert vacancy.retention is not None  # one of the two (Vacancy checks it)
-    months = vacancy.retention.months
-    period = Kept(_plus_months(started, months), "period", started, months,
-                  ours=not vacancy.retention.stated)
+    assert said.period_months is not None
+    period = Kept(_plus_months(started, said.period_months), "period", started,
+                  said.period_months, ours=said.ours)
     if dossier.status != "submitted" and ended is not None and ended < period.until:
         return Kept(ended, "procedure", ended)
     return period
