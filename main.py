@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bot.log_privacy import configure_logging
 from flows.engine import Engine
@@ -244,19 +245,54 @@ def cmd_rotate_keys(settings: Settings) -> int:
     return 0
 
 
+def queue_erasure_notice(uow: Any, erasure: Any) -> None:
+    """Tell the recruiters (by dossier number and vacancy) what an operator's erasure removed,
+    and take back what the bot posted about it, as the candidate's own /delete does."""
+    if erasure.recent_messages or erasure.older_messages or any(
+            status == "submitted" for _id, _vacancy, status in erasure.dossiers):
+        uow.add_outbox("candidate_erased", None, {
+            "dossiers": [list(d) for d in erasure.dossiers],
+            "delete": [list(m) for m in erasure.recent_messages],
+            "older": erasure.older_messages})
+
+
 def cmd_purge(settings: Settings, vacancies: dict[str, Vacancy], args: argparse.Namespace) -> int:
     """Erase one candidate completely (rows and files): the right to erasure; or, with
-    --expired, every dossier past the retention the privacy notice promises."""
-    if args.expired:
-        from storage.retention import purge_expired
+    --expired, every dossier past the retention the privacy notice promises (--dry-run: only
+    say which and why)."""
+    if args.candidate and (args.expired or args.dry_run):
+        print("purge: --candidate erases one candidate; --expired and --dry-run are about the "
+              "retention: give one or the other", file=sys.stderr)
+        return 2
+    if args.now and not args.dry_run:
+        # Deleting before the notice's date would break its promise: --now only looks ahead.
+        print("purge: --now only with --dry-run (what would go on that day)", file=sys.stderr)
+        return 2
+    if args.expired or args.dry_run:
+        from storage.retention import plan_purge, purge_expired
 
         engine = _store(settings, vacancies)
-        dossiers, files = purge_expired(engine.store, engine.files, vacancies,  # type: ignore[arg-type]
-                                        engine.clock())
-        print(f"purged {dossiers} dossiers past their retention, {files} files")
+        store = engine.store
+        if args.dry_run:
+            when = fixed_or_system_clock(args.now)()
+            plan = plan_purge(store, vacancies, when)  # type: ignore[arg-type]
+            for item in plan.dossiers:
+                print(f"would purge {item.line()}")
+            for candidate_id in plan.candidates:
+                print(f"would remove candidate {candidate_id}: no dossier left")
+            print(f"dry run: {len(plan.dossiers)} dossiers "
+                  f"({sum(d.files for d in plan.dossiers)} files) and "
+                  f"{len(plan.candidates)} candidates would be purged; nothing was deleted")
+            if plan.retired:
+                print(f"kept: {plan.retired} dossiers of vacancies no longer in the catalogue "
+                      "(their retention is unknown; purge --candidate erases one)")
+            return 0
+        purged = purge_expired(store, engine.files, vacancies, engine.clock())  # type: ignore[arg-type]
+        print(f"purged {purged.dossiers} dossiers past their retention, {purged.files} files, "
+              f"{purged.candidates} candidates with no dossier left")
         return 0
     if not args.candidate:
-        print("purge: give --candidate CHANNEL:ID or --expired", file=sys.stderr)
+        print("purge: give --candidate CHANNEL:ID, --expired or --dry-run", file=sys.stderr)
         return 2
     channel, _, external_id = args.candidate.partition(":")
     if not external_id:
@@ -268,16 +304,13 @@ def cmd_purge(settings: Settings, vacancies: dict[str, Vacancy], args: argparse.
         if candidate is None or candidate.id is None:
             print(f"purge: no candidate {args.candidate}")
             return 1
-        paths: list[str] = []
-        dossiers = uow.dossiers()
-        for dossier in dossiers:
-            assert dossier.id is not None
-            paths += uow.delete_dossier(dossier.id)
-        uow.delete_candidate(candidate.id)
-        uow.audit(None, "purge", {"dossiers": len(dossiers)})
-    for path in paths:
+        # The same erasure as the candidate's own /delete: rows, key, and the recruiters told.
+        erasure = uow.erase_candidate()
+        queue_erasure_notice(uow, erasure)
+    for path in erasure.stored_paths:
         engine.files.delete(path)
-    print(f"purged {args.candidate}: {len(dossiers)} dossiers, {len(paths)} files")
+    print(f"purged {args.candidate}: {len(erasure.dossiers)} dossiers, "
+          f"{len(erasure.stored_paths)} files")
     return 0
 
 
@@ -350,10 +383,15 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", default="data/exports", help="folder for the CSV files")
     sub.add_parser("new-master-key", help="print a fresh MASTER_KEY value")
     sub.add_parser("rotate-keys", help="re-wrap every candidate's key with the first MASTER_KEY")
-    purge = sub.add_parser("purge", help="erase a candidate completely, files included")
+    purge = sub.add_parser("purge", help="erase a candidate completely, files included; or "
+                                         "every dossier past its retention")
     purge.add_argument("--candidate", help="CHANNEL:ID, e.g. telegram:123456789")
     purge.add_argument("--expired", action="store_true",
                        help="delete every dossier past its retention (also done daily by the bot)")
+    purge.add_argument("--dry-run", action="store_true",
+                       help="with or without --expired: list the dossiers past their retention "
+                            "and why (ids, vacancy, status, date), delete nothing")
+    purge.add_argument("--now", help="with --dry-run: as on this moment (ISO 8601 with offset)")
     sub.add_parser("inbox", help="updates stored per state; quarantined ones, without content")
     diagram = sub.add_parser("diagram", help="write the flow diagram of every vacancy")
     diagram.add_argument("--out", default=str(Path(__file__).parent / "docs" / "flows"))

@@ -47,7 +47,10 @@ MENU = ("start", "status", "back", "restart", "language", "vacancies", "withdraw
 # The question command in each menu's own language, listed before /help (both work in both).
 QUESTION_COMMAND = {"nl": "vraag", "en": "question"}
 SWEEP_INTERVAL = 60  # seconds between reminder/expiry sweeps
-RETENTION_INTERVAL = 6 * 3600  # seconds between retention runs
+# Retention at least daily, whichever process runs it: four times a day, so that when the
+# process holding its lease dies (the lease lapses after two intervals) another one takes it
+# within a day of the last run.
+RETENTION_INTERVAL = 6 * 3600
 HOUSEKEEPING_INTERVAL = 3600  # pruning handled updates, orphaned files
 DB_THREADS = 32  # = the database pool: 16 connections + 16 overflow (main.build_engine)
 
@@ -112,9 +115,10 @@ def build_application(settings: Settings, engine: Engine, store: SqlDossierStore
                           owner, lease, settings.telegram_timeout)
 
     async def retention() -> None:
-        deleted, _ = await asyncio.to_thread(purge_expired, store, files, vacancies, clock())
-        if deleted:
-            log.info("retention: %s dossiers deleted", deleted)
+        purged = await asyncio.to_thread(purge_expired, store, files, vacancies, clock())
+        # Counts only: no id, name or vacancy (`purge --dry-run` shows an operator the why).
+        log.info("retention: %s dossiers, %s files, %s candidates deleted", purged.dossiers,
+                 purged.files, purged.candidates)
 
     async def housekeeping() -> None:
         now = clock()

@@ -15,8 +15,9 @@ from flows.flow import Flow
 from flows.messages import Msg, Quantity, babel_locale, catalogue, locale_for, render
 from flows.ports import DocumentRecord
 from flows.questions import Question
+from flows.retention import promise
 from flows.sections import Place
-from flows.vacancy import Deadline, Document, Vacancy
+from flows.vacancy import CriminalRecordRule, Deadline, Document, Vacancy
 
 QUOTE_MAX = 180
 # Outcomes of an assumed rule that carry "(onze aanname)": an uncertain line says it already.
@@ -409,18 +410,74 @@ def next_document(vacancy: Vacancy, verdict: Verdict, stored: list[DocumentRecor
                  expects="document", document=target.id, locale=locale)
 
 
-def privacy_notice(vacancy: Vacancy, lang: str) -> Reply:
-    retention = (Msg("retention.reserve", {"n": vacancy.reserve.months})
-                 if vacancy.reserve else Msg("retention.default"))
+def _period(months: int) -> Quantity:
+    """A retention period as people say it: "2 jaar", "18 maanden"."""
+    return Quantity(months // 12, "duration-year") if months % 12 == 0 else \
+        Quantity(months, "duration-month")
+
+
+def _day(moment: datetime, vacancy: Vacancy, locale: str) -> str:
+    return format_date(moment.astimezone(vacancy.zone).date(), "d MMMM y",
+                       locale=babel_locale(locale))
+
+
+def retention_said(vacancy: Vacancy) -> Msg:
+    """How long, in one sentence of the notice: the seed's reserve, the vacancy's own period,
+    or ours (flows/retention.py keeps the promise)."""
+    said = promise(vacancy)
+    if said.reserve_months is not None:
+        return Msg("retention.reserve", {"period": _period(said.reserve_months)})
+    assert said.period_months is not None
+    return Msg("retention.ours" if said.ours else "retention.stated",
+               {"period": _period(said.period_months)})
+
+
+def _retention_dated(vacancy: Vacancy, locale: str) -> Msg:
+    """The same promise with its dates, for "Meer over privacy"."""
+    said = promise(vacancy)
+    end = said.procedure_end
+    if said.reserve_ends is not None:
+        submitted = Msg("kept.until", {"day": _day(said.reserve_ends, vacancy, locale)})
+    else:
+        assert said.period_months is not None
+        submitted = Msg("kept.after", {"period": _period(said.period_months)})
+    if end is None:
+        return Msg("privacy.details.kept_all", {"when": submitted})
+    other = Msg("kept.selection", {"day": _day(end, vacancy, locale)})
+    return Msg("privacy.details.kept", {"submitted": submitted, "other": other})
+
+
+def _privacy_choices(vacancy: Vacancy, lang: str, more: bool) -> tuple[Choice, ...]:
     key = vacancy_key(vacancy.id)
+    return (Choice(f"p:{key}:{lang}", Msg("btn.accept")),
+            Choice(f"x:{lang}", Msg("btn.decline")),
+            *((Choice(f"n:{key}:{lang}", Msg("btn.privacy_more")),) if more else ()))
+
+
+def privacy_notice(vacancy: Vacancy, lang: str) -> Reply:
+    """What is stored, what for, who sees it, how long, the candidate's commands: short
+    enough for a phone; the legal basis, where, the dates and complaints are one button away."""
     return Reply(lang, (
         Msg("privacy.notice", {"title": vacancy.title, "employer": vacancy.employer_ref,
-                               "retention": retention,
-                               "authority": Msg(f"authority.{vacancy.country}")}),
-    ), (
-        Choice(f"p:{key}:{lang}", Msg("btn.accept")),
-        Choice(f"x:{lang}", Msg("btn.decline")),
-    ), expects="choice", meta={"privacy": vacancy.id}, locale=locale_of(vacancy, lang))
+                               "retention": retention_said(vacancy)}),
+    ), _privacy_choices(vacancy, lang, more=True), expects="choice",
+        meta={"privacy": vacancy.id}, locale=locale_of(vacancy, lang))
+
+
+def privacy_details(vacancy: Vacancy, lang: str) -> Reply:
+    """"Meer over privacy": the rest of the notice, with the same choice under it."""
+    locale = locale_of(vacancy, lang)
+    records = [rule for rule in vacancy.requirements if isinstance(rule, CriminalRecordRule)
+               and (rule.asked == "at_application" or rule.document is not None)]
+    parts: list[Any] = [Msg("privacy.details.title", {"title": vacancy.title}),
+                        Msg("privacy.details.basis")]
+    parts += [Msg("privacy.details.record", {"model": rule.model,
+                                             "employer": vacancy.employer_ref})
+              for rule in records[:1]]
+    parts += [Msg("privacy.details.where"), _retention_dated(vacancy, locale),
+              Msg("privacy.details.rights", {"authority": Msg(f"authority.{vacancy.country}")})]
+    return Reply(lang, tuple(parts), _privacy_choices(vacancy, lang, more=False),
+                 expects="choice", meta={"privacy": vacancy.id}, locale=locale)
 
 
 def vacancy_list(vacancies: list[Vacancy], now: datetime, lang: str,

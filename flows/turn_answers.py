@@ -80,13 +80,15 @@ class Answers(Turn):
 
     def press(self, token: str) -> list[Reply]:
         kind, _, rest = token.partition(":")
-        if kind in ("v", "p"):
+        if kind in ("v", "p", "n"):
             key, _, lang = rest.partition(":")
             if lang in LANGUAGES and self.candidate is None:
                 self.lang = lang
             vacancy_id = self.engine.by_key.get(key)
             if vacancy_id is None:
                 return [self.say(Msg("button.stale")), self.vacancy_list()]
+            if kind == "n":  # "Meer over privacy": read only, like the notice itself
+                return [R.privacy_details(self.engine.vacancies[vacancy_id], self.lang)]
             return self.choose_vacancy(vacancy_id) if kind == "v" else self.accept_privacy(vacancy_id)
         if kind == "x":
             if rest in LANGUAGES and self.candidate is None:

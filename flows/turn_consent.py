@@ -9,7 +9,7 @@ from flows.messages import Msg
 from flows.ports import CandidateRecord, DossierRecord
 from flows.turn import Turn
 
-PRIVACY_VERSION = "2026-11-22"
+PRIVACY_VERSION = "2026-11-29"  # the notice says what, why, who, how long, where (issue 11)
 
 
 class Consent(Turn):

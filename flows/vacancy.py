@@ -187,7 +187,19 @@ class SelectionStep(Provenance):
 
 
 class Reserve(Provenance):
+    """The seed's recruitment reserve: how long after the procedure it runs. A submitted
+    application is kept as long (flows/retention.py)."""
+
     months: int = Field(ge=0, le=120)
+
+
+class Retention(Provenance):
+    """How long a dossier is kept where the seed gives no recruitment reserve: `months` after
+    the application. Quoted (`source`) when the vacancy text names the period; otherwise an
+    `assumption` — the employer's setting or ours — and the privacy notice says it is ours,
+    never the vacancy's."""
+
+    months: int = Field(ge=1, le=120)
 
 
 class Note(Provenance):
@@ -500,6 +512,8 @@ class Vacancy(Frozen):
     questions: QuestionWindow | None = None
     selection: tuple[SelectionStep, ...] = ()
     reserve: Reserve | None = None
+    # Where the seed gives no reserve: how long a dossier is kept (the notice says whose period).
+    retention: Retention | None = None
     requirements: tuple[Requirement, ...] = ()
     documents: tuple[Document, ...] = Field(min_length=1)
     notes: tuple[Note, ...] = Field(default=(), description="info shown with the verdict")
@@ -556,6 +570,7 @@ class Vacancy(Frozen):
                 errors.append(
                     f"{where}.assumption: a candidate reads this assumption; give one plain "
                     "sentence in 'nl' and 'en' (the maintainer note goes in 'why')")
+        errors += self._retention_problems()
         peers = DIPLOMA_PEERS.get(self.country, {})
         scale = [level for level in DIPLOMA_SCALES[self.country] if level not in peers]
         for i, rule in enumerate(self.requirements):
@@ -587,6 +602,30 @@ class Vacancy(Frozen):
         if errors:
             raise ValueError("\n".join(errors))
         return self
+
+    def _retention_problems(self) -> list[str]:
+        """The privacy notice says how long a dossier is kept: from the seed's reserve, or from
+        a period of the vacancy file — exactly one of them."""
+        if self.reserve is None and self.retention is None:
+            return ["retention: say how long dossiers are kept: 'retention: {months: N, "
+                    "assumption: ...}' (a period after the application, ours where the seed "
+                    "names none) or, where the seed gives one, its 'reserve'"]
+        if self.reserve is not None and self.retention is not None:
+            return ["retention: give either the seed's 'reserve' or a 'retention' period, "
+                    "not both"]
+        if self.reserve is not None and self.procedure_end() is None:
+            return ["reserve: the reserve runs from the end of the procedure, which this "
+                    "vacancy does not date; give a selection step a 'day' or the deadline an "
+                    "'until'"]
+        return []
+
+    def procedure_end(self) -> datetime | None:
+        """When the procedure is over, where the vacancy dates it: the evening of its last
+        dated selection step, else the deadline."""
+        days = [step.day for step in self.selection if step.day is not None]
+        if days:
+            return datetime.combine(max(days), time(23, 59), tzinfo=self.zone)
+        return self.closes_at()
 
     def _rules_with_provenance(self) -> list[tuple[str, Provenance]]:
         """Every requirement and each part of one that can decide a verdict on its own."""

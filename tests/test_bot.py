@@ -409,7 +409,7 @@ async def test_deep_link_to_an_open_vacancy_goes_straight_to_the_privacy_notice(
     [notice] = await bot.send(CANDIDATE, f"/start {vacancy_id}")
     assert notice.text is not None and notice.text.startswith("🔒 Privacy — ")
     assert catalogue()[vacancy_id].title.nl in notice.text  # type: ignore[union-attr]
-    assert notice.labels() == ["Akkoord, verder", "Niet akkoord"]
+    assert notice.labels() == ["Akkoord, verder", "Niet akkoord", "Meer over privacy"]
     assert bot.dossiers_of(CANDIDATE) == []  # nothing stored before consent
 
 
@@ -882,3 +882,17 @@ async def test_a_reply_to_someone_elses_notice_is_no_consent(bot: BotHarness):
     forged = {**notice, "from": {"id": 4242, "is_bot": False, "first_name": "Piet"}}
     await bot.process(bot.tg.message_update(CANDIDATE, text="ok", reply_to_message=forged))
     assert bot.dossiers_of(CANDIDATE) == []
+
+
+async def test_more_about_privacy_stores_nothing_and_a_reply_to_it_is_consent(bot: BotHarness):
+    """"Meer over privacy" is the rest of the notice, read-only like the notice; it carries the
+    same choice, so agreeing under it (pressed or typed as a reply) starts the application."""
+    await bot.send(CANDIDATE, f"/start {SCHOOL}")
+    [details] = await bot.press(CANDIDATE, "Meer over privacy")
+    assert (details.text or "").startswith("🔒 Meer over privacy — ICT-coördinator")
+    assert "AVG art. 10" in (details.text or "")
+    assert details.labels() == ["Akkoord, verder", "Niet akkoord"]
+    assert bot.dossiers_of(CANDIDATE) == []
+    await bot.process(bot.tg.message_update(
+        CANDIDATE, text="akkoord", reply_to_message=bot.tg._message_json(details)))
+    assert bot.dossier(CANDIDATE).vacancy_id == SCHOOL

@@ -73,13 +73,16 @@ ALSO_ENGLISH = {
     # likely in a future text of either language: words English and Dutch write alike
     "cv", "pdf", "docx", "doc", "odt", "jpg", "png", "ict", "team", "teams", "online",
     "website", "manager", "assessment", "interview", "test", "project", "service", "desk",
-    "support", "ok", "contact", "reply", "over", "even", "audio", "video",
+    "support", "ok", "contact", "reply", "over", "even", "audio", "video", "model", "server",
     # commands, status codes and language names the Dutch texts show as they are
-    "back", "restart", "withdraw", "vacancies", "language", "draft", "collecting",
+    "back", "restart", "withdraw", "vacancies", "language", "mydata", "delete", "draft",
+    "collecting",
     "submitted", "withdrawn", "expired", "ineligible", "english", "nederlands",
     # names: of Dutch and Belgian education levels, authorities, people in examples, places
     "mbo", "havo", "vwo", "hbo", "wo", "graduaat", "autoriteit", "persoonsgegevens", "sofie",
     "janssens", "nieuwpoort", "hardenberg", "flextender", "vog", "topdesk",
+    # legal citations: "art. 6.1.b" (AVG) and "Art. 6(1)(b)" (GDPR)
+    "art", "b",
 }
 # Keys that are bilingual by design ("Kies je taal / Choose your language").
 BILINGUAL = {"language.choose", "cmd.language", "language.name.nl", "language.name.en"}
@@ -149,6 +152,7 @@ def english_replies(vacancy: Vacancy) -> Iterator[Reply]:
     closes = vacancy.closes_at()
     now = closes - timedelta(days=2, hours=3) if closes else TODAY
     yield R.privacy_notice(vacancy, "en")
+    yield R.privacy_details(vacancy, "en")
     answers: dict[str, object] = {}
     for question in compile_questions(vacancy):
         yield R.ask(flow, question, answers, "en", (), 1)
@@ -356,9 +360,12 @@ def engine(tmp_path, clock):
 
 def test_a_netherlands_vacancy_is_answered_in_the_netherlands_dutch_also_in_the_outbox(engine):
     chat = Chat(engine, "daan")
-    chat.start(HARDENBERG).expect("om je sollicitatie bij", "inzien", "Klachten kun je")
+    chat.start(HARDENBERG).expect("om je sollicitatie te beoordelen", "1 jaar na je sollicitatie")
     chat.expect_not("kandidatuur", "inkijken", "kan je")
     assert chat.last[0].locale == "nl_NL" and chat.last[0].lang == "nl"
+    chat.press("Meer over privacy").expect("een ingediende sollicitatie", "Klachten kun je")
+    chat.expect_not("kandidatuur", "kan je")
+    assert chat.last[0].locale == "nl_NL"
     # The outbox keeps the text as it was said: with the variant.
     engine.handle(chat.sender, Inbound.press(chat.token("Akkoord")), durable=True)
     queued = chat.data.outbox[-1]["payload"]["messages"]
@@ -371,7 +378,8 @@ def test_a_netherlands_vacancy_is_answered_in_the_netherlands_dutch_also_in_the_
 def test_a_flemish_vacancy_keeps_the_flemish_words(engine, clock):
     clock.set(datetime(2025, 7, 1, 12, 0, tzinfo=UTC))  # Nieuwpoort is open
     chat = Chat(engine, "lien")
-    chat.start(NIEUWPOORT).expect("om je kandidatuur bij", "Klachten kan je")
+    chat.start(NIEUWPOORT).expect("om je kandidatuur te beoordelen", "een ingediende kandidatuur")
     assert chat.last[0].locale == "nl_BE"
+    chat.press("Meer over privacy").expect("Klachten kan je")
     chat.press("Akkoord").expect("(voornaam en naam)")
     chat.do("help").expect("/withdraw — kandidatuur intrekken", "Je kan altijd stoppen")

@@ -52,6 +52,59 @@ def test_export_then_purge(tmp_path):
     assert _run(tmp_path, "purge", "--candidate", "terminal:noor").returncode == 1
 
 
+def test_purge_dry_run_lists_what_would_go_and_why_and_deletes_nothing(tmp_path):
+    pdf = tmp_path / "doc.pdf"
+    pdf.write_bytes(sample_files.pdf())
+    # A complete application today (the school keeps it 12 months: our setting) ...
+    lines = ["1", "Noor Claes", "noor@example.be", "ja", "02-11-2026", "nee", *[str(pdf)] * 3]
+    chat = _run(tmp_path, "chat", "--user", "noor", "--vacancy", "school-ict-coordinator",
+                stdin="\n".join(lines) + "\n")
+    assert "is volledig en doorgestuurd" in chat.stdout, chat.stdout + chat.stderr
+    # ... and a draft for Nieuwpoort in July 2025, never submitted: its procedure is over.
+    chat = _run(tmp_path, "chat", "--user", "eva", "--vacancy", "nieuwpoort-systeembeheerder-ict",
+                "--now", "2025-07-15T10:00+02:00", stdin="1\nEva Vandamme\n")
+    assert "e-mailadres" in chat.stdout, chat.stdout + chat.stderr
+
+    dry = _run(tmp_path, "purge", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    lines = dry.stdout.splitlines()
+    assert lines[0].startswith("would purge dossier 2 (candidate 2)  "
+                               "nieuwpoort-systeembeheerder-ict  draft  kept until 2025-09-16  "
+                               "0 files — draft, never submitted; the procedure ended 2025-09-16")
+    assert lines[1:] == [
+        "would remove candidate 2: no dossier left",
+        "dry run: 1 dossiers (0 files) and 1 candidates would be purged; nothing was deleted"]
+    assert _run(tmp_path, "purge", "--expired", "--dry-run").stdout == dry.stdout
+
+    # Looking ahead: past the school's twelve months the complete application goes too.
+    ahead = _run(tmp_path, "purge", "--dry-run", "--now", "2028-01-01T00:00+01:00").stdout
+    [school] = [line for line in ahead.splitlines() if "school-ict-coordinator" in line]
+    assert school.startswith("would purge dossier 1 (candidate 1)  school-ict-coordinator  "
+                             "submitted  kept until 2027-")
+    assert "3 files — submitted; the retention of 12 months after the application" in school
+    assert "our setting, not in the vacancy text" in school
+    assert ahead.splitlines()[-1] == ("dry run: 2 dossiers (3 files) and 2 candidates would be "
+                                      "purged; nothing was deleted")
+    for output in (dry.stdout, ahead):  # ids, vacancies, dates: nothing personal
+        assert "Noor" not in output and "Eva" not in output and "@example" not in output
+        assert "noor" not in output and "eva" not in output and "doc.pdf" not in output
+    assert len(list((tmp_path / "uploads").rglob("*.pdf"))) == 3  # nothing was deleted
+    export = _run(tmp_path, "export", "--out", str(tmp_path / "out")).stdout
+    assert "nieuwpoort-systeembeheerder-ict.csv: 1 dossiers" in export
+
+    refused = _run(tmp_path, "purge", "--expired", "--now", "2028-01-01T00:00+01:00")
+    assert refused.returncode == 2 and "--now only with --dry-run" in refused.stderr
+    both = _run(tmp_path, "purge", "--candidate", "terminal:noor", "--dry-run")
+    assert both.returncode == 2 and "give one or the other" in both.stderr
+
+    purge = _run(tmp_path, "purge", "--expired")
+    assert purge.stdout.strip() == ("purged 1 dossiers past their retention, 0 files, "
+                                    "1 candidates with no dossier left")
+    assert _run(tmp_path, "purge", "--dry-run").stdout.splitlines() == [
+        "dry run: 0 dossiers (0 files) and 0 candidates would be purged; nothing was deleted"]
+    assert len(list((tmp_path / "uploads").rglob("*.pdf"))) == 3
+
+
 def test_an_undelivered_question_is_exported_as_asked_and_purged_with_the_candidate(tmp_path):
     lines = ["1", "/vraag Mag ik deeltijds werken?", "1", "Noor Claes"]
     chat = _run(tmp_path, "chat", "--user", "noor", "--vacancy", "school-ict-coordinator",

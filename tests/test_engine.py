@@ -238,7 +238,7 @@ def test_happy_path_from_deep_link_to_submission(name, engine, clock):
     chat = Chat(engine, "alice")
 
     chat.start(spec.id).expect(f"🔒 Privacy — {spec.title}", "We bewaren niets tot je hieronder akkoord gaat")
-    assert chat.labels == ["Akkoord, verder", "Niet akkoord"]
+    assert chat.labels == ["Akkoord, verder", "Niet akkoord", "Meer over privacy"]
     assert stored(chat) == NOTHING
 
     chat.press("Akkoord").expect("Bedankt. We beginnen.", "Vraag 1 van", "Hoe heet je?")

@@ -156,6 +156,22 @@ def _questions_unknown_key(d):
     d["questions"]["answers_on"] = "10 juli"
 
 
+def _negative_retention(d):
+    d["retention"]["months"] = -3
+
+
+def _untraced_retention(d):
+    del d["retention"]["assumption"]
+
+
+def _no_retention(d):
+    del d["retention"]
+
+
+def _retention_and_reserve(d):
+    d["reserve"] = {"months": 24, "source": "Een wervingsreserve wordt aangelegd voor twee jaar."}
+
+
 CASES = [
     (_unknown_key, "requirements.0.min_levle: unknown key 'min_levle'; allowed keys:", "min_level"),
     (_wrong_type, "requirements.1.min_years:", "'five'"),
@@ -195,6 +211,10 @@ CASES = [
      "answers_published"),
     (_peer_level_as_minimum, "requirements.0.min_level: unknown diploma level 'havo' for NL",
      "allowed: none, mbo-1, mbo-2, mbo-3, mbo-4, hbo, wo"),
+    (_negative_retention, "retention.months: ", "greater than or equal to 1 (got -3)"),
+    (_untraced_retention, "retention: ", "needs a 'source' (quote of the seed) or an 'assumption'"),
+    (_no_retention, "retention: ", "say how long dossiers are kept"),
+    (_retention_and_reserve, "retention: ", "either the seed's 'reserve' or a 'retention' period"),
 ]
 
 
@@ -234,6 +254,18 @@ def test_every_problem_of_every_file_is_reported(tmp_path, capsys):
     assert "one.yaml: requirements.0.min_level" in out
     assert "one.yaml: deadline" in out
     assert "two.yaml: id" in out
+
+
+def test_a_reserve_needs_a_dated_procedure_to_run_from(tmp_path, capsys):
+    """The reserve is counted from the end of the procedure: without a date it could not be."""
+    data = _data(NIEUWPOORT)
+    data["deadline"] = {"not_stated": True, "assumption": "test"}
+    for step in data["selection"]:
+        step.pop("day", None)
+    path = _write(tmp_path, "undated.yaml", data)
+    code, out = _validate(tmp_path, capsys)
+    assert code == 1
+    assert f"{path}: reserve: the reserve runs from the end of the procedure" in out, out
 
 
 def test_yaml_syntax_error_names_the_line(tmp_path, capsys):
