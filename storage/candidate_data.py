@@ -7,7 +7,7 @@ import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, or_, select, text, update
+from sqlalchemy import Connection, Engine, delete, insert, or_, select, text, union, update
 from sqlalchemy.exc import DBAPIError
 
 from flows.ports import Erasure
@@ -157,17 +157,20 @@ def erase(connection: Connection, keyring: Keyring, channel: str, external_id: s
     return erasure
 
 
-def compact(engine: Engine) -> None:
+def compact(engine: Engine, *, full: bool = False) -> None:
     """After an erasure: SQLite folds the WAL (old page versions) into the main file, whose
     freed space secure_delete zeroes; PostgreSQL vacuums the key table so the deleted key's
-    tuple is pruned. Failing here loses nothing: the data are sealed and the key is deleted."""
+    tuple is pruned. `full` (the daily job) rewrites PostgreSQL's key table into a new file
+    (VACUUM FULL: a short exclusive lock on a small table), so no erased key's bytes stay on
+    disk however the pages were reused. Failing here loses nothing: the data are sealed and
+    the key is deleted."""
     with contextlib.suppress(DBAPIError):
         if engine.dialect.name == "sqlite":
             with engine.connect() as connection:
                 connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
         else:
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-                connection.execute(text("VACUUM subject_key"))
+                connection.execute(text("VACUUM FULL subject_key" if full else "VACUUM subject_key"))
 
 
 def sweep_unused_keys(connection: Connection, before: datetime) -> int:
@@ -176,9 +179,9 @@ def sweep_unused_keys(connection: Connection, before: datetime) -> int:
     from storage.tables import subject_key_table
 
     k = subject_key_table.c
-    used = (select(_C.subject).where(_C.subject.is_not(None))
-            .union(select(_I.subject).where(_I.subject.is_not(None)))
-            .union(select(_O.subject).where(_O.subject.is_not(None))))
+    used = union(select(_C.subject).where(_C.subject.is_not(None)),
+                 select(_I.subject).where(_I.subject.is_not(None)),
+                 select(_O.subject).where(_O.subject.is_not(None)))
     result = connection.execute(delete(subject_key_table).where(
         k.created_at < before, k.subject.not_in(used)))
     return result.rowcount

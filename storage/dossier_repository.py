@@ -840,6 +840,15 @@ class SqlDossierStore:
         tuples of the key table. Best effort: the data were sealed, and the key is gone."""
         candidate_data.compact(self._engine)
 
+    def forget_unused_keys(self, before: datetime) -> int:
+        """Delete keys made before `before` that nothing refers to any more (someone who never
+        accepted the notice; the fresh key an erasure gave to updates then pending), then
+        rewrite the key table so erased keys leave no bytes behind."""
+        with self._write() as connection:
+            removed = candidate_data.sweep_unused_keys(connection, _to_utc(before))
+        candidate_data.compact(self._engine, full=True)
+        return removed
+
     def _ciphers(self, connection: Connection,
                  candidate_ids: set[int]) -> dict[int, SubjectCipher | None]:
         """Each candidate's cipher (None where they have no key: nothing of theirs is sealed,

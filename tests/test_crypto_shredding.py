@@ -187,3 +187,21 @@ def test_a_sealed_value_does_not_open_with_another_persons_key():
         theirs.open_text(mine.seal_text(NAME))
     assert keyring.pseudonym("777") == keyring.pseudonym("777") != keyring.pseudonym("778")
     assert "777" not in keyring.pseudonym("777")
+
+
+def test_keys_nothing_uses_any_more_are_forgotten(engine: Engine, tmp_path: Path):
+    store = SqlDossierStore(engine, clock=lambda: T0)
+    inbox = SqlInbox(engine, keyring=store.keyring)
+    _fill(store, LocalFileStore(tmp_path / "uploads"), tmp_path)
+    # Someone who wrote once and never accepted the notice: their update is handled.
+    inbox.receive([Received(9, "u:999", {"update_id": 9, "message": {"text": "hallo"}})])
+    [item] = inbox.claim("w", timedelta(seconds=30))
+    inbox.done(item.id)
+    # Someone whose update still waits keeps their key.
+    inbox.receive([Received(10, "u:555", {"update_id": 10, "message": {"text": "dag"}})])
+
+    assert store.forget_unused_keys(datetime.now(UTC) + timedelta(minutes=1)) == 1
+    with engine.connect() as connection:
+        left = set(connection.execute(select(subject_key_table.c.subject)).scalars())
+    assert left == {store.keyring.subject("telegram", "777"), store.keyring.subject("telegram", "555")}
+    assert store.forget_unused_keys(datetime.now(UTC) - timedelta(days=1)) == 0  # only old ones
