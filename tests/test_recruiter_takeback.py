@@ -1,0 +1,114 @@
+"""Taking back what the recruiters' chat holds about a dossier, and reducing an extract (issue 11).
+
+- `storage/recruiter_messages.py` on SQLite and PostgreSQL: what is recorded, what `take_back`
+  returns and forgets, `reduce_document` once;
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, insert, select
+
+from storage import recruiter_messages
+from storage.database import make_engine, migrate
+from storage.dossier_repository import write_transaction
+from storage.tables import (
+    candidate_table,
+    document_table,
+    dossier_table,
+    recruiter_message_table,
+)
+
+T0 = datetime(2026, 11, 22, 11, 0, tzinfo=UTC)
+CHAT = -100
+
+
+# ---------------------------------------------------------------- storage
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+def add_dossier(engine: Engine, external_id: str = "1") -> int:
+    with write_transaction(engine) as connection:
+        candidate = connection.execute(insert(candidate_table).values(
+            channel="telegram", external_id=external_id, chat_id=external_id, language="nl",
+            created_at=T0).returning(candidate_table.c.id)).scalar_one()
+        return connection.execute(insert(dossier_table).values(
+            candidate_id=candidate, vacancy_id="school-ict-coordinator", state="submitted",
+            status="submitted", answers={}, language="nl", consented_at=T0,
+            privacy_version="1", created_at=T0, updated_at=T0,
+            reminders_sent=[]).returning(dossier_table.c.id)).scalar_one()
+
+
+def recorded(engine: Engine) -> list[tuple[int, int, int]]:
+    r = recruiter_message_table.c
+    with engine.connect() as connection:
+        return [tuple(row) for row in connection.execute(
+            select(r.dossier_id, r.chat_id, r.message_id).order_by(r.id))]
+
+
+def test_take_back_returns_the_recent_messages_counts_the_older_and_forgets_both(engine: Engine):
+    first, second = add_dossier(engine, "1"), add_dossier(engine, "2")
+    now = T0 + timedelta(hours=60)
+    for message_id, hours_before in ((11, 59), (12, 47.5), (13, 46.5), (14, 1)):
+        recruiter_messages.record(engine, first, CHAT, message_id,
+                                  now - timedelta(hours=hours_before))
+    recruiter_messages.record(engine, second, CHAT, 21, now - timedelta(hours=1))
+    # A message id beyond 32 bits (supergroups number high) comes back as it went in.
+    recruiter_messages.record(engine, first, -1001234567890, 2**40, now - timedelta(minutes=5))
+
+    with write_transaction(engine) as connection:
+        recent, older = recruiter_messages.take_back(connection, [first], now)
+    # Under 47 hours (48 less a margin: the delete happens a little later), oldest first.
+    assert recent == [(CHAT, 13), (CHAT, 14), (-1001234567890, 2**40)]
+    assert older == 2
+    assert recorded(engine) == [(second, CHAT, 21)]  # the other dossier's stays
+
+    with write_transaction(engine) as connection:
+        assert recruiter_messages.take_back(connection, [first], now) == ([], 0)
+        assert recruiter_messages.take_back(connection, [], now) == ([], 0)
+
+
+def test_take_back_is_part_of_the_callers_transaction(engine: Engine):
+    dossier = add_dossier(engine)
+    recruiter_messages.record(engine, dossier, CHAT, 5, T0)
+
+    class Rollback(Exception):
+        pass
+
+    with pytest.raises(Rollback), write_transaction(engine) as connection:
+        assert recruiter_messages.take_back(connection, [dossier], T0) == ([(CHAT, 5)], 0)
+        raise Rollback
+    assert recorded(engine) == [(dossier, CHAT, 5)]  # an erasure rolled back forgets nothing
+
+
+def test_reduce_document_drops_the_path_once_and_keeps_the_facts(engine: Engine):
+    dossier = add_dossier(engine)
+    with write_transaction(engine) as connection:
+        document = connection.execute(insert(document_table).values(
+            dossier_id=dossier, kind="record_extract", original_name="uittreksel.pdf",
+            stored_path="2026/11/abc.pdf", size=2048, sha256="f" * 64,
+            media_type="application/pdf", uploaded_at=T0).returning(document_table.c.id)
+        ).scalar_one()
+    later = T0 + timedelta(minutes=3)
+
+    assert recruiter_messages.reduce_document(engine, document, later) == "2026/11/abc.pdf"
+    assert recruiter_messages.reduce_document(engine, document, later + timedelta(hours=1)) is None
+    assert recruiter_messages.reduce_document(engine, 4242, later) is None
+
+    f = document_table.c
+    with engine.connect() as connection:
+        row = connection.execute(select(document_table).where(f.id == document)).mappings().one()
+    assert (row["kind"], row["original_name"], row["size"], row["sha256"], row["stored_path"]) == (
+        "record_extract", "uittreksel.pdf", 2048, "f" * 64, "")
+    deleted_at = row["file_deleted_at"]
+    assert (deleted_at if deleted_at.tzinfo else deleted_at.replace(tzinfo=UTC)) == later
