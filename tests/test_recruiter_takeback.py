@@ -2,6 +2,7 @@
 
 - `storage/recruiter_messages.py` on SQLite and PostgreSQL: what is recorded, what `take_back`
   returns and forgets, `reduce_document` once;
+- the fake Bot API deletes like Telegram: only the bot's own messages, for 48 hours;
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, insert, select
 
+from bot.fake_bot_api import FakeTelegram
+from bot.fake_bot_api import TelegramError as Refused
 from storage import recruiter_messages
 from storage.database import make_engine, migrate
 from storage.dossier_repository import write_transaction
@@ -112,3 +115,47 @@ def test_reduce_document_drops_the_path_once_and_keeps_the_facts(engine: Engine)
         "record_extract", "uittreksel.pdf", 2048, "f" * 64, "")
     deleted_at = row["file_deleted_at"]
     assert (deleted_at if deleted_at.tzinfo else deleted_at.replace(tzinfo=UTC)) == later
+
+
+# ---------------------------------------------------------------- the fake Bot API
+
+
+class Seconds:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_fake_telegram_deletes_the_bots_own_messages_for_48_hours_only():
+    clock = Seconds()
+    tg = FakeTelegram(clock=clock)
+    tg.add_group(CHAT)
+    old = tg.call("sendMessage", {"chat_id": CHAT, "text": "old"})["message_id"]
+    clock.now += 47 * 3600
+    first, second, third = (tg.call("sendMessage", {"chat_id": CHAT, "text": t})["message_id"]
+                            for t in ("a", "b", "c"))
+    clock.now += 3600  # `old` is 48 hours old now
+
+    with pytest.raises(Refused, match="message can't be deleted"):
+        tg.call("deleteMessage", {"chat_id": CHAT, "message_id": old})
+    assert tg.call("deleteMessage", {"chat_id": CHAT, "message_id": first}) is True
+    with pytest.raises(Refused, match="message to delete not found"):
+        tg.call("deleteMessage", {"chat_id": CHAT, "message_id": first})  # gone already
+    with pytest.raises(Refused, match="message to edit not found"):
+        tg.call("editMessageText", {"chat_id": CHAT, "message_id": first, "text": "x"})
+
+    # A batch deletes what it may and skips the rest (as the form-encoded JSON list too)...
+    assert tg.call("deleteMessages", {"chat_id": CHAT,
+                                      "message_ids": f"[{old}, {first}, {second}, 999]"}) is True
+    # ... and is refused when it may delete none of them.
+    with pytest.raises(Refused, match="message can't be deleted"):
+        tg.call("deleteMessages", {"chat_id": CHAT, "message_ids": [old, first, second]})
+    with pytest.raises(Refused, match="1-100"):
+        tg.call("deleteMessages", {"chat_id": CHAT, "message_ids": list(range(1, 102))})
+
+    assert tg.deleted == [(CHAT, first), (CHAT, second)]
+    assert [m.text for m in tg.visible_in(CHAT)] == ["old", "c"]
+    assert [m.text for m in tg.messages_to(CHAT)] == ["old", "a", "b", "c"]  # the history
+    assert third not in {m for _, m in tg.deleted}
