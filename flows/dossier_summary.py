@@ -20,13 +20,34 @@ from flows.ports import (
 )
 from flows.questions import IDENTITY, Question, applicable_answers, compile_questions
 from flows.text_cleaning import clean_text
-from flows.vacancy import KnowledgeMatrixRule, ScoredRule, Vacancy
+from flows.vacancy import CriminalRecordRule, KnowledgeMatrixRule, ScoredRule, Vacancy
 
 IDENTITY_IDS = {q.id for q in IDENTITY}
 
 
 def _local(vacancy: Vacancy, moment: datetime | None) -> str:
     return moment.astimezone(vacancy.zone).strftime("%d-%m-%Y %H:%M") if moment else ""
+
+
+def _local_date(vacancy: Vacancy, moment: datetime | None) -> str:
+    return moment.astimezone(vacancy.zone).strftime("%d-%m-%Y") if moment else "?"
+
+
+def reduced_after_delivery(vacancy: Vacancy) -> frozenset[str]:
+    """The documents whose file is deleted once the recruiters have it (data reduction): the
+    criminal-record extracts. The dossier keeps their facts and the answers about them."""
+    return frozenset(rule.document for rule in vacancy.requirements
+                     if isinstance(rule, CriminalRecordRule) and rule.document)
+
+
+def file_deleted(doc: DocumentRecord) -> bool:
+    """The document's file was deleted after it had served; its row keeps the facts."""
+    return doc.file_deleted_at is not None or not doc.stored_path
+
+
+def file_deleted_text(vacancy: Vacancy, doc: DocumentRecord) -> Msg:
+    """ "bestand verwijderd na levering op 22-11-2026" """
+    return Msg("rec.file_deleted", {"when": _local_date(vacancy, doc.file_deleted_at)})
 
 
 def summary(vacancy: Vacancy, dossier: DossierRecord, documents: list[DocumentRecord],
@@ -57,8 +78,13 @@ def summary(vacancy: Vacancy, dossier: DossierRecord, documents: list[DocumentRe
     for doc in documents:
         label = vacancy.document(doc.kind).label if any(
             d.id == doc.kind for d in vacancy.documents) else doc.kind
-        lines.append(Msg("rec.document", {"label": label, "name": doc.original_name,
-                                          "kb": max(1, doc.size // 1024)}))
+        values: dict[str, Any] = {"label": label, "name": doc.original_name,
+                                  "kb": max(1, doc.size // 1024)}
+        if file_deleted(doc):
+            lines.append(Msg("rec.document_reduced",
+                             {**values, "deleted": file_deleted_text(vacancy, doc)}))
+        else:
+            lines.append(Msg("rec.document", values))
     # What candidates typed reaches a recruiter's screen or terminal: no escape sequences or
     # bidi overrides, even from rows stored before input was cleaned on arrival.
     return clean_text("\n".join(render(line, lang) for line in lines))
@@ -175,11 +201,19 @@ def csv_export(vacancy: Vacancy,
             ",".join(verdict.get("conditions", [])),
             ",".join(verdict.get("assumed_conditions", [])),
             "" if verdict.get("score") is None else verdict["score"],
-            ",".join(sorted(d.kind for d in documents)),
+            ",".join(sorted(_document_cell(vacancy, d) for d in documents)),
             *(points.get(column, "") for column in criteria),
             *(_cell(counted.get(q.id, "")) for q in questions),
         ])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _document_cell(vacancy: Vacancy, doc: DocumentRecord) -> str:
+    """The document's kind; "record_extract (bestand verwijderd na levering op 22-11-2026)"
+    for one whose file went once the recruiters had it."""
+    if not file_deleted(doc):
+        return doc.kind
+    return f"{doc.kind} ({render(file_deleted_text(vacancy, doc), R.locale_of(vacancy, 'nl'))})"
 
 
 def _cell(value: Any) -> Any:

@@ -3,18 +3,24 @@
 - `storage/recruiter_messages.py` on SQLite and PostgreSQL: what is recorded, what `take_back`
   returns and forgets, `reduce_document` once;
 - the fake Bot API deletes like Telegram: only the bot's own messages, for 48 hours;
+- the recruiters' summary and CSV show a reduced extract as deleted after delivery, facts kept;
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, insert, select
 
 from bot.fake_bot_api import FakeTelegram
 from bot.fake_bot_api import TelegramError as Refused
+from flows.dossier_summary import csv_export, reduced_after_delivery, summary
+from flows.ports import DocumentRecord, DossierRecord
 from storage import recruiter_messages
 from storage.database import make_engine, migrate
 from storage.dossier_repository import write_transaction
@@ -24,9 +30,12 @@ from storage.tables import (
     dossier_table,
     recruiter_message_table,
 )
+from tests.bot_harness import catalogue
 
 T0 = datetime(2026, 11, 22, 11, 0, tzinfo=UTC)
 CHAT = -100
+SCHOOL = "school-ict-coordinator"
+HARDENBERG = "hardenberg-medewerker-intern-service-punt"
 
 
 # ---------------------------------------------------------------- storage
@@ -159,3 +168,55 @@ def test_the_fake_telegram_deletes_the_bots_own_messages_for_48_hours_only():
     assert [m.text for m in tg.visible_in(CHAT)] == ["old", "c"]
     assert [m.text for m in tg.messages_to(CHAT)] == ["old", "a", "b", "c"]  # the history
     assert third not in {m for _, m in tg.deleted}
+
+
+# ---------------------------------------------------------------- what recruiters read
+
+
+def school_dossier(documents_deleted_at: datetime | None) -> tuple[Any, DossierRecord,
+                                                                   list[DocumentRecord]]:
+    vacancy = catalogue()[SCHOOL]
+    dossier = DossierRecord(
+        id=12, candidate_id=1, vacancy_id=SCHOOL, state="submitted", status="submitted",
+        answers={"candidate.name": "Jan Peeters", "candidate.email": "jan@example.be",
+                 "record.has_extract": True, "record.issued_on": "2026-10-01",
+                 "record.mention": False},
+        language="nl", consented_at=T0, privacy_version="1", created_at=T0, updated_at=T0,
+        submitted_at=T0)
+    documents = [
+        DocumentRecord(id=1, dossier_id=12, kind="cv", original_name="cv.pdf",
+                       stored_path="2026/11/a.pdf", size=4096, sha256="a" * 64,
+                       media_type="application/pdf", uploaded_at=T0),
+        DocumentRecord(id=2, dossier_id=12, kind="record_extract",
+                       original_name="uittreksel.pdf",
+                       stored_path="" if documents_deleted_at else "2026/11/b.pdf",
+                       size=3072, sha256="b" * 64, media_type="application/pdf",
+                       uploaded_at=T0, file_deleted_at=documents_deleted_at),
+    ]
+    return vacancy, dossier, documents
+
+
+def test_the_extract_is_the_criminal_record_rules_document():
+    assert reduced_after_delivery(catalogue()[SCHOOL]) == {"record_extract"}
+    # Hardenberg asks for a VOG only later, with no document of its own: nothing to reduce.
+    assert reduced_after_delivery(catalogue()[HARDENBERG]) == frozenset()
+
+
+def test_a_reduced_extract_reads_as_deleted_after_delivery_and_its_facts_stay():
+    # 23:30 UTC is the next day in Brussels: the date is the vacancy's.
+    vacancy, dossier, documents = school_dossier(datetime(2026, 11, 22, 23, 30, tzinfo=UTC))
+    text = summary(vacancy, dossier, documents)
+    assert "• cv: cv.pdf (4 kB)\n" in text
+    assert ("uittreksel.pdf (3 kB), bestand verwijderd na levering op 23-11-2026") in text
+    assert "Datum van het uittreksel → 01-10-2026" in text  # the facts: answers stay
+
+    rows = list(csv.DictReader(io.StringIO(csv_export(vacancy, [(dossier, None, documents)])
+                                           .decode("utf-8-sig")), delimiter=";"))
+    assert rows[0]["documents"] == (
+        "cv,record_extract (bestand verwijderd na levering op 23-11-2026)")
+    assert (rows[0]["record.has_extract"], rows[0]["record.issued_on"],
+            rows[0]["record.mention"]) == ("ja", "2026-10-01", "nee")
+
+    vacancy, dossier, documents = school_dossier(None)  # not yet delivered
+    assert "verwijderd" not in summary(vacancy, dossier, documents)
+    assert "verwijderd" not in csv_export(vacancy, [(dossier, None, documents)]).decode()
