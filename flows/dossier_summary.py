@@ -1,16 +1,19 @@
-"""What recruiters see of a dossier: a readable summary and CSV rows. Pure: records in, data out."""
+"""What recruiters see of a dossier: a readable summary and CSV rows, and what they are told when
+a dossier is withdrawn or erased. Pure: records in, data out."""
 
 from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+
+from babel.lists import format_list
 
 from flows import replies as R
 from flows.eligibility import evaluate, score
 from flows.flow import status_of
-from flows.messages import Msg, Quantity, catalogue, render
+from flows.messages import Msg, Quantity, babel_locale, catalogue, render
 from flows.ports import (
     AnswerRecord,
     CandidateRecord,
@@ -29,8 +32,10 @@ def _local(vacancy: Vacancy, moment: datetime | None) -> str:
     return moment.astimezone(vacancy.zone).strftime("%d-%m-%Y %H:%M") if moment else ""
 
 
-def _local_date(vacancy: Vacancy, moment: datetime | None) -> str:
-    return moment.astimezone(vacancy.zone).strftime("%d-%m-%Y") if moment else "?"
+def _local_date(vacancy: Vacancy | None, moment: datetime | None) -> str:
+    if moment is None:
+        return "?"
+    return moment.astimezone(vacancy.zone if vacancy else UTC).strftime("%d-%m-%Y")
 
 
 def reduced_after_delivery(vacancy: Vacancy) -> frozenset[str]:
@@ -45,8 +50,9 @@ def file_deleted(doc: DocumentRecord) -> bool:
     return doc.file_deleted_at is not None or not doc.stored_path
 
 
-def file_deleted_text(vacancy: Vacancy, doc: DocumentRecord) -> Msg:
-    """ "bestand verwijderd na levering op 22-11-2026" """
+def file_deleted_text(vacancy: Vacancy | None, doc: DocumentRecord) -> Msg:
+    """ "bestand verwijderd na levering op 22-11-2026": the vacancy's date (UTC's, should its
+    file be retired)."""
     return Msg("rec.file_deleted", {"when": _local_date(vacancy, doc.file_deleted_at)})
 
 
@@ -214,6 +220,36 @@ def _document_cell(vacancy: Vacancy, doc: DocumentRecord) -> str:
     if not file_deleted(doc):
         return doc.kind
     return f"{doc.kind} ({render(file_deleted_text(vacancy, doc), R.locale_of(vacancy, 'nl'))})"
+
+
+def takeback_text(deleted: int, older: int, lang: str) -> str:
+    """What became of the recruiters' chat messages about an erased or withdrawn dossier: how
+    many the bot deleted itself (Telegram allows that for 48 hours), how many they must delete,
+    and that downloaded copies are theirs to delete."""
+    parts: list[Msg] = []
+    if deleted:
+        parts.append(Msg("rec.takeback.deleted", {"n": deleted}))
+    if older:
+        parts.append(Msg("rec.takeback.older" if deleted else "rec.takeback.old_only",
+                         {"n": older}))
+    else:
+        parts.append(Msg("rec.takeback.copies" if deleted else "rec.takeback.unknown"))
+    return " ".join(render(part, lang) for part in parts)
+
+
+def withdrawn_notice(dossier_id: int, title: Any, deleted: int, older: int, lang: str) -> str:
+    """A withdrawal, for the recruiters' chat: the dossier by number and vacancy, no person."""
+    return render(Msg("rec.withdrawn", {"id": dossier_id, "title": title,
+                                        "takeback": takeback_text(deleted, older, lang)}), lang)
+
+
+def erased_notice(dossiers: list[tuple[int, Any]], deleted: int, older: int, lang: str) -> str:
+    """An erasure at the candidate's request, for the recruiters' chat: every erased dossier by
+    number and vacancy (`dossiers`: id and vacancy title), no person."""
+    names = [render(Msg("rec.erased.dossier", {"id": i, "title": t}), lang) for i, t in dossiers]
+    return render(Msg("rec.erased", {
+        "n": len(dossiers), "dossiers": format_list(names, locale=babel_locale(lang)),
+        "takeback": takeback_text(deleted, older, lang)}), lang)
 
 
 def _cell(value: Any) -> Any:

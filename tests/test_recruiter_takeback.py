@@ -4,33 +4,56 @@
   returns and forgets, `reduce_document` once;
 - the fake Bot API deletes like Telegram: only the bot's own messages, for 48 hours;
 - the recruiters' summary and CSV show a reduced extract as deleted after delivery, facts kept;
+- the outbox sender, against the fake Bot API on the product's clock: every message about a
+  dossier recorded as it goes; an erasure or withdrawal deletes the recent ones, counts the
+  older, names no one, and survives a retry.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+import json
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, delete, insert, select
 
-from bot.fake_bot_api import FakeTelegram
+from bot.fake_bot_api import CANNOT_DELETE, FakeTelegram
 from bot.fake_bot_api import TelegramError as Refused
-from flows.dossier_summary import csv_export, reduced_after_delivery, summary
+from flows.dossier_summary import (
+    csv_export,
+    erased_notice,
+    reduced_after_delivery,
+    summary,
+    takeback_text,
+)
 from flows.ports import DocumentRecord, DossierRecord
 from storage import recruiter_messages
 from storage.database import make_engine, migrate
 from storage.dossier_repository import write_transaction
+from storage.outbox import RECRUITERS
 from storage.tables import (
     candidate_table,
     document_table,
     dossier_table,
+    outbox_table,
+    question_table,
     recruiter_message_table,
 )
-from tests.bot_harness import catalogue
+from tests.bot_harness import (
+    CANDIDATE,
+    RECRUITER_CHAT,
+    BotHarness,
+    Clock,
+    catalogue,
+)
+from tests.test_bot import EMAIL, NAME, VERA, apply_fully
+from tests.test_bot_questions import HARDENBERG_OPEN, ask
 
 T0 = datetime(2026, 11, 22, 11, 0, tzinfo=UTC)
 CHAT = -100
@@ -220,3 +243,200 @@ def test_a_reduced_extract_reads_as_deleted_after_delivery_and_its_facts_stay():
     vacancy, dossier, documents = school_dossier(None)  # not yet delivered
     assert "verwijderd" not in summary(vacancy, dossier, documents)
     assert "verwijderd" not in csv_export(vacancy, [(dossier, None, documents)]).decode()
+
+
+def test_the_takeback_sentence_has_real_plurals_in_both_languages():
+    assert takeback_text(1, 1, "nl") == (
+        "De bot verwijderde zijn bericht erover van de laatste 48 uur; verwijder het oudere"
+        " bericht en elke gedownloade kopie zelf.")
+    assert takeback_text(5, 3, "nl") == (
+        "De bot verwijderde zijn 5 berichten erover van de laatste 48 uur; verwijder de 3"
+        " oudere berichten en elke gedownloade kopie zelf.")
+    assert takeback_text(2, 0, "en") == (
+        "The bot deleted the 2 messages it had posted here in the last 48 hours; please delete"
+        " every downloaded copy yourselves.")
+    assert takeback_text(0, 1, "nl").startswith("Het bericht erover in deze chat is ouder dan 48")
+    assert takeback_text(0, 0, "nl") == (
+        "Verwijder de berichten erover uit deze chat en elke gedownloade kopie zelf.")
+    assert erased_notice([(12, "Vacature X")], 5, 3, "nl") == (
+        "🗑 Dossier #12 (Vacature X) is op vraag van de kandidaat gewist, met alles wat de bot"
+        " erover bewaarde. De bot verwijderde zijn 5 berichten erover van de laatste 48 uur;"
+        " verwijder de 3 oudere berichten en elke gedownloade kopie zelf.")
+    assert erased_notice([(12, "X"), (13, "Y"), (14, "Z")], 0, 0, "en").startswith(
+        "🗑 The 3 dossiers #12 (X), #13 (Y) and #14 (Z) were erased at the candidate's request")
+
+
+# ---------------------------------------------------------------- the sender, end to end
+
+
+@asynccontextmanager
+async def bot_on_one_clock(root: Path, clock: Clock | None = None,
+                           **settings: Any) -> AsyncIterator[BotHarness]:
+    """The harness with the fake Telegram on the product's clock: its 48 hours are ours."""
+    clock = clock or Clock()
+    tg = FakeTelegram(clock=lambda: clock.now.timestamp())
+    harness = BotHarness(root, clock, tg, settings_overrides=settings)
+    harness.add_users()
+    await harness.open()
+    try:
+        yield harness
+    finally:
+        await harness.close()
+
+
+def erase(bot: BotHarness, user: int) -> list[tuple[int, str, str]]:
+    """What erasing a candidate does, as far as the sender sees it (SqlUnitOfWork.erase_candidate
+    and the /delete turn): in one transaction the recruiters' messages are taken back, the rows
+    go and a "candidate_erased" row is queued; then the files go."""
+    now = bot.clock.now.astimezone(UTC)  # SQLite keeps the wall time: write UTC
+    dossiers = [(d.id, d.vacancy_id, d.status) for d in bot.dossiers_of(user)]
+    ids = [d[0] for d in dossiers]
+    with write_transaction(bot.store.engine) as connection:
+        recent, older = recruiter_messages.take_back(connection, ids, now)  # type: ignore[arg-type]
+        paths = connection.execute(delete(document_table).where(
+            document_table.c.dossier_id.in_(ids)).returning(document_table.c.stored_path)
+        ).scalars().all()
+        connection.execute(delete(question_table).where(question_table.c.dossier_id.in_(ids)))
+        connection.execute(delete(dossier_table).where(dossier_table.c.id.in_(ids)))
+        connection.execute(delete(candidate_table).where(
+            candidate_table.c.external_id == str(user)))
+        connection.execute(insert(outbox_table).values(
+            kind="candidate_erased", chat_key=RECRUITERS, dossier_id=None,
+            payload={"dossiers": [list(d) for d in dossiers],
+                     "delete": [list(m) for m in recent], "older": older},
+            created_at=now, next_attempt_at=now, attempts=0))
+    for path in paths:
+        if path:
+            bot.engine.files.delete(path)  # type: ignore[union-attr]
+    return dossiers  # type: ignore[return-value]
+
+
+def notices(bot: BotHarness) -> list[str]:
+    return [m.text for m in bot.tg.messages_to(RECRUITER_CHAT)
+            if m.text and m.text.startswith(("🗑", "↩️"))]
+
+
+def delete_calls(bot: BotHarness) -> list[list[int]]:
+    return [json.loads(p["message_ids"]) if isinstance(p["message_ids"], str)
+            else p["message_ids"] for name, p in bot.tg.calls if name == "deleteMessages"]
+
+
+async def test_every_message_about_a_dossier_is_recorded_as_it_goes(tmp_path: Path):
+    async with bot_on_one_clock(tmp_path) as bot:
+        await apply_fully(bot, CANDIDATE, SCHOOL)
+        dossier_id = bot.dossier(CANDIDATE).id
+        in_chat = [m.message_id for m in bot.tg.messages_to(RECRUITER_CHAT)]
+        assert len(in_chat) == 4  # the summary, then cv, motivation and extract
+        assert recorded(bot.store.engine) == [(dossier_id, RECRUITER_CHAT, m) for m in in_chat]
+
+
+async def test_a_question_notice_is_recorded_for_its_dossier(tmp_path: Path):
+    async with bot_on_one_clock(tmp_path, Clock(HARDENBERG_OPEN)) as bot:
+        copy = await ask(bot)
+        assert recorded(bot.store.engine) == [
+            (bot.dossier(CANDIDATE).id, RECRUITER_CHAT, copy.message_id)]
+
+
+async def test_an_erasure_deletes_the_recent_messages_and_counts_the_older(tmp_path: Path):
+    async with bot_on_one_clock(tmp_path) as bot:
+        await apply_fully(bot, CANDIDATE, SCHOOL)
+        older = [m.message_id for m in bot.tg.messages_to(RECRUITER_CHAT)]
+        bot.clock.advance(hours=30)
+        await apply_fully(bot, CANDIDATE, VERA)
+        recent = [m.message_id for m in bot.tg.messages_to(RECRUITER_CHAT)][len(older):]
+        assert len(older) == len(recent) == 4
+        bot.clock.advance(hours=20)  # the school's are 50 hours old, VERA's 20
+        (school, *_), (vera, *_) = erase(bot, CANDIDATE)
+
+        assert await bot.deliver() == 1
+        assert delete_calls(bot) == [recent]
+        assert bot.tg.deleted == [(RECRUITER_CHAT, m) for m in recent]
+        [notice] = notices(bot)
+        assert notice == (
+            f"🗑 De 2 dossiers #{school} (ICT-coördinator) en #{vera} (Projectcoördinator) zijn"
+            " op vraag van de kandidaat gewist, met alles wat de bot erover bewaarde. De bot"
+            " verwijderde zijn 4 berichten erover van de laatste 48 uur; verwijder de 4 oudere"
+            " berichten en elke gedownloade kopie zelf.")
+        for secret in (NAME, EMAIL, "Jan", "cv.pdf", "motivatie.docx", "jan.peeters"):
+            assert secret not in notice
+        assert [m.message_id for m in bot.tg.visible_in(RECRUITER_CHAT)][:4] == older
+        assert recorded(bot.store.engine) == []  # the notice itself is about no one
+        assert bot.outbox() == [] and bot.rejections == []
+
+
+async def test_a_retry_after_a_cut_short_delete_deletes_nothing_twice_and_tells_once(
+        tmp_path: Path):
+    async with bot_on_one_clock(tmp_path) as bot:
+        await apply_fully(bot, CANDIDATE, SCHOOL)
+        sent = [m.message_id for m in bot.tg.messages_to(RECRUITER_CHAT)]
+        bot.clock.advance(hours=1)
+        erase(bot, CANDIDATE)
+
+        # Telegram deletes them, but its answer never arrives: the process dies waiting.
+        bot.tg.stall_next("deleteMessages", 10**6)
+        assert await bot.deliver() == 0
+        assert bot.tg.deleted == [(RECRUITER_CHAT, m) for m in sent] and notices(bot) == []
+        [row] = bot.outbox()
+        assert row.attempts == 1 and row.payload["deleting"] == 0
+        await bot.restart()
+
+        # The retry asks again (Telegram: nothing left to delete: that is done), then the
+        # notice fails once...
+        bot.clock.advance(minutes=5)
+        bot.tg.fail_next("sendMessage", 500, "Internal Server Error", chat_id=RECRUITER_CHAT)
+        assert await bot.deliver() == 0
+        assert notices(bot) == []
+        [row] = bot.outbox()
+        assert row.payload["deleted_upto"] == 4 and "deleting" not in row.payload
+        # ... and goes at the next try, without asking Telegram to delete anything again.
+        bot.clock.advance(minutes=5)
+        assert await bot.deliver() == 1
+
+        assert delete_calls(bot) == [sent, sent]  # the second one was refused: gone already
+        assert bot.rejections == [("deleteMessages", 400, CANNOT_DELETE),
+                                  ("sendMessage", 500, "Internal Server Error")]
+        assert bot.tg.deleted == [(RECRUITER_CHAT, m) for m in sent]  # each once
+        [notice] = notices(bot)
+        assert notice.endswith("De bot verwijderde zijn 4 berichten erover van de laatste 48"
+                               " uur; verwijder elke gedownloade kopie zelf.")
+        assert bot.outbox() == []
+
+
+async def test_messages_too_old_by_the_time_the_sender_runs_are_left_to_the_recruiters(
+        tmp_path: Path):
+    async with bot_on_one_clock(tmp_path) as bot:
+        await apply_fully(bot, CANDIDATE, SCHOOL)
+        bot.clock.advance(hours=46)
+        erase(bot, CANDIDATE)  # still deletable when erased...
+        bot.clock.advance(hours=3)  # ... but the sender comes too late: Telegram refuses
+
+        assert await bot.deliver() == 1  # told all the same: a refusal does not block
+        assert bot.tg.deleted == [] and len(delete_calls(bot)) == 1
+        [notice] = notices(bot)
+        assert notice.endswith("De 4 berichten erover in deze chat zijn ouder dan 48 uur en die"
+                               " kan de bot niet meer wissen: verwijder ze en elke gedownloade"
+                               " kopie zelf.")
+
+
+async def test_a_withdrawal_takes_back_its_messages_and_says_how_many(tmp_path: Path):
+    async with bot_on_one_clock(tmp_path) as bot:
+        await apply_fully(bot, CANDIDATE, SCHOOL)
+        dossier_id = bot.dossier(CANDIDATE).id
+        sent = [m.message_id for m in bot.tg.messages_to(RECRUITER_CHAT)]
+        now = bot.clock.advance(hours=2).now.astimezone(UTC)
+        # What the /withdraw turn queues (SqlUnitOfWork.take_back_messages in its transaction).
+        with write_transaction(bot.store.engine) as connection:
+            recent, older = recruiter_messages.take_back(
+                connection, [dossier_id], now)  # type: ignore[list-item]
+            connection.execute(insert(outbox_table).values(
+                kind="dossier_withdrawn", chat_key=RECRUITERS, dossier_id=dossier_id,
+                payload={"dossier_id": dossier_id, "delete": [list(m) for m in recent],
+                         "older": older},
+                created_at=now, next_attempt_at=now, attempts=0))
+
+        assert await bot.deliver() == 1
+        assert bot.tg.deleted == [(RECRUITER_CHAT, m) for m in sent]
+        assert notices(bot) == [
+            f"↩️ Dossier #{dossier_id} (ICT-coördinator) is door de kandidaat ingetrokken en in"
+            " de bot gewist. De bot verwijderde zijn 4 berichten erover van de laatste 48 uur;"
+            " verwijder elke gedownloade kopie zelf."]
