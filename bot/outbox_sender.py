@@ -11,7 +11,8 @@ Every message put in the recruiters' chat about a dossier is remembered
 row ("dossier_withdrawn", "candidate_erased") carries those the bot may still delete (Telegram
 allows 48 hours): the sender deletes them first, batch by batch with its progress saved, then
 tells the recruiters how many it deleted and how many they must delete themselves — by dossier
-number and vacancy, never a person.
+number and vacancy, never a person. A criminal-record extract's file is deleted as soon as the
+recruiters' chat has it (data reduction); the dossier keeps the facts.
 
 Failures: 429 waits exactly the `retry_after` Telegram names; a network error or a timeout is
 retried with backoff (Telegram has no way to ask whether a timed-out message arrived, so the
@@ -36,12 +37,16 @@ from bot.rendering import keyboard, message_parts, split_text
 from bot.work_pool import keep_busy
 from flows.dossier_summary import (
     erased_notice,
+    file_deleted,
+    file_deleted_text,
     question_notice,
+    reduced_after_delivery,
     summary,
     withdrawn_notice,
 )
 from flows.engine import QUESTION_NOTICE
-from flows.ports import FileStore
+from flows.messages import render
+from flows.ports import DocumentRecord, FileStore
 from flows.replies import locale_of
 from flows.text_cleaning import display_name
 from flows.vacancy import Vacancy
@@ -164,7 +169,8 @@ class OutboxSender:
     def after_sending(self, item: OutboxItem, index: int, part: dict[str, Any],
                       sent: Message) -> None:
         """Right after Telegram took a part (before the progress is saved): remember where a
-        question landed, and what the recruiters' chat holds about a dossier."""
+        question landed, remember what the recruiters' chat holds about a dossier, and delete
+        a criminal-record extract's file now that the recruiters have it."""
         if item.kind == QUESTION_NOTICE and index == 0:
             # A recruiter answers by replying to this message: remember which it is.
             self.store.record_question_message(int(item.payload["question_id"]), sent.chat_id,
@@ -173,6 +179,12 @@ class OutboxSender:
         if dossier_id is not None:
             recruiter_messages.record(self.store.engine, int(dossier_id), sent.chat_id,
                                       sent.message_id, self.clock())
+        if part.get("reduce") and sent.document is not None:
+            path = recruiter_messages.reduce_document(self.store.engine,
+                                                      int(part["document_id"]), self.clock())
+            if path:
+                self.files.delete(path)
+                log.info("document %s: file deleted after delivery", part["document_id"])
 
     async def take_back(self, bot: Bot, item_id: int, payload: dict[str, Any]) -> None:
         """Delete the recruiters' chat messages the row lists, up to 100 per call, the progress
@@ -222,10 +234,11 @@ class OutboxSender:
             raise LookupError("vacancy file missing")
         if dossier.status != "submitted":
             return []  # withdrawn before we got to it: its data are gone
+        reduce = reduced_after_delivery(vacancy)
         parts: list[dict[str, Any]] = [{"text": chunk, "dossier_id": dossier.id} for chunk in
                                        split_text(summary(vacancy, dossier, documents, "nl"))]
         parts += [{"document_id": doc.id, "caption": f"#{dossier.id} · {doc.kind}",
-                   "dossier_id": dossier.id}
+                   "dossier_id": dossier.id, "reduce": doc.kind in reduce}
                   for doc in documents]
         return parts
 
@@ -286,6 +299,12 @@ class OutboxSender:
             if found is None:
                 return None  # deleted meanwhile (withdrawn, erased): nothing to send
             doc, sealer = found
+            if file_deleted(doc):
+                if part.get("reduce"):
+                    return None  # this very notification delivered it before a crash
+                # Its file went once the recruiters had it: say so, keep the facts.
+                return await bot.send_message(chat, await asyncio.to_thread(
+                    self.file_deleted_line, doc, part.get("caption")), **timeouts)
             try:
                 data = await asyncio.to_thread(self.files.read, doc.stored_path, sealer)
             except FileNotFoundError:  # erased from disk meanwhile: retrying cannot help
@@ -299,3 +318,10 @@ class OutboxSender:
                                            filename=part["file_name"],
                                            caption=part.get("caption"), **timeouts)
         return None
+
+    def file_deleted_line(self, doc: DocumentRecord, caption: str | None) -> str:
+        """ "#12 · record_extract: bestand verwijderd na levering op 22-11-2026" """
+        found = self.store.get_dossier(doc.dossier_id)
+        vacancy = self.vacancies.get(found[0].vacancy_id) if found is not None else None
+        text = render(file_deleted_text(vacancy, doc), locale_of(vacancy, "nl") if vacancy else "nl")
+        return f"{caption}: {text}" if caption else text

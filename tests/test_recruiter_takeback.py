@@ -6,12 +6,13 @@
 - the recruiters' summary and CSV show a reduced extract as deleted after delivery, facts kept;
 - the outbox sender, against the fake Bot API on the product's clock: every message about a
   dossier recorded as it goes; an erasure or withdrawal deletes the recent ones, counts the
-  older, names no one, and survives a retry.
+  older, names no one, and survives a retry; the extract's file goes once delivered.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from collections.abc import AsyncIterator, Iterator
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, delete, insert, select, update
 
 from bot.fake_bot_api import CANNOT_DELETE, FakeTelegram
 from bot.fake_bot_api import TelegramError as Refused
@@ -47,12 +48,14 @@ from storage.tables import (
 )
 from tests.bot_harness import (
     CANDIDATE,
+    JPEG,
+    RECRUITER,
     RECRUITER_CHAT,
     BotHarness,
     Clock,
     catalogue,
 )
-from tests.test_bot import EMAIL, NAME, VERA, apply_fully
+from tests.test_bot import CV, EMAIL, MOTIVATION_DOCX, NAME, VERA, apply_fully
 from tests.test_bot_questions import HARDENBERG_OPEN, ask
 
 T0 = datetime(2026, 11, 22, 11, 0, tzinfo=UTC)
@@ -440,3 +443,57 @@ async def test_a_withdrawal_takes_back_its_messages_and_says_how_many(tmp_path: 
             f"↩️ Dossier #{dossier_id} (ICT-coördinator) is door de kandidaat ingetrokken en in"
             " de bot gewist. De bot verwijderde zijn 4 berichten erover van de laatste 48 uur;"
             " verwijder elke gedownloade kopie zelf."]
+
+
+async def test_the_extract_file_goes_once_the_recruiters_have_it_and_the_facts_stay(
+        tmp_path: Path):
+    async with bot_on_one_clock(tmp_path) as bot:
+        await apply_fully(bot, CANDIDATE, SCHOOL)
+        documents = bot.documents(CANDIDATE)
+        [extract] = [d for d in documents if d.kind == "record_extract"]
+        kept = [d for d in documents if d.kind != "record_extract"]
+
+        # The recruiters have it...
+        assert JPEG in [m.document["data"] for m in bot.tg.messages_to(RECRUITER_CHAT)
+                        if m.document]
+        # ... so the file is gone from UPLOAD_DIR; the row keeps what it was.
+        assert (extract.stored_path, extract.file_deleted_at) == ("", bot.clock.now)
+        assert (extract.size, extract.sha256) == (len(JPEG), hashlib.sha256(JPEG).hexdigest())
+        assert bot.stored_files() == sorted(tmp_path / "uploads" / d.stored_path for d in kept)
+        assert all(JPEG not in path.read_bytes() for path in bot.stored_files())
+        answers = bot.dossier(CANDIDATE).answers
+        assert (answers["record.has_extract"], answers["record.issued_on"],
+                answers["record.mention"]) == (True, "2026-10-01", False)
+
+        # Asked for the dossier later, the recruiter reads that the file went and when.
+        shown = await bot.send(RECRUITER, f"/dossier {bot.dossier(CANDIDATE).id}")
+        assert "bestand verwijderd na levering op 22-11-2026" in (shown[0].text or "")
+        assert "Datum van het uittreksel → 01-10-2026" in (shown[0].text or "")
+        assert [m.document["data"] for m in shown if m.document] == [CV, MOTIVATION_DOCX]
+
+
+async def test_a_retry_after_the_extract_went_sends_nothing_more(tmp_path: Path):
+    async with bot_on_one_clock(tmp_path) as bot:
+        await apply_fully(bot, CANDIDATE, SCHOOL)
+        dossier_id = bot.dossier(CANDIDATE).id
+        count = len(bot.tg.messages_to(RECRUITER_CHAT))
+        # As if the process died after the extract's file went, before the progress was saved:
+        # the last part (the extract) is due again.
+        with write_transaction(bot.store.engine) as connection:
+            connection.execute(update(outbox_table).where(
+                outbox_table.c.kind == "dossier_submitted").values(
+                sent_at=None, payload={"dossier_id": dossier_id, "parts_sent": count - 1}))
+        assert await bot.deliver() == 1
+        assert len(bot.tg.messages_to(RECRUITER_CHAT)) == count  # no "file deleted" line
+        assert bot.outbox() == []
+
+
+async def test_nothing_is_reduced_while_the_notification_waits_for_an_export(tmp_path: Path):
+    async with bot_on_one_clock(tmp_path, recruiter_chat_id=None) as bot:
+        await apply_fully(bot, CANDIDATE, SCHOOL)
+        await bot.deliver()
+        [extract] = [d for d in bot.documents(CANDIDATE) if d.kind == "record_extract"]
+        assert extract.stored_path and extract.file_deleted_at is None
+        assert (tmp_path / "uploads" / extract.stored_path).read_bytes() == JPEG
+        assert [row.kind for row in bot.outbox()] == ["dossier_submitted"]
+        assert recorded(bot.store.engine) == []
