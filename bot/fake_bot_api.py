@@ -2,8 +2,9 @@
 
 `FakeBotApi` is a `BaseRequest`: the real `Bot` and `Application` talk to it instead of the
 network. It keeps chats, sent messages and files, rejects what Telegram rejects (empty or
-over-4096-character text, callback data over 64 bytes, unknown chats, blocked users) and makes
-real `Update` objects for users who type, press buttons or send files. `simulate` and the tests
+over-4096-character text, callback data over 64 bytes, unknown chats, blocked users, deleting
+a message older than 48 hours) and makes real `Update` objects for users who type, press buttons
+or send files. `simulate` and the tests
 use it; `bot/fake_bot_server.py` serves the same state over HTTP for end-to-end runs.
 """
 
@@ -25,6 +26,9 @@ BOT_ID = 7000001
 BOT_USERNAME = "intake_test_bot"
 MAX_TEXT = 4096
 MAX_CALLBACK_DATA = 64
+DELETABLE_FOR = 48 * 3600  # seconds a bot may delete its own message after sending it
+MAX_DELETE_BATCH = 100  # message ids per deleteMessages call
+CANNOT_DELETE = "Bad Request: message can't be deleted"
 
 
 def _file(name: str, **extra: Any) -> dict[str, Any]:
@@ -79,6 +83,8 @@ class Sent:
     document: dict[str, Any] | None = None  # {"file_name", "data", "caption"}
     edited: bool = False
     thread_id: int | None = None  # the forum topic it was sent in
+    date: float = 0.0  # when it was sent, on the fake Telegram's clock
+    deleted: bool = False  # deleted by the bot (deleteMessage/deleteMessages): gone from the chat
 
     def links(self) -> list[str]:
         """The URLs of its link buttons."""
@@ -114,6 +120,7 @@ class FakeTelegram:
         self.updates: list[dict[str, Any]] = []
         self.update_event = asyncio.Event()
         self.answered_callbacks: list[str] = []
+        self.deleted: list[tuple[int, int]] = []  # (chat id, message id), in the order deleted
         self._ids = itertools.count(1)
         self._update_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
@@ -165,7 +172,12 @@ class FakeTelegram:
         return None
 
     def messages_to(self, chat_id: int) -> list[Sent]:
+        """Everything the bot sent to the chat, deleted messages included (the history)."""
         return [m for m in self.sent if m.chat_id == chat_id]
+
+    def visible_in(self, chat_id: int) -> list[Sent]:
+        """What the chat still shows of the bot's messages: without those it deleted."""
+        return [m for m in self.sent if m.chat_id == chat_id and not m.deleted]
 
     # ------------------------------------------------------------------ updates from users
 
@@ -367,7 +379,7 @@ class FakeTelegram:
         if thread is not None and not self.chats[chat_id].get("is_forum"):
             raise TelegramError(400, "Bad Request: message thread not found")
         sent = Sent(next(self._ids), chat_id, text, self._buttons(params),
-                    thread_id=int(thread) if thread is not None else None)
+                    thread_id=int(thread) if thread is not None else None, date=self.clock())
         self.sent.append(sent)
         return self._message_json(sent)
 
@@ -376,7 +388,7 @@ class FakeTelegram:
         text = self._text(params)
         message_id = int(params["message_id"])
         for sent in self.sent:
-            if sent.chat_id == chat_id and sent.message_id == message_id:
+            if sent.chat_id == chat_id and sent.message_id == message_id and not sent.deleted:
                 sent.text, sent.buttons, sent.edited = text, self._buttons(params), True
                 return self._message_json(sent)
         raise TelegramError(400, "Bad Request: message to edit not found")
@@ -385,10 +397,47 @@ class FakeTelegram:
         chat_id = self._chat(params)
         message_id = int(params["message_id"])
         for sent in self.sent:
-            if sent.chat_id == chat_id and sent.message_id == message_id:
+            if sent.chat_id == chat_id and sent.message_id == message_id and not sent.deleted:
                 sent.buttons = self._buttons(params)
                 return self._message_json(sent)
         raise TelegramError(400, "Bad Request: message to edit not found")
+
+    def _own_message(self, chat_id: int, message_id: int) -> Sent | None:
+        return next((m for m in self.sent if m.chat_id == chat_id and m.message_id == message_id
+                     and not m.deleted), None)
+
+    def _deletable(self, sent: Sent | None) -> bool:
+        return sent is not None and self.clock() - sent.date < DELETABLE_FOR
+
+    def _delete(self, sent: Sent) -> None:
+        sent.deleted = True
+        self.deleted.append((sent.chat_id, sent.message_id))
+
+    def api_deleteMessage(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
+        chat_id = self._chat(params)
+        sent = self._own_message(chat_id, int(params["message_id"]))
+        if sent is None:
+            raise TelegramError(400, "Bad Request: message to delete not found")
+        if not self._deletable(sent):
+            raise TelegramError(400, CANNOT_DELETE)
+        self._delete(sent)
+        return True
+
+    def api_deleteMessages(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
+        """Deletes what it may and skips the rest; refuses when it may delete none of them."""
+        chat_id = self._chat(params)
+        ids = params.get("message_ids")
+        if isinstance(ids, str):
+            ids = json.loads(ids)
+        if not isinstance(ids, list) or not 1 <= len(ids) <= MAX_DELETE_BATCH:
+            raise TelegramError(400, "Bad Request: message_ids must be a list of 1-100 ids")
+        found = [self._own_message(chat_id, int(i)) for i in ids]
+        deletable = [sent for sent in found if sent is not None and self._deletable(sent)]
+        if not deletable:
+            raise TelegramError(400, CANNOT_DELETE)
+        for sent in deletable:
+            self._delete(sent)
+        return True
 
     def api_answerCallbackQuery(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
         self.answered_callbacks.append(str(params["callback_query_id"]))
@@ -417,7 +466,8 @@ class FakeTelegram:
         if caption is not None and len(str(caption)) > 1024:
             raise TelegramError(400, "Bad Request: message caption is too long")
         sent = Sent(next(self._ids), chat_id, None, self._buttons(params),
-                    {"file_name": attached[0], "data": attached[1], "caption": caption})
+                    {"file_name": attached[0], "data": attached[1], "caption": caption},
+                    date=self.clock())
         self.sent.append(sent)
         return self._message_json(sent)
 

@@ -6,6 +6,14 @@ each document; or a candidate's question, whose message id is recorded so that a
 reply to it finds the question). Its parts go one by one and the progress is saved after each, so a retry, a
 crash or a second worker resumes after the last part that went out instead of repeating it.
 
+Every message put in the recruiters' chat about a dossier is remembered
+(`storage/recruiter_messages.py`). When the dossier is withdrawn or its candidate erased, the
+row ("dossier_withdrawn", "candidate_erased") carries those the bot may still delete (Telegram
+allows 48 hours): the sender deletes them first, batch by batch with its progress saved, then
+tells the recruiters how many it deleted and how many they must delete themselves — by dossier
+number and vacancy, never a person. A criminal-record extract's file is deleted as soon as the
+recruiters' chat has it (data reduction); the dossier keeps the facts.
+
 Failures: 429 waits exactly the `retry_after` Telegram names; a network error or a timeout is
 retried with backoff (Telegram has no way to ask whether a timed-out message arrived, so the
 timeouts are long enough that a slow Telegram answers before they expire); a blocked bot or a
@@ -18,7 +26,7 @@ import asyncio
 import base64
 import logging
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,18 +35,30 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.rendering import keyboard, message_parts, split_text
 from bot.work_pool import keep_busy
-from flows.dossier_summary import question_notice, summary
+from flows.dossier_summary import (
+    erased_notice,
+    file_deleted,
+    file_deleted_text,
+    question_notice,
+    reduced_after_delivery,
+    summary,
+    withdrawn_notice,
+)
 from flows.engine import QUESTION_NOTICE
-from flows.messages import Msg, render
-from flows.ports import FileStore
+from flows.messages import render
+from flows.ports import DocumentRecord, FileStore
 from flows.replies import locale_of
 from flows.text_cleaning import display_name
 from flows.vacancy import Vacancy
+from storage import recruiter_messages
 from storage.dossier_repository import SqlDossierStore
 from storage.outbox import RECRUITERS, OutboxItem, SqlOutbox
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(minutes=30)
+# Rows that take the recruiters' chat messages about a dossier back before saying so.
+TAKE_BACK = ("dossier_withdrawn", "candidate_erased")
+MAX_DELETE_BATCH = 100  # message ids per deleteMessages call (Telegram's limit)
 
 
 def retry_after(exc: RetryAfter) -> timedelta:
@@ -94,52 +114,117 @@ class OutboxSender:
         await keep_busy("outbox", self.claim, deliver, stop, wake, concurrency)
 
     async def deliver(self, bot: Bot, item: OutboxItem) -> None:
+        payload = dict(item.payload)
+        if item.kind in TAKE_BACK and not await self.attempt(
+                item, self.take_back(bot, item.id, payload)):
+            return
         try:
-            parts = await asyncio.to_thread(self.parts_of, item)
+            parts = await asyncio.to_thread(self.parts_of, item, payload)
         except LookupError as exc:  # a retired vacancy file: keep it pending (export shows it)
             await asyncio.to_thread(self.outbox.failed, item.id, type(exc).__name__,
                                     self.clock() + backoff(item.attempts))
             return
-        # A numeric id as an int: python-telegram-bot's rate limiter takes a string for a
-        # channel or group and would hold a candidate's chat to 20 messages a minute.
-        chat = self.recruiter_chat if item.chat_key == RECRUITERS else int(item.chat_key)
-        payload = dict(item.payload)
-        done = int(payload.get("parts_sent", 0))
-        try:
-            for index in range(done, len(parts)):
-                sent = await self.send_part(bot, chat, parts[index])
-                if item.kind == QUESTION_NOTICE and index == 0 and sent is not None:
-                    # A recruiter answers by replying to this message: remember which it is.
-                    await asyncio.to_thread(self.store.record_question_message,
-                                            int(item.payload["question_id"]), sent.chat_id,
-                                            sent.message_id)
-                if index < len(parts) - 1:
-                    payload["parts_sent"] = index + 1
-                    await asyncio.to_thread(self.outbox.progress, item.id, payload)
-        except RetryAfter as exc:
-            await asyncio.to_thread(self.outbox.failed, item.id, "RetryAfter",
-                                    self.clock() + retry_after(exc))
-            return
-        except (Forbidden, BadRequest) as exc:
-            # The user blocked the bot, the chat is gone, or Telegram refuses this message for
-            # good: retrying cannot help, and later messages to the chat must not wait for it.
-            log.warning("outbox %s dropped: %s", item.id, type(exc).__name__)
-            await asyncio.to_thread(self.outbox.dropped, item.id, self.clock(), type(exc).__name__)
-            return
-        except (TelegramError, OSError) as exc:
-            log.warning("outbox %s failed: %s", item.id, type(exc).__name__)
-            await asyncio.to_thread(self.outbox.failed, item.id, type(exc).__name__,
-                                    self.clock() + backoff(item.attempts))
+        if not await self.attempt(item, self.send_parts(bot, item, parts, payload)):
             return
         # Delivered: what was said to a candidate need not be kept; notifications keep ids.
         keep = {} if item.kind == "message" else {"dossier_id": item.dossier_id}
         await asyncio.to_thread(self.outbox.sent, item.id, self.clock(), keep)
 
-    def parts_of(self, item: OutboxItem) -> list[dict[str, Any]]:
+    async def attempt(self, item: OutboxItem, work: Coroutine[Any, Any, None]) -> bool:
+        """Run one step of a row's delivery; on a failure, record it on the row (retry later,
+        or close it for good) and return False."""
+        try:
+            await work
+        except RetryAfter as exc:
+            await asyncio.to_thread(self.outbox.failed, item.id, "RetryAfter",
+                                    self.clock() + retry_after(exc))
+            return False
+        except (Forbidden, BadRequest) as exc:
+            # The user blocked the bot, the chat is gone, or Telegram refuses this message for
+            # good: retrying cannot help, and later messages to the chat must not wait for it.
+            log.warning("outbox %s dropped: %s", item.id, type(exc).__name__)
+            await asyncio.to_thread(self.outbox.dropped, item.id, self.clock(), type(exc).__name__)
+            return False
+        except (TelegramError, OSError) as exc:
+            log.warning("outbox %s failed: %s", item.id, type(exc).__name__)
+            await asyncio.to_thread(self.outbox.failed, item.id, type(exc).__name__,
+                                    self.clock() + backoff(item.attempts))
+            return False
+        return True
+
+    async def send_parts(self, bot: Bot, item: OutboxItem, parts: list[dict[str, Any]],
+                         payload: dict[str, Any]) -> None:
+        # A numeric id as an int: python-telegram-bot's rate limiter takes a string for a
+        # channel or group and would hold a candidate's chat to 20 messages a minute.
+        chat = self.recruiter_chat if item.chat_key == RECRUITERS else int(item.chat_key)
+        done = int(payload.get("parts_sent", 0))
+        for index in range(done, len(parts)):
+            sent = await self.send_part(bot, chat, parts[index])
+            if sent is not None:
+                await asyncio.to_thread(self.after_sending, item, index, parts[index], sent)
+            if index < len(parts) - 1:
+                payload["parts_sent"] = index + 1
+                await asyncio.to_thread(self.outbox.progress, item.id, payload)
+
+    def after_sending(self, item: OutboxItem, index: int, part: dict[str, Any],
+                      sent: Message) -> None:
+        """Right after Telegram took a part (before the progress is saved): remember where a
+        question landed, remember what the recruiters' chat holds about a dossier, and delete
+        a criminal-record extract's file now that the recruiters have it."""
+        if item.kind == QUESTION_NOTICE and index == 0:
+            # A recruiter answers by replying to this message: remember which it is.
+            self.store.record_question_message(int(item.payload["question_id"]), sent.chat_id,
+                                               sent.message_id)
+        dossier_id = part.get("dossier_id")
+        if dossier_id is not None:
+            recruiter_messages.record(self.store.engine, int(dossier_id), sent.chat_id,
+                                      sent.message_id, self.clock())
+        if part.get("reduce") and sent.document is not None:
+            path = recruiter_messages.reduce_document(self.store.engine,
+                                                      int(part["document_id"]), self.clock())
+            if path:
+                self.files.delete(path)
+                log.info("document %s: file deleted after delivery", part["document_id"])
+
+    async def take_back(self, bot: Bot, item_id: int, payload: dict[str, Any]) -> None:
+        """Delete the recruiters' chat messages the row lists, up to 100 per call, the progress
+        saved around each call. Telegram refusing (too old, gone, not allowed) is counted as
+        not deleted; a refusal on a call that may already have been carried out before (an
+        attempt cut short by a crash or a timeout) means it was."""
+        targets = [(int(chat), int(message)) for chat, message in payload.get("delete", [])]
+        start = int(payload.get("deleted_upto", 0))
+        while start < len(targets):
+            chat = targets[start][0]
+            end = start
+            while (end < len(targets) and targets[end][0] == chat
+                   and end - start < MAX_DELETE_BATCH):
+                end += 1
+            again = payload.get("deleting") == start
+            payload["deleting"] = start
+            await asyncio.to_thread(self.outbox.progress, item_id, payload)
+            try:
+                await bot.delete_messages(chat, [m for _, m in targets[start:end]],
+                                          **self.timeouts())
+            except RetryAfter:
+                del payload["deleting"]  # refused before anything was done
+                await asyncio.to_thread(self.outbox.progress, item_id, payload)
+                raise
+            except (BadRequest, Forbidden) as exc:
+                if not again:
+                    payload["refused"] = int(payload.get("refused", 0)) + end - start
+                log.info("outbox %s: %s of %s messages not deleted (%s)", item_id,
+                         0 if again else end - start, end - start, type(exc).__name__)
+            del payload["deleting"]
+            payload["deleted_upto"] = start = end
+            await asyncio.to_thread(self.outbox.progress, item_id, payload)
+
+    def parts_of(self, item: OutboxItem, payload: dict[str, Any]) -> list[dict[str, Any]]:
         if item.kind == "message":
             return message_parts(item.payload.get("messages", []))
         if item.kind == QUESTION_NOTICE:
             return self.question_parts(int(item.payload["question_id"]))
+        if item.kind in TAKE_BACK:
+            return self.take_back_parts(item, payload)
         found = self.store.get_dossier(item.dossier_id) if item.dossier_id else None
         if found is None:
             return []  # the dossier was deleted: nothing left to tell
@@ -147,16 +232,43 @@ class OutboxSender:
         vacancy = self.vacancies.get(dossier.vacancy_id)
         if vacancy is None:
             raise LookupError("vacancy file missing")
-        if item.kind == "dossier_withdrawn":
-            withdrawn = Msg("rec.withdrawn", {"id": dossier.id, "title": vacancy.title})
-            return [{"text": render(withdrawn, locale_of(vacancy, "nl"))}]
         if dossier.status != "submitted":
             return []  # withdrawn before we got to it: its data are gone
-        parts: list[dict[str, Any]] = [{"text": chunk} for chunk in
-                             split_text(summary(vacancy, dossier, documents, "nl"))]
-        parts += [{"document_id": doc.id, "caption": f"#{dossier.id} · {doc.kind}"}
+        reduce = reduced_after_delivery(vacancy)
+        parts: list[dict[str, Any]] = [{"text": chunk, "dossier_id": dossier.id} for chunk in
+                                       split_text(summary(vacancy, dossier, documents, "nl"))]
+        parts += [{"document_id": doc.id, "caption": f"#{dossier.id} · {doc.kind}",
+                   "dossier_id": dossier.id, "reduce": doc.kind in reduce}
                   for doc in documents]
         return parts
+
+    def take_back_parts(self, item: OutboxItem, payload: dict[str, Any]) -> list[dict[str, Any]]:
+        """What the recruiters are told once the messages are taken back: the dossiers by
+        number and vacancy (from the row: an erased dossier has no row left), and the count of
+        messages deleted and of those they must delete themselves. A vacancy file retired
+        meanwhile does not hold this up: the vacancy id stands in for its title."""
+        refused = int(payload.get("refused", 0))
+        deleted = len(payload.get("delete", [])) - refused
+        older = int(payload.get("older", 0)) + refused
+        if item.kind == "candidate_erased":
+            dossiers = [(int(d[0]), str(d[1])) for d in payload.get("dossiers", [])]
+            if not dossiers:
+                return []
+            known = [self.vacancies[v] for _, v in dossiers if v in self.vacancies]
+            lang = locale_of(known[0], "nl") if known else "nl"
+            titles = [(i, self.vacancies[v].title if v in self.vacancies else v)
+                      for i, v in dossiers]
+            return [{"text": chunk} for chunk in
+                    split_text(erased_notice(titles, deleted, older, lang))]
+        dossier_id = int(payload.get("dossier_id") or item.dossier_id or 0)
+        vacancy_id = payload.get("vacancy_id")
+        if vacancy_id is None:
+            found = self.store.get_dossier(dossier_id) if dossier_id else None
+            vacancy_id = found[0].vacancy_id if found is not None else None
+        vacancy = self.vacancies.get(vacancy_id) if vacancy_id else None
+        lang = locale_of(vacancy, "nl") if vacancy else "nl"
+        title = vacancy.title if vacancy else (vacancy_id or "?")
+        return [{"text": withdrawn_notice(dossier_id, title, deleted, older, lang)}]
 
     def question_parts(self, question_id: int) -> list[dict[str, Any]]:
         """A candidate's question for the recruiters' chat, rendered from what is stored now:
@@ -168,22 +280,33 @@ class OutboxSender:
         vacancy = self.vacancies.get(dossier.vacancy_id)
         if vacancy is None:
             raise LookupError("vacancy file missing")
-        return [{"text": chunk} for chunk in split_text(question_notice(vacancy, dossier, question))]
+        return [{"text": chunk, "dossier_id": dossier.id}
+                for chunk in split_text(question_notice(vacancy, dossier, question))]
+
+    def timeouts(self) -> dict[str, float]:
+        return {"read_timeout": self.timeout, "write_timeout": self.timeout,
+                "connect_timeout": self.timeout, "pool_timeout": self.timeout}
 
     async def send_part(self, bot: Bot, chat: int | None, part: dict[str, Any]) -> Message | None:
-        timeouts = {"read_timeout": self.timeout, "write_timeout": self.timeout,
-                    "connect_timeout": self.timeout, "pool_timeout": self.timeout}
+        timeouts = self.timeouts()
         if "text" in part:
             return await bot.send_message(chat, part["text"],
                                           reply_markup=keyboard(part.get("choices") or [],
                                                                 part.get("links")),
                                           message_thread_id=part.get("thread_id"), **timeouts)
         if "document_id" in part:
-            doc = await asyncio.to_thread(self.store.get_document, part["document_id"])
-            if doc is None:
+            found = await asyncio.to_thread(self.store.open_document, part["document_id"])
+            if found is None:
                 return None  # deleted meanwhile (withdrawn, erased): nothing to send
+            doc, sealer = found
+            if file_deleted(doc):
+                if part.get("reduce"):
+                    return None  # this very notification delivered it before a crash
+                # Its file went once the recruiters had it: say so, keep the facts.
+                return await bot.send_message(chat, await asyncio.to_thread(
+                    self.file_deleted_line, doc, part.get("caption")), **timeouts)
             try:
-                data = await asyncio.to_thread(self.files.path(doc.stored_path).read_bytes)
+                data = await asyncio.to_thread(self.files.read, doc.stored_path, sealer)
             except FileNotFoundError:  # erased from disk meanwhile: retrying cannot help
                 log.warning("document %s has no file; not sent", doc.id)
                 return None
@@ -195,3 +318,10 @@ class OutboxSender:
                                            filename=part["file_name"],
                                            caption=part.get("caption"), **timeouts)
         return None
+
+    def file_deleted_line(self, doc: DocumentRecord, caption: str | None) -> str:
+        """ "#12 · record_extract: bestand verwijderd na levering op 22-11-2026" """
+        found = self.store.get_dossier(doc.dossier_id)
+        vacancy = self.vacancies.get(found[0].vacancy_id) if found is not None else None
+        text = render(file_deleted_text(vacancy, doc), locale_of(vacancy, "nl") if vacancy else "nl")
+        return f"{caption}: {text}" if caption else text

@@ -1,16 +1,19 @@
-"""What recruiters see of a dossier: a readable summary and CSV rows. Pure: records in, data out."""
+"""What recruiters see of a dossier: a readable summary and CSV rows, and what they are told when
+a dossier is withdrawn or erased. Pure: records in, data out."""
 
 from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+
+from babel.lists import format_list
 
 from flows import replies as R
 from flows.eligibility import evaluate, score
 from flows.flow import status_of
-from flows.messages import Msg, Quantity, catalogue, render
+from flows.messages import Msg, Quantity, babel_locale, catalogue, render
 from flows.ports import (
     AnswerRecord,
     CandidateRecord,
@@ -20,13 +23,37 @@ from flows.ports import (
 )
 from flows.questions import IDENTITY, Question, applicable_answers, compile_questions
 from flows.text_cleaning import clean_text
-from flows.vacancy import KnowledgeMatrixRule, ScoredRule, Vacancy
+from flows.vacancy import CriminalRecordRule, KnowledgeMatrixRule, ScoredRule, Vacancy
 
 IDENTITY_IDS = {q.id for q in IDENTITY}
 
 
 def _local(vacancy: Vacancy, moment: datetime | None) -> str:
     return moment.astimezone(vacancy.zone).strftime("%d-%m-%Y %H:%M") if moment else ""
+
+
+def _local_date(vacancy: Vacancy | None, moment: datetime | None) -> str:
+    if moment is None:
+        return "?"
+    return moment.astimezone(vacancy.zone if vacancy else UTC).strftime("%d-%m-%Y")
+
+
+def reduced_after_delivery(vacancy: Vacancy) -> frozenset[str]:
+    """The documents whose file is deleted once the recruiters have it (data reduction): the
+    criminal-record extracts. The dossier keeps their facts and the answers about them."""
+    return frozenset(rule.document for rule in vacancy.requirements
+                     if isinstance(rule, CriminalRecordRule) and rule.document)
+
+
+def file_deleted(doc: DocumentRecord) -> bool:
+    """The document's file was deleted after it had served; its row keeps the facts."""
+    return doc.file_deleted_at is not None or not doc.stored_path
+
+
+def file_deleted_text(vacancy: Vacancy | None, doc: DocumentRecord) -> Msg:
+    """ "bestand verwijderd na levering op 22-11-2026": the vacancy's date (UTC's, should its
+    file be retired)."""
+    return Msg("rec.file_deleted", {"when": _local_date(vacancy, doc.file_deleted_at)})
 
 
 def summary(vacancy: Vacancy, dossier: DossierRecord, documents: list[DocumentRecord],
@@ -57,8 +84,13 @@ def summary(vacancy: Vacancy, dossier: DossierRecord, documents: list[DocumentRe
     for doc in documents:
         label = vacancy.document(doc.kind).label if any(
             d.id == doc.kind for d in vacancy.documents) else doc.kind
-        lines.append(Msg("rec.document", {"label": label, "name": doc.original_name,
-                                          "kb": max(1, doc.size // 1024)}))
+        values: dict[str, Any] = {"label": label, "name": doc.original_name,
+                                  "kb": max(1, doc.size // 1024)}
+        if file_deleted(doc):
+            lines.append(Msg("rec.document_reduced",
+                             {**values, "deleted": file_deleted_text(vacancy, doc)}))
+        else:
+            lines.append(Msg("rec.document", values))
     # What candidates typed reaches a recruiter's screen or terminal: no escape sequences or
     # bidi overrides, even from rows stored before input was cleaned on arrival.
     return clean_text("\n".join(render(line, lang) for line in lines))
@@ -175,11 +207,49 @@ def csv_export(vacancy: Vacancy,
             ",".join(verdict.get("conditions", [])),
             ",".join(verdict.get("assumed_conditions", [])),
             "" if verdict.get("score") is None else verdict["score"],
-            ",".join(sorted(d.kind for d in documents)),
+            ",".join(sorted(_document_cell(vacancy, d) for d in documents)),
             *(points.get(column, "") for column in criteria),
             *(_cell(counted.get(q.id, "")) for q in questions),
         ])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _document_cell(vacancy: Vacancy, doc: DocumentRecord) -> str:
+    """The document's kind; "record_extract (bestand verwijderd na levering op 22-11-2026)"
+    for one whose file went once the recruiters had it."""
+    if not file_deleted(doc):
+        return doc.kind
+    return f"{doc.kind} ({render(file_deleted_text(vacancy, doc), R.locale_of(vacancy, 'nl'))})"
+
+
+def takeback_text(deleted: int, older: int, lang: str) -> str:
+    """What became of the recruiters' chat messages about an erased or withdrawn dossier: how
+    many the bot deleted itself (Telegram allows that for 48 hours), how many they must delete,
+    and that downloaded copies are theirs to delete."""
+    parts: list[Msg] = []
+    if deleted:
+        parts.append(Msg("rec.takeback.deleted", {"n": deleted}))
+    if older:
+        parts.append(Msg("rec.takeback.older" if deleted else "rec.takeback.old_only",
+                         {"n": older}))
+    else:
+        parts.append(Msg("rec.takeback.copies" if deleted else "rec.takeback.unknown"))
+    return " ".join(render(part, lang) for part in parts)
+
+
+def withdrawn_notice(dossier_id: int, title: Any, deleted: int, older: int, lang: str) -> str:
+    """A withdrawal, for the recruiters' chat: the dossier by number and vacancy, no person."""
+    return render(Msg("rec.withdrawn", {"id": dossier_id, "title": title,
+                                        "takeback": takeback_text(deleted, older, lang)}), lang)
+
+
+def erased_notice(dossiers: list[tuple[int, Any]], deleted: int, older: int, lang: str) -> str:
+    """An erasure at the candidate's request, for the recruiters' chat: every erased dossier by
+    number and vacancy (`dossiers`: id and vacancy title), no person."""
+    names = [render(Msg("rec.erased.dossier", {"id": i, "title": t}), lang) for i, t in dossiers]
+    return render(Msg("rec.erased", {
+        "n": len(dossiers), "dossiers": format_list(names, locale=babel_locale(lang)),
+        "takeback": takeback_text(deleted, older, lang)}), lang)
 
 
 def _cell(value: Any) -> Any:

@@ -342,7 +342,9 @@ async def test_export_dossiers_and_dossier_for_the_recruiter(bot: BotHarness):
     assert (jan["status"], jan["name"], jan["email"]) == ("submitted", NAME, EMAIL)
     assert (jan["record.has_extract"], jan["record.issued_on"], jan["record.mention"]) == (
         "ja", "2026-10-01", "nee")
-    assert jan["documents"] == "cv,motivation,record_extract"
+    # The extract's file went once the recruiters had it (issue 11.4); the facts stay.
+    assert jan["documents"] == ("cv,motivation,"
+                                "record_extract (bestand verwijderd na levering op 22-11-2026)")
     assert (els["status"], els["name"], els["email"]) == ("draft", "Els Janssens", "")
 
     listing = await bot.send(RECRUITER, "/dossiers")
@@ -356,7 +358,9 @@ async def test_export_dossiers_and_dossier_for_the_recruiter(bot: BotHarness):
     shown = await bot.send(RECRUITER, f"/dossier {first}")
     assert shown[0].text is not None and NAME in shown[0].text and EMAIL in shown[0].text
     assert [(m.document["file_name"], m.document["data"]) for m in shown if m.document] == [
-        (name, data) for name, data, _ in UPLOADS[SCHOOL]]
+        (name, data) for name, data, _ in UPLOADS[SCHOOL][:2]]
+    assert shown[-1].text == (f"#{first} · record_extract: bestand verwijderd na levering op"
+                              " 22-11-2026")
     [unknown] = await bot.send(RECRUITER, "/dossier 4242")
     assert unknown.text == "Dossier #4242 bestaat niet."
     assert bot.rejections == []
