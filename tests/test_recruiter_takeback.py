@@ -500,10 +500,6 @@ async def test_nothing_is_reduced_while_the_notification_waits_for_an_export(tmp
         assert recorded(bot.store.engine) == []
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="remove_documents/delete_dossier return the reduced row's '' and "
-                          "LocalFileStore.delete('') raises UnsafePath (storage/, flows/engine.py:"
-                          " not this branch's files); drop this marker with the fix")
 async def test_withdrawing_after_the_extract_went_deletes_no_empty_path(tmp_path: Path):
     async with bot_on_one_clock(tmp_path) as bot:
         await apply_fully(bot, CANDIDATE, SCHOOL)
