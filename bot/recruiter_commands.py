@@ -138,7 +138,8 @@ class RecruiterCommands:
         # Documents by id: the sender reads the file at send time (gone if erased meanwhile).
         answer += [{"document_id": doc.id, "caption": f"#{dossier.id} · {doc.kind}"}
                    for doc in documents]
-        return answer
+        # Every copy is about this dossier: the sender records it, to take it back on erasure.
+        return [{**part, "dossier_id": dossier_id} for part in answer]
 
     def export(self, args: list[str]) -> Messages:
         if len(args) != 1 or args[0] not in self.vacancies:

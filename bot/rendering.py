@@ -61,6 +61,8 @@ def message_parts(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 part["links"] = message["links"]
             if message.get("thread_id") is not None:
                 part["thread_id"] = message["thread_id"]
+            if message.get("dossier_id") is not None:
+                part["dossier_id"] = message["dossier_id"]  # recorded once sent (take-back)
             parts.append(part)
     return parts
 

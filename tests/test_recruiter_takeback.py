@@ -510,3 +510,14 @@ async def test_withdrawing_after_the_extract_went_deletes_no_empty_path(tmp_path
             raise AssertionError(f"the withdrawal failed after its commit: {error}") from error
         assert bot.dossier(CANDIDATE).status == "withdrawn"
         assert bot.stored_files() == []
+
+
+async def test_a_dossier_shown_by_a_recruiter_command_is_taken_back_too(tmp_path: Path):
+    async with bot_on_one_clock(tmp_path) as bot:
+        await apply_fully(bot, CANDIDATE, SCHOOL)
+        before = len(recorded(bot.store.engine))
+        shown = await bot.send_in_group(RECRUITER, RECRUITER_CHAT,
+                                        f"/dossier {bot.dossier(CANDIDATE).id}")
+        assert shown, "the recruiter command answered nothing"
+        assert len(recorded(bot.store.engine)) >= before + len(shown), \
+            "the /dossier copy was not recorded"
