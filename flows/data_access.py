@@ -60,16 +60,16 @@ def summary_blocks(candidate: CandidateRecord, applications: list[Application],
     """Blocks of lines (`flows.replies.packed` makes messages of them): who they are to the
     bot, then each application with its answers, documents and questions."""
     zone = next((a.zone for a in applications if a.zone is not None), None)
-    blocks: list[list[Any]] = [[
+    intro: list[Any] = [
         Msg("mydata.intro"),
         Msg("mydata.you", {"since": day(candidate.created_at, zone),
                            "language": Msg(f"language.name.{candidate.language}")}),
-    ]]
-    if not applications:
-        blocks.append([Msg("mydata.no_applications")])
-    for application in applications:
-        blocks.append(application_lines(application, questions_of(export, application.dossier.id),
-                                        lang))
+    ]
+    blocks = [application_lines(a, questions_of(export, a.dossier.id), lang)
+              for a in applications] or [[Msg("mydata.no_applications")]]
+    # The heading goes with the first application, a blank line between: never a message
+    # of two lines before a long application.
+    blocks[0] = [*intro, "", *blocks[0]]
     documents = sum(1 for a in applications for doc in a.documents if doc.file_deleted_at is None)
     blocks.append([Msg("mydata.files", {"n": documents}) if documents
                    else Msg("mydata.file")])

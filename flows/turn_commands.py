@@ -155,6 +155,9 @@ class Commands(Turn):
         return self.prompt((Msg("cancelled"),))
 
     def stale(self) -> list[Reply]:
+        """A button of another application, another person or an older message: nothing."""
+        if self.dossier is None:
+            return [self.say(Msg("button.stale_other")), self.vacancy_list()]
         return self.prompt((Msg("button.stale_other"),))
 
     def drop_documents(self, d: DossierRecord) -> list[str]:
