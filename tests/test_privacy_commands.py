@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.terminal_chat import render_reply
+from bot.terminal_chat import render_reply, to_inbound
 from flows.engine import Engine
 from flows.events import Inbound, Reply, outgoing
 from flows.messages import Msg
@@ -398,6 +398,12 @@ def test_a_forged_or_stale_delete_press_erases_nothing(engine):
     alice.do("delete").press("Ja, wis alles").expect("Alles is gewist")
     alice.press_token(alice.history[-2][1][0].choices[0].token).expect(STALE)
     assert alice.candidate() is None and bob.candidate() is not None
+
+
+def test_the_terminal_chat_takes_the_commands_by_either_name():
+    for typed, command in (("/mydata", "mydata"), ("/mijngegevens", "mijngegevens"),
+                           ("/delete", "delete"), ("/wissen", "wissen")):
+        assert to_inbound(typed, []) == Inbound.do(command)
 
 
 def test_delete_for_someone_with_nothing_stored(engine):
