@@ -3,9 +3,8 @@ all of it as a JSON file, then their documents. Pure: records and the store's ex
 and attachments out.
 
 The summary is made from the same records the engine works with (applications, documents);
-the candidate's questions to the recruiters come from the export (`UnitOfWork.export_data`),
-whose content the port fixes but not the layout: they are read nested under each dossier
-(`dossiers[].questions[].answers`) or as lists per table (`questions`, `answers`).
+the candidate's questions to the recruiters, with the answers relayed, come from the export
+(`UnitOfWork.export_data`: `applications[].questions[].answers`, see storage/candidate_data.py).
 """
 
 from __future__ import annotations
@@ -149,13 +148,10 @@ def document_label(vacancy: Vacancy | None, kind: str) -> Any:
 
 def questions_of(export: dict[str, Any], dossier_id: int | None) -> list[dict[str, Any]]:
     """The dossier's questions to the recruiters, each with its `answers`, from the export."""
-    for entry in export.get("dossiers") or []:
-        if isinstance(entry, dict) and entry.get("id") == dossier_id and "questions" in entry:
-            return list(entry["questions"] or [])
-    answers = export.get("answers") or []
-    return [{**q, "answers": q.get("answers") or [a for a in answers
-                                                  if a.get("question_id") == q.get("id")]}
-            for q in export.get("questions") or [] if q.get("dossier_id") == dossier_id]
+    for application in export.get("applications") or []:
+        if application.get("id") == dossier_id:
+            return list(application.get("questions") or [])
+    return []
 
 
 def export_file(export: dict[str, Any]) -> dict[str, Any]:

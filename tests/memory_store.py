@@ -218,28 +218,29 @@ class MemoryUnitOfWork:
                                                     and row.get("chat_key") == chat)
 
     def export_data(self) -> dict[str, Any]:
-        """{"candidate", "dossiers": [... "documents", "questions": [... "answers"]],
-        "audit", "outbox"}: every record of this candidate, JSON-ready."""
+        """As storage/candidate_data.export: {"candidate", "applications": [... "documents",
+        "questions": [... "answers"], "audit"], "messages"}, JSON-ready."""
         me = self.candidate()
+        out: dict[str, Any] = {"candidate": None, "applications": [], "messages": []}
         if me is None:
-            return {}
+            return out
         mine = sorted(self._mine(), key=lambda x: x.id or 0)
         ids = {x.id for x in mine if x.id is not None}
-        dossiers = []
         for x in mine:
             questions = []
             for q in sorted(self.d.questions.values(), key=lambda q: q.id or 0):
                 if q.dossier_id == x.id:
                     answers = [_json(a) for a in self.d.answers.values() if a.question_id == q.id]
                     questions.append({**_json(q), "answers": answers})
-            dossiers.append({**_json(x),
-                             "documents": [_json(doc) for doc in self.d.documents.values()
-                                           if doc.dossier_id == x.id],
-                             "questions": questions})
-        return {"candidate": _json(me), "dossiers": dossiers,
-                "audit": [_plain(row) for row in self.d.audit if row["dossier_id"] in ids],
-                "outbox": [_plain(row) for row in self.d.outbox
-                           if self._outbox_mine(row, ids, me.chat_id)]}
+            documents = [{k: v for k, v in _json(doc).items() if k != "stored_path"}
+                         for doc in self.d.documents.values() if doc.dossier_id == x.id]
+            out["applications"].append({
+                **_json(x), "documents": documents, "questions": questions,
+                "audit": [_plain(row) for row in self.d.audit if row["dossier_id"] == x.id]})
+        out["candidate"] = _json(me)
+        out["messages"] = [_plain(row) for row in self.d.outbox
+                           if self._outbox_mine(row, ids, me.chat_id)]
+        return out
 
     def erase_candidate(self) -> Erasure:
         me = self.candidate()

@@ -253,8 +253,12 @@ def test_mydata_summarises_every_application_then_sends_the_json_and_the_documen
     data = json.loads(base64.b64decode(export["file_data"]).decode("utf-8"))
     with engine.store.unit_of_work("test", "alice") as uow:
         assert data == json.loads(json.dumps(uow.export_data()))
-    assert {"candidate", "dossiers", "audit", "outbox"} <= set(data)
-    assert sorted(d["vacancy_id"] for d in data["dossiers"]) == [SCHOOL, VERA]
+    assert {"candidate", "applications", "messages"} <= set(data)
+    assert sorted(d["vacancy_id"] for d in data["applications"]) == [SCHOOL, VERA]
+    assert [len(d["documents"]) for d in data["applications"]] == [3, 3]
+    assert all(d["audit"] for d in data["applications"])
+    [question] = [q for d in data["applications"] for q in d["questions"]]
+    assert (question["text"], question["answers"][0]["text"]) == (QUESTION, "Ja, 4/5 kan.")
     assert "Alice Peeters" in base64.b64decode(export["file_data"]).decode("utf-8")
     # Every stored document, not the one whose file was deleted after delivery.
     kept = {d.id for d in chat.data.documents.values() if d.file_deleted_at is None}
