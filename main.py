@@ -13,7 +13,6 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from bot.log_privacy import configure_logging
 from flows.engine import Engine
@@ -245,17 +244,6 @@ def cmd_rotate_keys(settings: Settings) -> int:
     return 0
 
 
-def queue_erasure_notice(uow: Any, erasure: Any) -> None:
-    """Tell the recruiters (by dossier number and vacancy) what an operator's erasure removed,
-    and take back what the bot posted about it, as the candidate's own /delete does."""
-    if erasure.recent_messages or erasure.older_messages or any(
-            status == "submitted" for _id, _vacancy, status in erasure.dossiers):
-        uow.add_outbox("candidate_erased", None, {
-            "dossiers": [list(d) for d in erasure.dossiers],
-            "delete": [list(m) for m in erasure.recent_messages],
-            "older": erasure.older_messages})
-
-
 def cmd_purge(settings: Settings, vacancies: dict[str, Vacancy], args: argparse.Namespace) -> int:
     """Erase one candidate completely (rows and files): the right to erasure; or, with
     --expired, every dossier past the retention the privacy notice promises (--dry-run: only
@@ -291,6 +279,8 @@ def cmd_purge(settings: Settings, vacancies: dict[str, Vacancy], args: argparse.
         print(f"purged {purged.dossiers} dossiers past their retention, {purged.files} files, "
               f"{purged.candidates} candidates with no dossier left")
         return 0
+    from flows.turn_privacy import queue_erasure_notice
+
     if not args.candidate:
         print("purge: give --candidate CHANNEL:ID, --expired or --dry-run", file=sys.stderr)
         return 2

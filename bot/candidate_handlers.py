@@ -27,7 +27,7 @@ from bot.failpoints import failpoint
 from bot.message_kinds import CONTENT_KINDS, DOCUMENT, SERVICE
 from flows.answers import yes_or_no
 from flows.engine import Engine
-from flows.events import COMMANDS, QUESTION_COMMANDS, Inbound, Sender, Upload
+from flows.events import COMMAND_ALIASES, COMMANDS, QUESTION_COMMANDS, Inbound, Sender, Upload
 from flows.messages import Msg, normalise_language, render
 from flows.ports import FileStore
 
@@ -169,7 +169,7 @@ class CandidateHandlers:
 
     def register(self, app: Application) -> None:
         app.add_handler(CommandHandler("start", self.start, filters=PRIVATE))
-        app.add_handler(CommandHandler(list(COMMANDS), self.command, filters=PRIVATE))
+        app.add_handler(CommandHandler([*COMMANDS, *COMMAND_ALIASES], self.command, filters=PRIVATE))
         app.add_handler(CommandHandler(list(QUESTION_COMMANDS), self.question, filters=PRIVATE))
         app.add_handler(CallbackQueryHandler(self.press))
         for what, content in CONTENT_KINDS:  # before documents: a GIF carries a document too

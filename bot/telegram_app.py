@@ -46,6 +46,9 @@ log = logging.getLogger(__name__)
 MENU = ("start", "status", "back", "restart", "language", "vacancies", "withdraw", "help")
 # The question command in each menu's own language, listed before /help (both work in both).
 QUESTION_COMMAND = {"nl": "vraag", "en": "question"}
+# Access and erasure in each menu's own language, after the question (flows.events aliases).
+PRIVACY_COMMANDS = {"nl": {"mijngegevens": "mydata", "wissen": "delete"},
+                    "en": {"mydata": "mydata", "delete": "delete"}}
 SWEEP_INTERVAL = 60  # seconds between reminder/expiry sweeps
 # Retention at least daily, whichever process runs it: four times a day, so that when the
 # process holding its lease dies (the lease lapses after two intervals) another one takes it
@@ -145,6 +148,8 @@ async def set_command_menu(app: Application) -> None:
     for lang in LANGUAGES:
         commands = [BotCommand(name, render(Msg(f"cmd.{name}"), lang)) for name in MENU]
         commands.insert(-1, BotCommand(QUESTION_COMMAND[lang], render(Msg("cmd.question"), lang)))
+        for name, command in PRIVACY_COMMANDS[lang].items():
+            commands.insert(-1, BotCommand(name, render(Msg(f"cmd.{command}"), lang)))
         await app.bot.set_my_commands(commands, language_code=lang)
         if lang == "nl":
             await app.bot.set_my_commands(commands)

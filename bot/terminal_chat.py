@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from flows.engine import Engine
-from flows.events import COMMANDS, QUESTION_COMMANDS, Inbound, Reply, Sender, Upload
+from flows.events import COMMAND_ALIASES, COMMANDS, QUESTION_COMMANDS, Inbound, Reply, Sender, Upload
 from flows.messages import Msg, render
 
 QUIT = ("/quit", "/exit", "/stop")
@@ -23,6 +23,10 @@ def render_reply(reply: Reply) -> str:
     lines = [reply.text()]
     for number, label in enumerate(reply.labels(), start=1):
         lines.append(f"  {number}) {label}")
+    # A file the bot sends (/mydata): named, not printed.
+    for attachment in map(reply.attachment, reply.attachments):
+        name = attachment.get("file_name") or attachment.get("caption") or ""
+        lines.append(render(Msg("chat.attachment", {"name": name}), reply.said_in))
     return "\n".join(lines)
 
 
@@ -33,7 +37,7 @@ def to_inbound(line: str, last: list[Reply]) -> Inbound:
         name, _, arg = text[1:].partition(" ")
         if name == "start":
             return Inbound.start(arg.strip() or None)
-        if name in COMMANDS:
+        if name in COMMANDS or name in COMMAND_ALIASES:
             return Inbound.do(name)
         if name in QUESTION_COMMANDS:
             return Inbound.ask_recruiters(arg)

@@ -20,6 +20,7 @@ from flows.turn_commands import Commands
 from flows.turn_consent import PRIVACY_VERSION, Consent
 from flows.turn_deadlines import Deadlines, reminder_at
 from flows.turn_documents import ALBUM_WINDOW, Documents, file_type
+from flows.turn_privacy import Privacy
 from flows.turn_questions import QUESTION_NOTICE, Questions
 from flows.vacancy import Vacancy
 
@@ -120,5 +121,5 @@ def queue_replies(uow: UnitOfWork, sender: Sender, replies: list[Reply]) -> None
                        chat_key=chat)
 
 
-class _Turn(Consent, Answers, Commands, Documents, Deadlines, Questions):
+class _Turn(Consent, Answers, Commands, Documents, Deadlines, Questions, Privacy):
     """One event, with every part of a turn."""

@@ -9,7 +9,10 @@ from typing import Any, Literal
 
 from flows.messages import render
 
-COMMANDS = ("back", "restart", "status", "help", "language", "withdraw", "vacancies")
+COMMANDS = ("back", "restart", "status", "help", "language", "withdraw", "vacancies", "mydata",
+            "delete")
+# Dutch names of commands (both work in every language): the right of access and of erasure.
+COMMAND_ALIASES = {"mijngegevens": "mydata", "wissen": "delete"}
 # What a candidate can send that is not an answer, each with its own reply (`unusable.<what>`):
 # a forwarded text, an edit of an earlier message, and content the bot cannot read. "media" is
 # whatever else a chat may carry (an invoice, a checklist, paid media, a type Telegram adds).
@@ -106,6 +109,10 @@ class Reply:
     # The locale it is said in ("nl_NL" about a vacancy in the Netherlands); None: the
     # language's default (see flows.messages).
     locale: str | None = None
+    # Files sent after the text, each a message of its own: {"file_data": base64,
+    # "file_name", "caption"} (made here) or {"document_id", "caption"} (a stored document).
+    # A Msg or vacancy Text as file name or caption is rendered like the text.
+    attachments: tuple[dict[str, Any], ...] = ()
 
     @property
     def said_in(self) -> str:
@@ -113,6 +120,11 @@ class Reply:
 
     def text(self) -> str:
         return "\n\n".join(p for p in (render(part, self.said_in) for part in self.parts) if p)
+
+    def attachment(self, attachment: dict[str, Any]) -> dict[str, Any]:
+        """An attachment with its file name and caption as text in the reply's locale."""
+        return {key: render(value, self.said_in) if key in ("file_name", "caption") else value
+                for key, value in attachment.items()}
 
     def labels(self) -> list[str]:
         """Button labels in sentence case: a label that starts with a vacancy's own word
@@ -125,8 +137,12 @@ def sentence_case(label: str) -> str:
 
 
 def outgoing(replies: list[Reply]) -> list[dict[str, Any]]:
-    """Replies as channel-neutral messages (text and choices, rendered in the reply's language),
-    the form in which they wait in the outbox."""
-    return [{"text": reply.text(), "choices": [[c.token, label] for c, label
-                                               in zip(reply.choices, reply.labels(), strict=True)]}
-            for reply in replies]
+    """Replies as channel-neutral messages (text and choices, rendered in the reply's language;
+    then each attachment as a message of its own), the form in which they wait in the outbox."""
+    messages: list[dict[str, Any]] = []
+    for reply in replies:
+        messages.append({"text": reply.text(),
+                         "choices": [[c.token, label] for c, label
+                                     in zip(reply.choices, reply.labels(), strict=True)]})
+        messages += [reply.attachment(a) for a in reply.attachments]
+    return messages

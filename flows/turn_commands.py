@@ -1,11 +1,14 @@
-"""Commands: help, status, back, restart, withdraw and language, with their confirmations."""
+"""Commands: help, status, back, restart, withdraw and language, with their confirmations.
+
+/status and /withdraw see every application of the candidate, not only the active one:
+switching to another vacancy never hides an application (nor its personal data) from them."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flows import replies as R
-from flows.events import Choice, Reply
+from flows.events import COMMAND_ALIASES, Choice, Reply
 from flows.flow import KNOCKED_OUT, WITHDRAWN, q_state
 from flows.messages import Msg
 from flows.ports import DossierRecord
@@ -17,18 +20,25 @@ class Commands(Turn):
     # ------------------------------------------------------------------ commands
 
     def command(self, name: str) -> list[Reply]:
+        name = COMMAND_ALIASES.get(name, name)
         if name == "help":
-            return [self.say(Msg("help"), Msg("help.question")),
+            return [self.say(Msg("help"), Msg("help.question"), Msg("help.privacy")),
                     *(self.short_prompt() if self.dossier else [])]
         if name == "vacancies":
             return [self.vacancy_list()]
         if name == "language":
             return [self.say(Msg("language.choose"), choices=(
                 Choice("l:nl", Msg("language.name.nl")), Choice("l:en", Msg("language.name.en"))))]
-        if self.dossier is None:
-            return [self.say(Msg("command.no_dossier")), self.vacancy_list()]
+        if name == "mydata":
+            return self.my_data()  # type: ignore[attr-defined]
+        if name == "delete":
+            return self.erase_request()  # type: ignore[attr-defined]
         if name == "status":
             return self.status()
+        if name == "withdraw":
+            return self.withdraw_request()
+        if self.dossier is None:
+            return self.no_active_dossier()
         expired = self.expire_if_closed() if name in ("back", "restart") else None
         if expired:
             return expired
@@ -41,14 +51,58 @@ class Commands(Turn):
                 Choice(f"c:restart:{self.dossier.id}.{self.dossier.version}",
                        Msg("btn.confirm_restart")),
                 Choice("c:no", Msg("btn.cancel"))))]
-        if name == "withdraw":
-            if self.dossier.status == "withdrawn":
-                return [self.say(Msg("withdraw.already")), self.vacancy_list()]
-            return [self.say(Msg("withdraw.confirm", {"title": self.vacancy.title}), choices=(
-                Choice(f"c:withdraw:{self.dossier.id}.{self.dossier.version}",
-                       Msg("btn.confirm_withdraw")),
-                Choice("c:no", Msg("btn.cancel"))))]
         return [self.say(Msg("command.unknown")), *self.prompt()]
+
+    # ------------------------------------------------------------------ every application
+
+    def my_dossiers(self) -> list[DossierRecord]:
+        """Every application of the candidate: the active one first, then the others."""
+        if self.candidate is None:
+            return []
+        active = self.dossier.id if self.dossier is not None else None
+        return sorted(self.uow.dossiers(), key=lambda x: (x.id != active, x.id or 0))
+
+    def own_dossier(self, text: str) -> DossierRecord | None:
+        """The candidate's own application named in button data (None for a forged id)."""
+        if self.candidate is None or not text.isascii() or not text.isdecimal():
+            return None
+        found = self.uow.dossier(int(text))
+        if found is None or found.candidate_id != self.candidate.id:
+            return None
+        return found
+
+    def title_of(self, dossier: DossierRecord) -> Any:
+        vacancy = self.engine.vacancies.get(dossier.vacancy_id)
+        return vacancy.title if vacancy is not None else dossier.vacancy_id
+
+    def no_active_dossier(self) -> list[Reply]:
+        """No application open right now: those they have (to resume), or the vacancies."""
+        dossiers = self.my_dossiers()
+        if not dossiers:
+            return [self.say(Msg("command.no_dossier")), self.vacancy_list()]
+        return self.overview(dossiers, Msg("status.none_active"))
+
+    def overview(self, dossiers: list[DossierRecord], intro: Msg) -> list[Reply]:
+        """One line per application — vacancy, status, the question they are at — and a button
+        that opens each one still open (as /vacancies does: `v:`); the vacancies too when
+        none is."""
+        lines: list[Any] = []
+        choices: list[Choice] = []
+        for x in dossiers:
+            status = Msg(f"status.{x.status}")
+            flow = self.engine.flows.get(x.vacancy_id)
+            question = flow.question_at(x.state) if flow is not None else None
+            if question is not None and flow is not None:
+                place = flow.places[question.id]
+                lines.append(Msg("status.other_at", {"title": self.title_of(x), "status": status,
+                                                     "n": place.n, "total": place.total}))
+            else:
+                lines.append(Msg("status.other", {"title": self.title_of(x), "status": status}))
+            if flow is not None and x.status != "withdrawn":
+                choices.append(Choice(f"v:{R.vacancy_key(x.vacancy_id)}:{self.lang}",
+                                      Msg("btn.open_application", {"title": self.title_of(x)})))
+        replies = [self.say(intro, lines, choices=tuple(choices))]
+        return replies if choices else [*replies, self.vacancy_list("vacancies.others")]
 
     def back(self) -> list[Reply]:
         d = self.dossier
@@ -71,11 +125,18 @@ class Commands(Turn):
         return self.prompt()
 
     def confirmed(self, rest: str) -> list[Reply]:
+        what, _, shown = rest.partition(":")
+        if what == "withdraw":
+            return self.withdraw_confirmed(shown)
+        if what == "withdraw_which":
+            return self.withdraw_chosen(shown)
+        if what == "erase":
+            return self.erase_confirmed(shown)  # type: ignore[attr-defined]
         d = self.dossier
         if d is None:
-            return [self.vacancy_list()]
-        what, _, shown = rest.partition(":")
-        if what in ("restart", "withdraw") and shown != f"{d.id}.{d.version}":
+            return [self.say(Msg("cancelled")), self.vacancy_list()] if what == "no" else [
+                self.vacancy_list()]
+        if what == "restart" and shown != f"{d.id}.{d.version}":
             # Shown for another application, or before it changed (a re-application, another
             # confirmation already used): never act on what the candidate did not see.
             return self.prompt((Msg("button.stale_other"),))
@@ -91,9 +152,13 @@ class Commands(Turn):
             d.awaiting_document = None
             self.save(self.verdict())
             return self.prompt((Msg("restart.done"),))
-        if what == "withdraw":
-            return self.withdraw()
         return self.prompt((Msg("cancelled"),))
+
+    def stale(self) -> list[Reply]:
+        """A button of another application, another person or an older message: nothing."""
+        if self.dossier is None:
+            return [self.say(Msg("button.stale_other")), self.vacancy_list()]
+        return self.prompt((Msg("button.stale_other"),))
 
     def drop_documents(self, d: DossierRecord) -> list[str]:
         assert d.id is not None
@@ -102,11 +167,60 @@ class Commands(Turn):
             paths += self.uow.remove_documents(d.id, doc)
         return paths
 
-    def withdraw(self) -> list[Reply]:
-        d = self.dossier
-        assert d is not None and self.candidate is not None
-        if d.status == "withdrawn":
+    # ------------------------------------------------------------------ withdraw
+
+    def withdrawable(self) -> list[DossierRecord]:
+        return [x for x in self.my_dossiers() if x.vacancy_id in self.engine.flows
+                and self.engine.flows[x.vacancy_id].can("withdraw", x.state)]
+
+    def withdraw_request(self) -> list[Reply]:
+        """/withdraw: the confirmation for their one application, or first which one."""
+        open_ones = self.withdrawable()
+        if not open_ones:
+            return [self.say(Msg("command.no_dossier")), self.vacancy_list()]
+        if len(open_ones) == 1:
+            return [self.withdraw_confirmation(open_ones[0])]
+        return [self.say(Msg("withdraw.which"), choices=(
+            *(Choice(f"c:withdraw_which:{x.id}", Msg("btn.application", {
+                "title": self.title_of(x), "status": Msg(f"status.{x.status}")}))
+              for x in open_ones),
+            Choice("c:no", Msg("btn.cancel"))))]
+
+    def withdraw_confirmation(self, d: DossierRecord) -> Reply:
+        # The button names the application and its version: a press after it changed, or for
+        # an application that is not theirs, does nothing.
+        vacancy = self.engine.vacancies[d.vacancy_id]
+        return self.say(Msg("withdraw.confirm", {"title": vacancy.title}), choices=(
+            Choice(f"c:withdraw:{d.id}.{d.version}", Msg("btn.confirm_withdraw")),
+            Choice("c:no", Msg("btn.cancel"))), about=vacancy)
+
+    def withdraw_chosen(self, shown: str) -> list[Reply]:
+        target = self.own_dossier(shown)
+        if target is None or target.id not in {x.id for x in self.withdrawable()}:
+            return self.stale()
+        return [self.withdraw_confirmation(target)]
+
+    def withdraw_confirmed(self, shown: str) -> list[Reply]:
+        dossier_id, _, _version = shown.partition(".")
+        target = self.own_dossier(dossier_id)
+        if target is None or shown != f"{target.id}.{target.version}":
+            # Shown for an application that is not theirs, or before it changed (a
+            # re-application, another confirmation already used): never act on what the
+            # candidate did not see.
+            return self.stale()
+        if target.status == "withdrawn":
             return [self.say(Msg("withdraw.already")), self.vacancy_list()]
+        if target.vacancy_id not in self.engine.flows:
+            return self.stale()
+        return self.withdraw(target)
+
+    def withdraw(self, target: DossierRecord) -> list[Reply]:
+        """Withdraw `target` (the active application or another of theirs) and erase its
+        personal data; the recruiters are asked to delete what their chat holds of it."""
+        assert self.candidate is not None and target.id is not None
+        active = self.dossier if self.dossier is not None and self.dossier.id != target.id else None
+        self.dossier = d = target  # the moves below act on it
+        vacancy = self.vacancy
         was_submitted = d.status == "submitted"
         self.move("withdraw", WITHDRAWN)
         # Withdrawing erases the application's personal data; the row keeps only its status.
@@ -115,13 +229,21 @@ class Commands(Turn):
         # Questions to the recruiters and their answers go too.
         asked = self.uow.erase_questions(d.id)
         self.save()
-        if was_submitted or asked:
-            # The recruiters' chat holds the file or questions: they are asked to delete them.
-            self.uow.add_outbox("dossier_withdrawn", d.id, {"dossier_id": d.id})
-        self.candidate.active_dossier_id = None
-        self.uow.save_candidate(self.candidate)
-        return [self.say(Msg("withdraw.done", {"title": self.vacancy.title})),
-                self.vacancy_list("vacancies.others")]
+        recent, older = self.uow.take_back_messages(d.id)
+        if was_submitted or asked or recent or older:
+            # The recruiters' chat holds the file or questions: the bot deletes its recent
+            # messages there and asks the recruiters to delete the rest.
+            self.uow.add_outbox("dossier_withdrawn", d.id, {
+                "dossier_id": d.id, "delete": [list(m) for m in recent], "older": older})
+        done = self.say(Msg("withdraw.done", {"title": vacancy.title}), about=vacancy)
+        if active is not None:
+            self.dossier = active  # they go on where they were
+            return [done, *self.prompt()]
+        self.dossier = None
+        if self.candidate.active_dossier_id is not None:
+            self.candidate.active_dossier_id = None
+            self.uow.save_candidate(self.candidate)
+        return [done, self.vacancy_list("vacancies.others")]
 
     def set_language(self, lang: str) -> list[Reply]:
         self.lang = lang
@@ -135,8 +257,10 @@ class Commands(Turn):
         return [self.say(Msg("language.set")), self.vacancy_list("welcome")]
 
     def status(self) -> list[Reply]:
+        """Where the active application is, then every other one (each can be opened)."""
         d = self.dossier
-        assert d is not None
+        if d is None:
+            return self.no_active_dossier()
         verdict = self.verdict()
         parts: list[Any] = [Msg("status.title", {"title": self.vacancy.title,
                                                  "status": Msg(f"status.{d.status}")})]
@@ -153,4 +277,6 @@ class Commands(Turn):
             parts.append(R.deadline_line(self.vacancy, self.now, self.lang))
         # The verdict's reasons and the vacancy's details stay one tap away, not re-sent.
         choices = R.details_choices(d.id) if d.status not in ("draft", "withdrawn") else ()
-        return [self.say(*parts, choices=choices), *self.short_prompt()]
+        others = [x for x in self.my_dossiers() if x.id != d.id]
+        listed = self.overview(others, Msg("status.others"))[:1] if others else []
+        return [self.say(*parts, choices=choices), *listed, *self.short_prompt()]

@@ -146,7 +146,7 @@ class Documents(Turn):
             return refusal
         if d.state != COLLECTING:  # a later page of an album already taken: keep, nothing else
             return self.store_album_page(upload, album)
-        stored = self.engine.files.put(upload.path)
+        stored = self.engine.files.put(upload.path, self.uow.sealer())
         self.new_files.append(stored.stored_path)
         # Another page of the same album is added; anything else replaces the document.
         replaced = [] if album else self.uow.remove_documents(d.id, doc.id)
@@ -199,7 +199,7 @@ class Documents(Turn):
     def store_album_page(self, upload: Upload, doc: Any) -> list[Reply]:
         d = self.dossier
         assert d is not None and d.id is not None and upload.path is not None
-        stored = self.engine.files.put(upload.path)
+        stored = self.engine.files.put(upload.path, self.uow.sealer())
         self.new_files.append(stored.stored_path)
         self.uow.add_document(DocumentRecord(
             id=None, dossier_id=d.id, kind=doc.id, original_name=display_name(upload.file_name, 255),

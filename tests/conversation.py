@@ -261,11 +261,16 @@ class Chat:
 
 def check_reply(reply: Reply) -> None:
     """What every reply must satisfy: it renders in every language and variant (every key
-    exists, every placeholder is supplied) and its buttons fit Telegram's 64-byte callback data."""
+    exists, every placeholder is supplied; its files' names and captions too) and its buttons
+    fit Telegram's 64-byte callback data."""
     for lang in (*LANGUAGES, *variant_locales()):
         for part in reply.parts:
             render(part, lang)
         for choice in reply.choices:
             render(choice.label, lang)
+        for attachment in reply.attachments:
+            for key in ("file_name", "caption"):
+                if key in attachment:
+                    render(attachment[key], lang)
     for choice in reply.choices:
         assert len(choice.token.encode()) <= 64, choice.token

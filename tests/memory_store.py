@@ -14,7 +14,8 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import asdict, dataclass, replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +25,22 @@ from flows.ports import (
     ConcurrentUpdate,
     DocumentRecord,
     DossierRecord,
+    Erasure,
     QuestionRecord,
+    Sealer,
     StoredFile,
 )
+
+
+@dataclass
+class RecruiterMessage:
+    """A message about a dossier in the recruiters' chat; `recent` ones (under 48 hours old)
+    the bot may still delete itself. Tests add them; the memory store has no sender."""
+
+    dossier_id: int
+    chat_id: int
+    message_id: int
+    recent: bool = True
 
 
 class MemoryData:
@@ -39,6 +53,7 @@ class MemoryData:
         self.outbox: list[dict[str, Any]] = []
         self.audit: list[dict[str, Any]] = []
         self.applied: set[tuple[str, int]] = set()
+        self.recruiter_messages: list[RecruiterMessage] = []
         self.next_id = 1
 
 
@@ -193,6 +208,83 @@ class MemoryUnitOfWork:
     def audit(self, dossier_id: int | None, event: str, detail: dict[str, Any]) -> None:
         self.d.audit.append({"dossier_id": dossier_id, "event": event, "detail": detail})
 
+    # ------------------------------------------------------------------ privacy
+
+    def sealer(self) -> Sealer | None:
+        return None  # nothing is encrypted in memory
+
+    def _outbox_mine(self, row: dict[str, Any], dossier_ids: set[int], chat: str | None) -> bool:
+        return row["dossier_id"] in dossier_ids or (chat is not None
+                                                    and row.get("chat_key") == chat)
+
+    def export_data(self) -> dict[str, Any]:
+        """As storage/candidate_data.export: {"candidate", "applications": [... "documents",
+        "questions": [... "answers"], "audit"], "messages"}, JSON-ready."""
+        me = self.candidate()
+        out: dict[str, Any] = {"candidate": None, "applications": [], "messages": []}
+        if me is None:
+            return out
+        mine = sorted(self._mine(), key=lambda x: x.id or 0)
+        ids = {x.id for x in mine if x.id is not None}
+        for x in mine:
+            questions = []
+            for q in sorted(self.d.questions.values(), key=lambda q: q.id or 0):
+                if q.dossier_id == x.id:
+                    answers = [_json(a) for a in self.d.answers.values() if a.question_id == q.id]
+                    questions.append({**_json(q), "answers": answers})
+            documents = [{k: v for k, v in _json(doc).items() if k != "stored_path"}
+                         for doc in self.d.documents.values() if doc.dossier_id == x.id]
+            out["applications"].append({
+                **_json(x), "documents": documents, "questions": questions,
+                "audit": [_plain(row) for row in self.d.audit if row["dossier_id"] == x.id]})
+        out["candidate"] = _json(me)
+        out["messages"] = [_plain(row) for row in self.d.outbox
+                           if self._outbox_mine(row, ids, me.chat_id)]
+        return out
+
+    def erase_candidate(self) -> Erasure:
+        me = self.candidate()
+        if me is None:
+            return Erasure()
+        mine = sorted(self._mine(), key=lambda x: x.id or 0)
+        ids = {x.id for x in mine if x.id is not None}
+        erasure = Erasure(dossiers=[(x.id, x.vacancy_id, x.status) for x in mine
+                                    if x.id is not None])
+        for dossier_id in sorted(ids):
+            recent, older = self.take_back_messages(dossier_id)
+            erasure.recent_messages += recent
+            erasure.older_messages += older
+            erasure.stored_paths += [p for p in self.delete_dossier(dossier_id) if p]
+        self.d.outbox = [row for row in self.d.outbox
+                         if not self._outbox_mine(row, ids, me.chat_id)]
+        self.d.audit = [row for row in self.d.audit if row["dossier_id"] not in ids]
+        self.d.candidates.pop(me.id, None)  # type: ignore[arg-type]
+        return erasure
+
+    def take_back_messages(self, dossier_id: int) -> tuple[list[tuple[int, int]], int]:
+        if dossier_id not in {x.id for x in self._mine()}:
+            return [], 0
+        found = [m for m in self.d.recruiter_messages if m.dossier_id == dossier_id]
+        self.d.recruiter_messages = [m for m in self.d.recruiter_messages
+                                     if m.dossier_id != dossier_id]
+        return ([(m.chat_id, m.message_id) for m in found if m.recent],
+                sum(1 for m in found if not m.recent))
+
+
+def _plain(value: Any) -> Any:
+    """A value as JSON gives it back: dates as ISO text, tuples as lists."""
+    return json.loads(json.dumps(value, default=_iso))
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def _json(record: Any) -> dict[str, Any]:
+    return _plain(asdict(record))
+
 
 def _roundtrip(dossier: DossierRecord) -> DossierRecord:
     # What a JSON column gives back: no tuples, no dates, no shared references.
@@ -222,11 +314,15 @@ class MemoryFileStore:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
 
-    def put(self, source: Path) -> StoredFile:
+    def put(self, source: Path, sealer: Sealer | None = None) -> StoredFile:
         data = source.read_bytes()
         name = uuid.uuid4().hex + source.suffix.lower()[:6]
-        (self.root / name).write_bytes(data)
+        (self.root / name).write_bytes(sealer.seal_file(data) if sealer else data)
         return StoredFile(name, len(data), hashlib.sha256(data).hexdigest())
+
+    def read(self, stored_path: str, sealer: Sealer | None = None) -> bytes:
+        data = (self.root / stored_path).read_bytes()
+        return sealer.open_file(data) if sealer else data
 
     def delete(self, stored_path: str) -> None:
         (self.root / stored_path).unlink(missing_ok=True)

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from bot.fake_bot_api import Sent
-from bot.telegram_app import MENU, QUESTION_COMMAND, set_command_menu
+from bot.telegram_app import MENU, PRIVACY_COMMANDS, QUESTION_COMMAND, set_command_menu
 from tests.bot_harness import (
     AMSTERDAM,
     CANDIDATE,
@@ -237,7 +237,8 @@ async def test_the_command_menu_offers_the_question_in_each_language(bot: BotHar
     await set_command_menu(bot.app)
     menus: dict[str, Any] = bot.tg.commands
     for lang, name in QUESTION_COMMAND.items():
-        assert [c["command"] for c in menus[lang]] == [*MENU[:-1], name, MENU[-1]]
+        assert [c["command"] for c in menus[lang]] == [*MENU[:-1], name, *PRIVACY_COMMANDS[lang],
+                                                       MENU[-1]]
     assert {c["command"]: c["description"] for c in menus["nl"]}["vraag"] == (
         "Een vraag stellen aan de recruiters")
     assert {c["command"]: c["description"] for c in menus["en"]}["question"] == (

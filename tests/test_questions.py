@@ -398,7 +398,8 @@ def test_withdrawal_erases_questions_and_answers_and_later_replies_go_nowhere(en
     assert chat.data.questions == {} and chat.data.answers == {}
     # The recruiters' chat holds the question: they are asked to delete it.
     assert chat.data.outbox[-1] == {"kind": "dossier_withdrawn", "dossier_id": dossier_id,
-                                    "payload": {"dossier_id": dossier_id}}
+                                    "payload": {"dossier_id": dossier_id, "delete": [],
+                                                "older": 0}}
     assert engine.relay_answer("test", "alice", question_id, "Nog iets.", "999",
                                event_id=2) == "gone"
     assert messages_to(chat, "recruiters")[-1].startswith("⚠️ Niet doorgestuurd: die vraag"
