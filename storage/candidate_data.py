@@ -110,8 +110,12 @@ def export(connection: Connection, candidate_id: int | None, subject: str,
 
 
 def erase(connection: Connection, keyring: Keyring, channel: str, external_id: str,
-          candidate_id: int | None, subject: str, now: datetime) -> Erasure:
-    """Delete every row about the person and their key, in the caller's transaction."""
+          candidate_id: int | None, subject: str, now: datetime,
+          handling: int | None = None) -> Erasure:
+    """Delete every row about the person and their key, in the caller's transaction.
+
+    `handling` is the update being answered (already read; its raw is cleared once handled),
+    so it is not sealed again like the updates still waiting behind it."""
     from storage.recruiter_messages import take_back
 
     erasure = Erasure()
@@ -139,8 +143,9 @@ def erase(connection: Connection, keyring: Keyring, channel: str, external_id: s
     erase_key(connection, keyring, subject)
     # Updates still waiting (the press being handled, a message typed just after) must stay
     # readable: they are sealed again with a fresh key, which outlives nothing else.
-    pending = connection.execute(select(_I.id, _I.raw).where(handled, _I.channel == channel,
-                                                            _I.status == "pending")).all()
+    pending = connection.execute(select(_I.id, _I.raw).where(
+        handled, _I.channel == channel, _I.status == "pending",
+        _I.update_id != (handling if handling is not None else -1))).all()
     if pending:
         fresh = cipher_of(connection, keyring, subject, create=True)
         assert fresh is not None

@@ -420,6 +420,7 @@ class SqlUnitOfWork:
         self._cipher_found: SubjectCipher | None = None
         self._cipher_looked = False
         self.erased = False  # set by erase_candidate: nothing personal is written after it
+        self._event_id: int | None = None
 
     def _cipher(self, create: bool = False) -> SubjectCipher | None:
         """This person's cipher (their key is made by the first write that needs one)."""
@@ -747,7 +748,10 @@ class SqlUnitOfWork:
             applied_event_table.c.event_id
         )
         # A row comes back only when it was inserted (rowcount is not reliable with RETURNING).
-        return self._connection.execute(statement).first() is not None
+        applied = self._connection.execute(statement).first() is not None
+        if applied:
+            self._event_id = event_id  # the update this unit of work answers
+        return applied
 
     def audit(self, dossier_id: int | None, event: str, detail: dict[str, Any]) -> None:
         _check_audit_detail(detail)
@@ -773,7 +777,8 @@ class SqlUnitOfWork:
     def erase_candidate(self) -> Erasure:
         erasure = candidate_data.erase(self._connection, self._keyring, self._channel,
                                        self._external_id, self._own_candidate_id(),
-                                       self._subject, _to_utc(self._clock()))
+                                       self._subject, _to_utc(self._clock()),
+                                       handling=self._event_id)
         self._candidate_id, self._candidate_known, self.erased = None, True, True
         return erasure
 

@@ -1,0 +1,156 @@
+"""Issue 11's acceptance test: a whole application with distinctive values, a question to the
+recruiters, then /delete — and none of the values is left in any table, in the database's
+files on disk (the SQLite file and its WAL; PostgreSQL's relation files), in the upload folder,
+in the temp folder or in the logs; the candidate's key is gone; the recruiters' chat no longer
+shows the bot's messages about the dossier, and the recruiters are told."""
+
+from __future__ import annotations
+
+import io
+import logging
+import tempfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from bot import sample_files
+from bot.log_privacy import install
+from storage.tables import metadata, subject_key_table
+from tests.bot_harness import CANDIDATE, DOCX_MIME, RECRUITER_CHAT, BotHarness, Clock, running_bot
+from tests.test_bot import NIEUWPOORT_OPEN, SCRIPTS, UPLOADS, accept_privacy
+
+VACANCY = "nieuwpoort-systeembeheerder-ict"
+NAME, EMAIL = "Zoltar Quispelaere", "zoltar.quispelaere@voorbeeld.be"
+FREE_ANSWER = "Quuxbereide Ansible-kennis"
+QUESTION = "Mag ik Quispelaere-stijl een dag later starten?"
+CONTENT = b"QUUX-INHOUD-7f3a"
+FILE_NAMES = ("Quispelaere_CV.pdf", "Quispelaere_motivatie.docx", "Quispelaere_diploma.pdf",
+              "Quispelaere_uittreksel.pdf")
+VALUES = (NAME, EMAIL, FREE_ANSWER, QUESTION, *FILE_NAMES)
+
+
+def _uploads() -> list[tuple[str, bytes, str]]:
+    """The vacancy's uploads, renamed and carrying a distinctive marker in their bytes."""
+    out = []
+    for (_name, _data, mime), name in zip(UPLOADS[VACANCY], FILE_NAMES, strict=True):
+        if mime == DOCX_MIME:
+            data = sample_files.docx(f"motivatie {CONTENT.decode()}")
+        else:
+            data = sample_files.pdf(f"{CONTENT.decode()} {name}")
+        out.append((name, data, mime or "application/pdf"))
+    return out
+
+
+def _tables(bot: BotHarness) -> str:
+    with bot.store.engine.connect() as connection:
+        return "\n".join(repr(tuple(row)) for table in metadata.sorted_tables
+                         for row in connection.execute(select(table)))
+
+
+def _database_bytes(bot: BotHarness, database_url: str) -> bytes:
+    engine = bot.store.engine
+    if engine.dialect.name == "sqlite":
+        path = Path(database_url.removeprefix("sqlite:///"))
+        return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+    chunks = []
+    with engine.connect() as connection:
+        connection.execute(text("CHECKPOINT"))
+        for table in metadata.sorted_tables:
+            path = connection.execute(text("SELECT pg_relation_filepath(:t)"),
+                                      {"t": table.name}).scalar_one()
+            chunks.append(bytes(connection.execute(text("SELECT pg_read_binary_file(:p)"),
+                                                   {"p": path}).scalar_one()))
+    return b"".join(chunks)
+
+
+def _folder_bytes(folder: Path) -> bytes:
+    return b"".join(p.name.encode() + p.read_bytes()
+                    for p in folder.rglob("*") if p.is_file()) if folder.exists() else b""
+
+
+@pytest.fixture
+def captured_logs(monkeypatch: pytest.MonkeyPatch):
+    """Everything logged at DEBUG by every logger, through the filter main installs."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    yield stream, handler
+    root.removeHandler(handler)
+    root.setLevel(old_level)
+
+
+async def test_delete_leaves_no_trace_anywhere(tmp_path: Path, database_url: str,
+                                               captured_logs, monkeypatch: pytest.MonkeyPatch):
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    monkeypatch.setenv("TMPDIR", str(temp))
+    stream, _handler = captured_logs
+
+    async with running_bot(tmp_path, Clock(NIEUWPOORT_OPEN), database_url=database_url) as bot:
+        install(bot.store.keyring.pseudonym)  # as main's logging set-up does
+        script = {**SCRIPTS[VACANCY], "candidate.name": NAME, "candidate.email": EMAIL,
+                  "matrix.extra": FREE_ANSWER}
+        await accept_privacy(bot, CANDIDATE, VACANCY)
+        await bot.answer_all(CANDIDATE, script)
+        for name, data, mime in _uploads():
+            await bot.upload(CANDIDATE, name, data, mime)
+        assert bot.dossier(CANDIDATE).status == "submitted", bot.last(CANDIDATE)
+        await bot.send(CANDIDATE, f"/vraag {QUESTION}")
+        await bot.press(CANDIDATE, "Ja, stel de vraag")
+        await bot.deliver()
+        shown = bot.tg.visible_in(RECRUITER_CHAT)
+        assert any(NAME in (m.text or "") for m in shown), "the recruiters never got the file"
+        dossier_id = bot.dossier(CANDIDATE).id
+        subject = bot.store.keyring.subject("telegram", str(CANDIDATE))
+        # Before the erasure the values are there, sealed: the checks below can see ciphertext.
+        assert NAME not in _tables(bot)
+
+        await bot.send(CANDIDATE, "/delete")
+        await bot.press(CANDIDATE, "Ja, wis alles")
+        await bot.deliver()
+
+        # Nothing in any table, and the person's key is gone.
+        everything = _tables(bot)
+        for value in VALUES:
+            assert value not in everything, f"{value!r} is still in a table"
+        with bot.store.engine.connect() as connection:
+            keys = set(connection.execute(select(subject_key_table.c.subject)).scalars())
+        assert subject not in keys, "the candidate's key survived the erasure"
+        assert bot.dossiers_of(CANDIDATE) == []
+
+        # Nothing in the database's files on disk.
+        if bot.store.engine.dialect.name == "postgresql":
+            bot.store.forget_unused_keys(bot.wall_clock())  # the daily job's VACUUM FULL
+        raw = _database_bytes(bot, database_url)
+        for value in VALUES:
+            assert value.encode() not in raw, f"{value!r} lies in the database files"
+
+        # Nothing in the upload folder or the temp folder.
+        for folder in (tmp_path / "uploads", temp):
+            stored = _folder_bytes(folder)
+            assert CONTENT not in stored, f"a document's bytes are still in {folder}"
+            for value in VALUES:
+                assert value.encode() not in stored, f"{value!r} is still in {folder}"
+        assert bot.stored_files() == [], "files of the erased candidate are left"
+
+        # The recruiters' chat: the bot took its messages back and told them which dossier.
+        left = bot.tg.visible_in(RECRUITER_CHAT)
+        assert not any(NAME in (m.text or "") or QUESTION in (m.text or "") for m in left)
+        assert not [m for m in left if m.document is not None]
+        assert any(f"#{dossier_id}" in (m.text or "") for m in left), \
+            "the recruiters were not told which dossier was erased"
+
+        # A new message starts afresh: the privacy notice, nothing remembered.
+        await bot.send(CANDIDATE, f"/start {VACANCY}")
+        assert "Privacy" in bot.last(CANDIDATE), bot.last(CANDIDATE)
+        assert bot.dossiers_of(CANDIDATE) == []
+
+    logged = stream.getvalue()
+    assert logged, "nothing was logged: the capture is not working"
+    for value in (*VALUES, str(CANDIDATE)):
+        assert value not in logged, f"{value!r} is in the logs"
