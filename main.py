@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bot.log_privacy import configure_logging
 from flows.engine import Engine
@@ -183,7 +184,7 @@ def _store(settings: Settings, vacancies: dict[str, Vacancy]) -> Engine:
 
 def cmd_export(settings: Settings, vacancies: dict[str, Vacancy], args: argparse.Namespace) -> int:
     """CSV per vacancy, and the recruiter notifications that were not delivered to a chat."""
-    from flows.dossier_summary import csv_export, question_notice, summary
+    from flows.dossier_summary import csv_export, erased_notice, question_notice, summary
     from flows.engine import QUESTION_NOTICE
     from storage.outbox import RECRUITERS
 
@@ -218,14 +219,38 @@ def cmd_export(settings: Settings, vacancies: dict[str, Vacancy], args: argparse
                 question, dossier = asked
                 print("\n" + question_notice(vacancies[dossier.vacancy_id], dossier, question))
             continue
+        if message.kind == "candidate_erased":
+            # An erasure: which dossiers, so that copies taken from earlier exports go too.
+            titles = [(int(i), vacancies[v].title if v in vacancies else v)
+                      for i, v, _status in message.payload.get("dossiers", [])]
+            if titles:
+                print("\n" + erased_notice(titles, 0, len(message.payload.get("delete", []))
+                                           + int(message.payload.get("older", 0)), "nl"))
+            continue
         found = store.get_dossier(message.dossier_id) if message.dossier_id else None  # type: ignore[attr-defined]
         if found is None or found[0].vacancy_id not in vacancies:
             continue
         dossier, _candidate, documents = found
         print("\n" + summary(vacancies[dossier.vacancy_id], dossier, documents))
         for doc in documents:
-            print(f"    file: {engine.files.path(doc.stored_path)}")
+            if doc.stored_path:
+                print(f"    file: {_export_document(store, engine.files, doc, out)}")
     return 0
+
+
+def _export_document(store: Any, files: Any, doc: Any, out: Path) -> Path:
+    """A readable copy of a stored (sealed) document in the export folder, 0600; the file
+    name is the dossier number and document kind, never the candidate's own file name."""
+    opened = store.open_document(doc.id)
+    data = files.read(doc.stored_path, opened[1] if opened else None)
+    folder = out / "files"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    path = folder / f"{doc.dossier_id}-{doc.kind}-{doc.id}{Path(doc.stored_path).suffix}"
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)
+    with os.fdopen(descriptor, "wb") as target:
+        target.write(data)
+    return path
 
 
 def cmd_rotate_keys(settings: Settings) -> int:

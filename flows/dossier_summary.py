@@ -40,9 +40,14 @@ def _local_date(vacancy: Vacancy | None, moment: datetime | None) -> str:
 
 def reduced_after_delivery(vacancy: Vacancy) -> frozenset[str]:
     """The documents whose file is deleted once the recruiters have it (data reduction): the
-    criminal-record extracts. The dossier keeps their facts and the answers about them."""
-    return frozenset(rule.document for rule in vacancy.requirements
-                     if isinstance(rule, CriminalRecordRule) and rule.document)
+    criminal-record extracts, and what the candidate wrote about a mention on one (asked for
+    by the record's own questions) — both criminal-record data (GDPR art. 10). The dossier
+    keeps their facts and the answers about them."""
+    records = [rule for rule in vacancy.requirements if isinstance(rule, CriminalRecordRule)]
+    extracts = {rule.document for rule in records if rule.document}
+    about_them = {doc.id for doc in vacancy.documents if doc.when is not None
+                  and any(doc.when.question.startswith(f"{rule.id}.") for rule in records)}
+    return frozenset(extracts | about_them)
 
 
 def file_deleted(doc: DocumentRecord) -> bool:

@@ -41,6 +41,12 @@ def test_export_then_purge(tmp_path):
         ("Noor Claes", "noor@example.be", "submitted", "nee")]
     assert "1 recruiter notifications not delivered to a chat" in export.stdout
     assert "Kandidaat: Noor Claes <noor@example.be>" in export.stdout
+    # Stored sealed with Noor's key; the export holds readable copies, for the service only.
+    assert not any(p.read_bytes().startswith(b"%PDF") for p in (tmp_path / "uploads").rglob("*.pdf"))
+    copies = sorted((tmp_path / "out" / "files").iterdir())
+    assert len(copies) == 3 and all(p.read_bytes() == pdf.read_bytes() for p in copies)
+    assert {p.stat().st_mode & 0o777 for p in copies} == {0o600}
+    assert all(f"file: {p}" in export.stdout for p in copies)
 
     purge = _run(tmp_path, "purge", "--candidate", "terminal:noor")
     assert purge.returncode == 0
