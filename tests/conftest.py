@@ -7,7 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
+from storage.database import make_engine, migrate
 from tests.db_fixtures import TemporaryPostgres, sqlite_url
 
 # Every store seals personal data with a key wrapped by MASTER_KEY; tests (and the processes
@@ -30,6 +32,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, postgres: Tempo
     if postgres.error is not None:
         pytest.skip(postgres.skip_reason)
     return postgres.fresh_url()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """A migrated database of each kind (a suite may define its own `engine` instead)."""
+    engine = make_engine(database_url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ files hold them in clear (or the key that opened them)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,7 +12,6 @@ from sqlalchemy import Engine, select, text
 
 from flows.ports import CandidateRecord, DocumentRecord, DossierRecord, QuestionRecord
 from storage.crypto import KeyGone, Keyring, MasterKeyError, new_master_key
-from storage.database import make_engine, migrate
 from storage.dossier_repository import SqlDossierStore
 from storage.file_store import LocalFileStore
 from storage.inbox import Received, SqlInbox
@@ -24,14 +22,6 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 NAME, EMAIL, ANSWER = "Zoltar Quispelaere", "zoltar.q@voorbeeld.be", "Brandweerschool Quux"
 FILE_NAME, QUESTION = "Quispelaere_diploma.pdf", "Mag ik Quuxbereid een dag later beginnen?"
 VALUES = (NAME, EMAIL, ANSWER, FILE_NAME, QUESTION)
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 def _fill(store: SqlDossierStore, files: LocalFileStore, tmp_path: Path,

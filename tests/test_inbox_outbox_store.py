@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,7 +18,6 @@ import pytest
 from sqlalchemy import Engine, event, func, select
 
 import storage.inbox as inbox_module
-from storage.database import make_engine, migrate
 from storage.inbox import Received, SqlInbox
 from storage.job_lease import take_job_lease
 from storage.outbox import RECRUITERS, SqlOutbox
@@ -31,15 +29,6 @@ LEASE = timedelta(seconds=30)
 
 
 # --------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    """A migrated database: SQLite file and PostgreSQL (see tests/conftest.py)."""
-    engine = make_engine(database_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 class LeaseClock:

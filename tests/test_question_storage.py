@@ -7,7 +7,6 @@ withdraws (`erase_questions`), their answers with them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -15,19 +14,10 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from flows.ports import AnswerRecord, CandidateRecord, DossierRecord, QuestionRecord
-from storage.database import make_engine, migrate
 from storage.dossier_repository import QuestionRef, SqlDossierStore, SqlUnitOfWork
 from storage.tables import answer_table, question_table
 
 T0 = datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,7 +35,6 @@ from flows.dossier_summary import (
 )
 from flows.ports import DocumentRecord, DossierRecord
 from storage import recruiter_messages
-from storage.database import make_engine, migrate
 from storage.dossier_repository import write_transaction
 from storage.outbox import RECRUITERS
 from storage.tables import (
@@ -66,14 +65,6 @@ HARDENBERG = "hardenberg-medewerker-intern-service-punt"
 
 
 # ---------------------------------------------------------------- storage
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 def add_dossier(engine: Engine, external_id: str = "1") -> int:

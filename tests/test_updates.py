@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,6 @@ from telegram.ext import BaseHandler
 from bot.fake_bot_api import BOT_USERNAME, CONTENT, Sent
 from bot.ignored_updates import kind_of, logged_at
 from flows.messages import Msg, render
-from storage.database import make_engine, migrate
 from storage.group_notices import SqlGroupNotices, chat_hash
 from storage.tables import group_notice_table, outbox_table
 from tests.bot_harness import CANDIDATE, OTHER, RECRUITER, RECRUITER_CHAT, BotHarness, running_bot
@@ -528,14 +527,6 @@ async def test_a_candidate_mid_application_is_not_moved_by_the_group(bot: BotHar
 
 
 # ---------------------------------------------------------------- the group notice store
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 def test_group_notices_once_per_interval_and_once_per_update(engine: Engine):
