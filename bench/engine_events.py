@@ -22,6 +22,7 @@ from flows.engine import Engine
 from flows.events import Inbound, Sender
 from flows.flow import Flow
 from flows.vacancy_loader import load_catalogue
+from storage.crypto import fixed_keyring
 from storage.database import make_engine, migrate
 from storage.dossier_repository import SqlDossierStore
 from storage.file_store import LocalFileStore
@@ -35,8 +36,8 @@ def run(url: str, candidates: int, files: Path) -> list[float]:
     db = make_engine(url)
     migrate(db)
     vacancies = load_catalogue(ROOT / "vacancies")
-    engine = Engine(vacancies, SqlDossierStore(db, clock=lambda: NOW), LocalFileStore(files),
-                    lambda: NOW)
+    store = SqlDossierStore(db, clock=lambda: NOW, keyring=fixed_keyring())
+    engine = Engine(vacancies, store, LocalFileStore(files), lambda: NOW)
     timings: list[float] = []
     for n in range(candidates):
         me = Sender("bench", f"c{n}")

@@ -72,6 +72,7 @@ from storage.tables import (
     dossier_table,
     outbox_table,
     question_table,
+    subject_key_table,
 )
 
 Clock = Callable[[], datetime]
@@ -123,8 +124,11 @@ _QA = answer_table.c
 
 _PG_CANDIDATE_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
 
-_SELECT_CANDIDATE = select(candidate_table).where(
-    _C.channel == bindparam("channel"), _C.external_id == bindparam("external_id")
+# With their wrapped key, so that a turn reads the candidate and their key in one statement.
+_SELECT_CANDIDATE = (
+    select(candidate_table, subject_key_table.c.wrapped, subject_key_table.c.master)
+    .outerjoin(subject_key_table, subject_key_table.c.subject == _C.subject)
+    .where(_C.channel == bindparam("channel"), _C.external_id == bindparam("external_id"))
 )
 _INSERT_CANDIDATE = insert(candidate_table).returning(_C.id)
 _UPDATE_CANDIDATE = (
@@ -447,6 +451,10 @@ class SqlUnitOfWork:
         if row is not None and row["subject"] is None:  # written before encryption
             self._connection.execute(update(candidate_table).where(_C.id == row["id"])
                                      .values(subject=self._subject))
+        if row is not None and row["wrapped"] is not None and not self.erased:
+            self._cipher_found = self._keyring.cipher(row["wrapped"], row["master"],
+                                                      self._subject)
+            self._cipher_looked = True
         return None if row is None else _candidate_record(row)
 
     def add_candidate(self, candidate: CandidateRecord) -> CandidateRecord:
