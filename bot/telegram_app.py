@@ -119,12 +119,11 @@ def build_application(settings: Settings, engine: Engine, store: SqlDossierStore
 
     async def retention() -> None:
         purged = await asyncio.to_thread(purge_expired, store, files, vacancies, clock())
-        # Counts only: no id, name or vacancy (`purge --dry-run` shows an operator the why).
-        log.info("retention: %s dossiers, %s files, %s candidates deleted", purged.dossiers,
-                 purged.files, purged.candidates)
         # Keys nothing uses any more (made for someone who never agreed to the notice).
         keys = await asyncio.to_thread(store.forget_unused_keys, lease_clock() - EVENT_MEMORY)
-        log.info("retention: %s unused keys deleted", keys)
+        # Counts only: no id, name or vacancy (`purge --dry-run` shows an operator the why).
+        log.info("retention: %s dossiers, %s files, %s candidates, %s unused keys deleted",
+                 purged.dossiers, purged.files, purged.candidates, keys)
 
     async def housekeeping() -> None:
         now = clock()

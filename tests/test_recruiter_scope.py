@@ -259,7 +259,8 @@ async def test_the_recruiter_is_served_privately_and_in_the_recruiters_chat(
     assert RECORD_NAME in summary_part["text"]
     documents = world.store.get_dossier(world.dossier_id)[2]  # type: ignore[index]
     assert document_parts == [
-        {"document_id": doc.id, "caption": f"#{world.dossier_id} · {doc.kind}"}
+        {"document_id": doc.id, "caption": f"#{world.dossier_id} · {doc.kind}",
+         "dossier_id": world.dossier_id}  # recorded once sent, to be taken back on erasure
         for doc in documents]
     assert [doc.kind for doc in documents] == ["cv", "record_extract"]
 

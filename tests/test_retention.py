@@ -197,7 +197,7 @@ async def test_the_retention_job_runs_under_its_lease_and_logs_counts_only(tmp_p
         await bot.runtime.run_job(job)
         assert bot.dossiers_of(CANDIDATE) == []
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("retention:")]
-    assert lines == ["retention: 0 dossiers, 0 files, 0 candidates deleted",
-                     "retention: 1 dossiers, 0 files, 1 candidates deleted"]
+    assert lines == ["retention: 0 dossiers, 0 files, 0 candidates, 0 unused keys deleted",
+                     "retention: 1 dossiers, 0 files, 1 candidates, 0 unused keys deleted"]
     for secret in ("Lena", "lena.peeters", str(CANDIDATE), "vera-projectcoordinator"):
         assert secret not in "\n".join(lines)
