@@ -59,7 +59,7 @@ _PERSONAL_NUMBERS = frozenset({"latitude", "longitude", "phone_number"})
 _QUOTED = r"""'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*\""""
 _NUMBER = r"-?\d+(?:\.\d+)?(?![\w.])"
 _FIELD = re.compile(
-    rf"""(?:\b(?P<kw>[A-Za-z_]\w*)=|(?P<q>['"])(?P<key>[A-Za-z_]\w*)(?P=q)\s*:\s*)"""
+    rf"""(?:\b(?P<kw>[A-Za-z_]\w*)=|(?P<q>['"])(?P<key>[A-Za-z_][\w.-]*)(?P=q)\s*:\s*)"""
     rf"(?P<value>{_QUOTED}|{_NUMBER})"
 )
 _TOKEN = re.compile(r"\d{6,}:[A-Za-z0-9_-]{30,}")
@@ -69,6 +69,9 @@ _PHONE = re.compile(
     r"|(?<![\w#+.:/-])0[1-9](?:[ ./-]?\d){7,8}(?![\w:])"
 )
 _PREFIXED_ID = re.compile(r"\b(?P<prefix>[uc]|telegram):(?P<id>-?\d+)\b")
+# "chat 123456789", "user id -100123456": an id in prose, not in a structure.
+_WORDED_ID = re.compile(r"\b(?:chat|user|id|candidate|from)\b[ :=#]{1,3}(?:id[ :=#]{1,3})?"
+                        r"(?P<id>-?\d{5,})\b", re.IGNORECASE)
 _SQL_PARAMETERS = re.compile(r"\[parameters: [^\n]*")
 _PG_KEY_DETAIL = re.compile(r"(Key \([^)\n]*\)=)\([^\n]*\)")
 _UPDATE_START = re.compile(r"""\bUpdate\(|\{\s*(['"])update_id\1\s*:""")
@@ -130,6 +133,7 @@ class PersonalDataFilter(logging.Filter):
         text = self._collapse_updates(text)
         text = _FIELD.sub(self._field, text)
         text = _PREFIXED_ID.sub(lambda m: self._id(m["id"]), text)
+        text = _WORDED_ID.sub(lambda m: m[0][:m.start("id") - m.start()] + self._id(m["id"]), text)
         text = _EMAIL.sub("<email>", text)
         return _PHONE.sub("<phone>", text)
 

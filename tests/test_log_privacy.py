@@ -403,3 +403,12 @@ def test_the_default_pseudonymiser_is_keyed_by_master_key():
     assert _pseudonymiser(Settings(_env_file=None, master_key=other))(str(USER)) != first(str(USER))
     unset = Settings(_env_file=None, master_key="")
     assert _pseudonymiser(unset)(str(USER)) != _pseudonymiser(unset)(str(USER))
+
+
+def test_dotted_answer_keys_and_ids_in_prose_are_scrubbed():
+    privacy = PersonalDataFilter(lambda value: "h" + value[-2:])
+    answers = privacy.scrub("{'candidate.name': 'Zoltar Quispelaere', 'diploma.level': 'master'}")
+    assert "Zoltar" not in answers and "master" not in answers
+    prose = privacy.scrub("Chat id 123456789 failed; user 987654321; update 12345678")
+    assert "123456789" not in prose and "987654321" not in prose
+    assert "id#h89" in prose and "update 12345678" in prose  # an update id is no person
