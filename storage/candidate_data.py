@@ -29,6 +29,9 @@ _Q, _QA, _A = question_table.c, answer_table.c, audit_table.c
 _O, _I = outbox_table.c, inbox_table.c
 
 
+SWEEP_BATCH = 5000  # keys forgotten per run at most (the job runs every few hours)
+
+
 def inbox_key(external_id: str) -> str:
     """The inbox's ordering key of a user's updates (bot/inbox_worker.received)."""
     return f"u:{external_id}"
@@ -187,6 +190,14 @@ def sweep_unused_keys(connection: Connection, before: datetime) -> int:
     used = union(select(_C.subject).where(_C.subject.is_not(None)),
                  select(_I.subject).where(_I.subject.is_not(None)),
                  select(_O.subject).where(_O.subject.is_not(None)))
+    # Locked first, skipping any a receiving worker holds (FOR SHARE): a key being used for a
+    # new update right now is not pulled from under it; one whose update arrives after this
+    # lock waits, finds it gone and makes a fresh one.
+    unused = list(connection.execute(
+        select(k.subject).where(k.created_at < before, k.subject.not_in(used))
+        .limit(SWEEP_BATCH).with_for_update(skip_locked=True)).scalars())
+    if not unused:
+        return 0
     result = connection.execute(delete(subject_key_table).where(
-        k.created_at < before, k.subject.not_in(used)))
+        k.subject.in_(unused), k.subject.not_in(used)))
     return result.rowcount

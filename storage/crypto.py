@@ -77,22 +77,28 @@ def master_id(key: bytes) -> str:
 
 
 class SubjectCipher:
-    """Seals and opens one person's fields and files with their subject key."""
+    """Seals and opens one person's fields and files with their subject key. The associated
+    data names the person, so a sealed value moved to another person's row does not open."""
 
-    __slots__ = ("_aead",)
+    __slots__ = ("_aead", "_field_aad", "_file_aad")
 
-    def __init__(self, key: bytes) -> None:
+    def __init__(self, key: bytes, subject: str) -> None:
         self._aead = AESGCM(key)
+        self._field_aad = _FIELD_AAD + b":" + subject.encode()
+        self._file_aad = _FILE_AAD + b":" + subject.encode()
 
-    def seal_bytes(self, data: bytes, aad: bytes = _FIELD_AAD) -> bytes:
+    def seal_bytes(self, data: bytes, aad: bytes | None = None) -> bytes:
+        # A fresh random 96-bit nonce per value: far below the 2^32 messages per key at which
+        # random nonces for AES-GCM start to be a concern for one person's data.
         nonce = os.urandom(NONCE_BYTES)
-        return nonce + self._aead.encrypt(nonce, data, aad)
+        return nonce + self._aead.encrypt(nonce, data, aad or self._field_aad)
 
-    def open_bytes(self, sealed: bytes, aad: bytes = _FIELD_AAD) -> bytes:
+    def open_bytes(self, sealed: bytes, aad: bytes | None = None) -> bytes:
         try:
-            return self._aead.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], aad)
+            return self._aead.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:],
+                                      aad or self._field_aad)
         except InvalidTag as exc:
-            raise KeyGone("sealed with another key") from exc
+            raise KeyGone("sealed with another key, or for another person") from exc
 
     def seal_text(self, value: str) -> str:
         return TEXT_PREFIX + base64.b64encode(self.seal_bytes(value.encode())).decode()
@@ -112,12 +118,12 @@ class SubjectCipher:
         return value  # plain JSON written before encryption
 
     def seal_file(self, data: bytes) -> bytes:
-        return FILE_MAGIC + self.seal_bytes(data, _FILE_AAD)
+        return FILE_MAGIC + self.seal_bytes(data, self._file_aad)
 
     def open_file(self, data: bytes) -> bytes:
         if not data.startswith(FILE_MAGIC):
             return data  # stored before encryption
-        return self.open_bytes(data[len(FILE_MAGIC):], _FILE_AAD)
+        return self.open_bytes(data[len(FILE_MAGIC):], self._file_aad)
 
 
 def is_sealed(value: Any) -> bool:
@@ -135,7 +141,7 @@ class Keyring:
         # A key of its own for log pseudonyms: one reveals nothing about the master key.
         self._pseudonym_key = hmac.new(master_keys[0], b"intake pseudonyms v1",
                                        hashlib.sha256).digest()
-        self._unwrapped: dict[bytes, SubjectCipher] = {}
+        self._unwrapped: dict[tuple[bytes, str], SubjectCipher] = {}
 
     @classmethod
     def from_text(cls, text: str) -> Keyring:
@@ -177,8 +183,8 @@ class Keyring:
         """A fresh subject key: (wrapped bytes, master id, its cipher)."""
         key = secrets.token_bytes(KEY_BYTES)
         wrapped = self.wrap(key, subject)
-        cipher = SubjectCipher(key)
-        self._unwrapped[wrapped] = cipher
+        cipher = SubjectCipher(key, subject)
+        self._unwrapped[(wrapped, subject)] = cipher
         return wrapped, self._current, cipher
 
     def wrap(self, key: bytes, subject: str) -> bytes:
@@ -197,19 +203,20 @@ class Keyring:
             raise MasterKeyError("a subject key does not open with its master key") from exc
 
     def cipher(self, wrapped: bytes, master: str, subject: str) -> SubjectCipher:
-        """The cipher of a stored (wrapped) subject key; unwrapped once per process."""
-        wrapped = bytes(wrapped)
-        found = self._unwrapped.get(wrapped)
+        """The cipher of a stored (wrapped) subject key; unwrapped once per process (per key
+        and person: a wrapped key copied to another person's row is checked again, and fails)."""
+        entry = (bytes(wrapped), subject)
+        found = self._unwrapped.get(entry)
         if found is None:
-            found = SubjectCipher(self.unwrap_key(wrapped, master, subject))
+            found = SubjectCipher(self.unwrap_key(entry[0], master, subject), subject)
             if len(self._unwrapped) > 50_000:
                 self._unwrapped.clear()  # bound the cache; unwrapping again costs microseconds
-            self._unwrapped[wrapped] = found
+            self._unwrapped[entry] = found
         return found
 
-    def forget(self, wrapped: bytes) -> None:
+    def forget(self, wrapped: bytes, subject: str) -> None:
         """Drop an erased key from this process's cache."""
-        self._unwrapped.pop(bytes(wrapped), None)
+        self._unwrapped.pop((bytes(wrapped), subject), None)
 
 
 def fixed_keyring() -> Keyring:
@@ -221,17 +228,20 @@ _process_keyring: Keyring | None = None
 
 
 def use_keyring(keyring: Keyring) -> None:
-    """Make `keyring` the one stores use when none is passed (main sets it at start-up)."""
+    """Make `keyring` the one stores use when none is passed (main passes its keyring to the
+    stores explicitly; this is for tools and tests)."""
     global _process_keyring
     _process_keyring = keyring
 
 
 def process_keyring() -> Keyring:
-    """The keyring set by `use_keyring`, else one from MASTER_KEY in the environment."""
+    """The keyring set by `use_keyring`, else one from MASTER_KEY in the environment (stores
+    built without a keyring: tests, tools)."""
     global _process_keyring
     if _process_keyring is None:
         configured = os.environ.get("MASTER_KEY", "")
         if not configured.strip():
-            raise MasterKeyError("MASTER_KEY is not set (main.py sets the keyring at start-up)")
+            raise MasterKeyError("MASTER_KEY is not set: pass the stores a keyring "
+                                 "(Settings.keyring()) or set MASTER_KEY")
         _process_keyring = Keyring.from_text(configured)
     return _process_keyring

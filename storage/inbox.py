@@ -101,7 +101,7 @@ class SqlInbox:
             rows = []
             for u in updates:
                 subject = self.subject(u.key)
-                cipher = cipher_of(connection, self._keyring, subject, create=True)
+                cipher = cipher_of(connection, self._keyring, subject, create=True, lock=True)
                 assert cipher is not None
                 rows.append({"channel": self._channel, "update_id": u.update_id,
                              "digest": digest(u.raw), "key": u.key[:64],

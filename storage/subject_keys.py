@@ -21,9 +21,15 @@ _K = subject_key_table.c
 
 
 def cipher_of(connection: Connection, keyring: Keyring, subject: str, *,
-              create: bool = False) -> SubjectCipher | None:
-    """The person's cipher; with `create`, a new key when they have none."""
-    row = connection.execute(select(_K.wrapped, _K.master).where(_K.subject == subject)).first()
+              create: bool = False, lock: bool = False) -> SubjectCipher | None:
+    """The person's cipher; with `create`, a new key when they have none.
+
+    `lock` (PostgreSQL: FOR SHARE) holds the key until the caller commits, for a writer that
+    is not under the person's lock (the inbox): an erasure deleting the key waits for it, or
+    it waits for the erasure and then makes a fresh key — never seals with a key being
+    deleted."""
+    query = select(_K.wrapped, _K.master).where(_K.subject == subject)
+    row = connection.execute(query.with_for_update(read=True) if lock else query).first()
     if row is not None:
         return keyring.cipher(row.wrapped, row.master, subject)
     if not create:
@@ -37,7 +43,7 @@ def cipher_of(connection: Connection, keyring: Keyring, subject: str, *,
         .returning(_K.subject)).first()
     if inserted is not None:
         return cipher
-    return cipher_of(connection, keyring, subject)  # another worker made it first
+    return cipher_of(connection, keyring, subject, lock=lock)  # another worker made it first
 
 
 def ciphers_of(connection: Connection, keyring: Keyring,
@@ -57,7 +63,7 @@ def erase_key(connection: Connection, keyring: Keyring, subject: str) -> bool:
         delete(subject_key_table).where(_K.subject == subject).returning(_K.wrapped)).first()
     if row is None:
         return False
-    keyring.forget(row.wrapped)
+    keyring.forget(row.wrapped, subject)
     return True
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, select, text
 
 from flows.ports import CandidateRecord, DocumentRecord, DossierRecord, QuestionRecord
 from storage.crypto import KeyGone, Keyring, MasterKeyError, new_master_key
+from storage.database import make_engine, migrate
 from storage.dossier_repository import SqlDossierStore
 from storage.file_store import LocalFileStore
 from storage.inbox import Received, SqlInbox
@@ -195,3 +196,37 @@ def test_keys_nothing_uses_any_more_are_forgotten(engine: Engine, tmp_path: Path
         left = set(connection.execute(select(subject_key_table.c.subject)).scalars())
     assert left == {store.keyring.subject("telegram", "777"), store.keyring.subject("telegram", "555")}
     assert store.forget_unused_keys(datetime.now(UTC) - timedelta(days=1)) == 0  # only old ones
+
+
+def test_an_update_arriving_during_an_erasure_is_never_sealed_with_the_erased_key(
+        postgres_url: str, tmp_path: Path):
+    """PostgreSQL: the inbox holds the key it seals with (FOR SHARE), so a receive that
+    overlaps an erasure waits for it and then seals with a fresh key: the update stays
+    readable (before, it was sealed with the key being deleted and lost)."""
+    import threading
+    import time
+
+    engine = make_engine(postgres_url)
+    migrate(engine)
+    store = SqlDossierStore(engine, clock=lambda: T0)
+    inbox = SqlInbox(engine, keyring=store.keyring)
+    _fill(store, LocalFileStore(tmp_path / "uploads"), tmp_path)
+    update = {"update_id": 2, "message": {"message_id": 2, "date": 1, "text": "ben ik er nog?",
+                                          "chat": {"id": 777, "type": "private"},
+                                          "from": {"id": 777, "is_bot": False,
+                                                   "first_name": "Z"}}}
+    received = threading.Thread(target=inbox.receive, args=([Received(2, "u:777", update)],))
+    with store.unit_of_work("telegram", "777") as uow:
+        uow.erase_candidate()
+        received.start()
+        # Until the erasure commits, the receive waits on the key row (no fixed sleep: look).
+        deadline = time.monotonic() + 10
+        with engine.connect() as watcher:
+            while watcher.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()")).scalar_one() == 0:
+                assert time.monotonic() < deadline, "the receive did not wait for the erasure"
+    received.join(10)
+    [item] = inbox.claim("w", timedelta(seconds=30))
+    assert item.raw == update
+    engine.dispose()
