@@ -34,6 +34,10 @@ from sqlmodel import Field, SQLModel
 
 UTC_DATETIME = DateTime(timezone=True)
 FALSE = text("false")  # a boolean column's server default (a column named `text` shadows it)
+# SQLite hands a deleted row's id to the next row unless told otherwise: after an erasure, a
+# button or an audit entry naming the old dossier would then reach someone else's.
+# (PostgreSQL's sequences never reuse an id.)
+NEVER_REUSED_IDS: dict[str, Any] = {"sqlite_autoincrement": True}
 
 
 class CandidateRow(SQLModel, table=True):
@@ -42,6 +46,7 @@ class CandidateRow(SQLModel, table=True):
     __tablename__: ClassVar[str] = "candidate"  # type: ignore[misc]
     __table_args__ = (
         UniqueConstraint("channel", "external_id", name="uq_candidate_channel_external_id"),
+        NEVER_REUSED_IDS,
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -65,6 +70,7 @@ class DossierRow(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("candidate_id", "vacancy_id", name="uq_dossier_candidate_vacancy"),
         Index("ix_dossier_vacancy_status", "vacancy_id", "status"),
+        NEVER_REUSED_IDS,
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -101,7 +107,7 @@ class DocumentRow(SQLModel, table=True):
     """One uploaded file of a dossier; the bytes live in the file store under `stored_path`."""
 
     __tablename__: ClassVar[str] = "document"  # type: ignore[misc]
-    __table_args__ = (Index("ix_document_dossier_id", "dossier_id"),)
+    __table_args__ = (Index("ix_document_dossier_id", "dossier_id"), NEVER_REUSED_IDS)
 
     id: int | None = Field(default=None, primary_key=True)
     dossier_id: int = Field(
@@ -134,6 +140,7 @@ class QuestionRow(SQLModel, table=True):
     __table_args__ = (
         Index("ix_candidate_question_dossier_id", "dossier_id"),
         Index("ix_candidate_question_message", "recruiter_chat_id", "recruiter_message_id"),
+        NEVER_REUSED_IDS,
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -158,7 +165,7 @@ class AnswerRow(SQLModel, table=True):
     """A recruiter's answer to a candidate's question; goes with its question."""
 
     __tablename__: ClassVar[str] = "question_answer"  # type: ignore[misc]
-    __table_args__ = (Index("ix_question_answer_question_id", "question_id"),)
+    __table_args__ = (Index("ix_question_answer_question_id", "question_id"), NEVER_REUSED_IDS)
 
     id: int | None = Field(default=None, primary_key=True)
     question_id: int = Field(

@@ -154,3 +154,28 @@ async def test_delete_leaves_no_trace_anywhere(tmp_path: Path, database_url: str
     assert logged, "nothing was logged: the capture is not working"
     for value in (*VALUES, str(CANDIDATE)):
         assert value not in logged, f"{value!r} is in the logs"
+
+
+async def test_a_button_from_before_an_erasure_cannot_touch_the_next_application(
+        tmp_path: Path, database_url: str):
+    """SQLite used to give the erased dossier's id to the next one, so an old confirmation
+    (`c:withdraw:<dossier>.<version>`) could withdraw the new application."""
+    vera = "vera-projectcoordinator"
+    async with running_bot(tmp_path, database_url=database_url) as bot:
+        await accept_privacy(bot, CANDIDATE, vera)
+        await bot.send(CANDIDATE, NAME)
+        await bot.send(CANDIDATE, "/withdraw")
+        old_confirmation = bot.snapshot(CANDIDATE, "Ja, trek in")
+        await bot.send(CANDIDATE, "/delete")
+        await bot.press(CANDIDATE, "Ja, wis alles")
+
+        await accept_privacy(bot, CANDIDATE, vera)
+        await bot.send(CANDIDATE, NAME)
+        again = bot.dossier(CANDIDATE)
+        await bot.press(CANDIDATE, "Ja, trek in", message=old_confirmation)
+
+        after = bot.dossier(CANDIDATE)
+        assert after.status == "draft" and after.answers == again.answers, \
+            "an old button withdrew the new application"
+        assert after.id != int(old_confirmation.buttons[0][0]["callback_data"]
+                               .split(":")[2].split(".")[0]), "the erased dossier's id was reused"
