@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import logging
 import warnings
 from collections.abc import Callable, Coroutine
@@ -59,6 +60,10 @@ MAX_BACKOFF = timedelta(minutes=30)
 # Rows that take the recruiters' chat messages about a dossier back before saying so.
 TAKE_BACK = ("dossier_withdrawn", "candidate_erased")
 MAX_DELETE_BATCH = 100  # message ids per deleteMessages call (Telegram's limit)
+
+
+class ErasedMeanwhile(Exception):
+    """A part went out for a row an erasure has deleted meanwhile."""
 
 
 def retry_after(exc: RetryAfter) -> timedelta:
@@ -124,8 +129,12 @@ class OutboxSender:
             await asyncio.to_thread(self.outbox.failed, item.id, type(exc).__name__,
                                     self.clock() + backoff(item.attempts))
             return
-        if not await self.attempt(item, self.send_parts(bot, item, parts, payload)):
-            return
+        try:
+            if not await self.attempt(item, self.send_parts(bot, item, parts, payload)):
+                return
+        except ErasedMeanwhile:
+            log.info("outbox %s: its dossier was erased while it went out; taken back", item.id)
+            return  # the row went with the erasure
         # Delivered: what was said to a candidate need not be kept; notifications keep ids.
         keep = {} if item.kind == "message" else {"dossier_id": item.dossier_id}
         await asyncio.to_thread(self.outbox.sent, item.id, self.clock(), keep)
@@ -161,7 +170,14 @@ class OutboxSender:
         for index in range(done, len(parts)):
             sent = await self.send_part(bot, chat, parts[index])
             if sent is not None:
-                await asyncio.to_thread(self.after_sending, item, index, parts[index], sent)
+                try:
+                    await asyncio.to_thread(self.after_sending, item, index, parts[index], sent)
+                except ErasedMeanwhile:
+                    # The dossier was erased while this went out: take it back, send no more.
+                    with contextlib.suppress(TelegramError):
+                        await bot.delete_message(sent.chat_id, sent.message_id,
+                                                 **self.timeouts())
+                    raise
             if index < len(parts) - 1:
                 payload["parts_sent"] = index + 1
                 await asyncio.to_thread(self.outbox.progress, item.id, payload)
@@ -176,9 +192,10 @@ class OutboxSender:
             self.store.record_question_message(int(item.payload["question_id"]), sent.chat_id,
                                                sent.message_id)
         dossier_id = part.get("dossier_id")
-        if dossier_id is not None:
-            recruiter_messages.record(self.store.engine, int(dossier_id), sent.chat_id,
-                                      sent.message_id, self.clock())
+        if dossier_id is not None and not recruiter_messages.record(
+                self.store.engine, int(dossier_id), sent.chat_id, sent.message_id,
+                self.clock(), outbox_id=item.id):
+            raise ErasedMeanwhile(sent)
         if part.get("reduce") and sent.document is not None:
             path = recruiter_messages.reduce_document(self.store.engine,
                                                       int(part["document_id"]), self.clock())

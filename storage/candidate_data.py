@@ -130,6 +130,11 @@ def erase(connection: Connection, keyring: Keyring, channel: str, external_id: s
                                       .order_by(_D.id)).all()
         ids = [row.id for row in dossiers]
         erasure.dossiers = [(row.id, row.vacancy_id, row.status) for row in dossiers]
+    # Queued messages first: this waits for a sender recording a part it just sent about
+    # them (recruiter_messages.record), so that part is among those taken back below.
+    connection.execute(delete(outbox_table).where(
+        or_(_O.subject == subject, _O.dossier_id.in_(ids or [-1]))))
+    if candidate_id is not None:
         if ids:
             erasure.stored_paths = [path for path in connection.execute(
                 select(_F.stored_path).where(_F.dossier_id.in_(ids))).scalars() if path]
@@ -138,8 +143,6 @@ def erase(connection: Connection, keyring: Keyring, channel: str, external_id: s
             # Documents, questions and their answers go with the dossiers (ON DELETE CASCADE).
             connection.execute(delete(dossier_table).where(_D.id.in_(ids)))
         connection.execute(delete(candidate_table).where(_C.id == candidate_id))
-    connection.execute(delete(outbox_table).where(
-        or_(_O.subject == subject, _O.dossier_id.in_(ids or [-1]))))
     handled = or_(_I.subject == subject, _I.key == inbox_key(external_id))
     connection.execute(delete(inbox_table).where(handled, _I.channel == channel,
                                                  _I.status != "pending"))

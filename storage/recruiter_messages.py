@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from storage.dossier_repository import write_transaction
-from storage.tables import document_table, recruiter_message_table
+from storage.tables import document_table, outbox_table, recruiter_message_table
 
 # Telegram lets a bot delete its messages for 48 hours. The delete happens a little after the
 # erasure (the outbox sends it), so what is older than this is left to the recruiters.
@@ -29,13 +29,22 @@ _F = document_table.c
 
 
 def record(engine: Engine, dossier_id: int, chat_id: int, message_id: int,
-           sent_at: datetime) -> None:
+           sent_at: datetime, outbox_id: int | None = None) -> bool:
     """Remember that message `message_id` in chat `chat_id`, sent at `sent_at`, is about the
-    dossier `dossier_id`."""
+    dossier `dossier_id`; False (nothing recorded) when the outbox row it was sent for is gone.
+
+    The row is held (FOR SHARE) while recording: an erasure deletes the outbox rows before it
+    collects what to take back, so a message is either recorded before it and taken back by
+    it, or found orphaned here — then the sender deletes it at once."""
     with write_transaction(engine) as connection:
+        if outbox_id is not None and connection.execute(
+                select(outbox_table.c.id).where(outbox_table.c.id == outbox_id)
+                .with_for_update(read=True)).first() is None:
+            return False
         connection.execute(insert(recruiter_message_table).values(
             dossier_id=dossier_id, chat_id=chat_id, message_id=message_id,
             sent_at=_utc(sent_at)))
+    return True
 
 
 def take_back(connection: Connection, dossier_ids: list[int],

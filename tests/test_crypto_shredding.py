@@ -220,13 +220,13 @@ def test_an_update_arriving_during_an_erasure_is_never_sealed_with_the_erased_ke
         uow.erase_candidate()
         received.start()
         # Until the erasure commits, the receive waits on the key row (no fixed sleep: look).
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30
         with engine.connect() as watcher:
             while watcher.execute(text(
                     "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
                     "AND datname = current_database()")).scalar_one() == 0:
                 assert time.monotonic() < deadline, "the receive did not wait for the erasure"
-    received.join(10)
+    received.join(30)
     [item] = inbox.claim("w", timedelta(seconds=30))
     assert item.raw == update
     engine.dispose()
