@@ -520,3 +520,20 @@ def test_what_is_reduced_is_the_criminal_record_data_only():
     assert reduced["nieuwpoort-systeembeheerder-ict"] == {"record_extract", "record_explanation"}
     assert reduced[SCHOOL] == {"record_extract", "record_explanation"}
     assert reduced["vera-projectcoordinator"] == frozenset()
+
+
+async def test_a_copy_that_goes_out_while_its_dossier_is_erased_is_taken_back(tmp_path: Path):
+    """The sender had claimed the notification when the erasure deleted its row: the part it
+    was sending is deleted from the chat at once, and nothing more goes out."""
+    from storage.outbox import RECRUITERS, OutboxItem
+
+    async with bot_on_one_clock(tmp_path) as bot:
+        await apply_fully(bot, CANDIDATE, SCHOOL)
+        dossier_id = bot.dossier(CANDIDATE).id
+        before = len(bot.tg.messages_to(RECRUITER_CHAT))
+        gone = OutboxItem(10**6, "dossier_submitted", RECRUITERS, dossier_id, {}, 0)  # no row
+        await bot.runtime.sender.deliver(bot.app.bot, gone)
+        sent = bot.tg.messages_to(RECRUITER_CHAT)[before:]
+        assert len(sent) == 1, "more parts went out after the row was gone"
+        assert bot.tg.visible_in(RECRUITER_CHAT)[-1].message_id != sent[0].message_id, \
+            "the part sent during the erasure was not taken back"
