@@ -50,11 +50,26 @@ class OutboxItem(NamedTuple):
 
 
 def insert_messages(connection: Connection, chat_id: str, messages: list[dict[str, Any]],
-                    now: datetime) -> None:
-    """Queue messages (`flows.events.outgoing` form) to one chat, in the caller's transaction."""
+                    now: datetime, keyring: Keyring | None = None) -> None:
+    """Queue messages (`flows.events.outgoing` form) to one chat, in the caller's transaction.
+
+    With a keyring they are sealed with the day's transient key (a recruiter's /dossier or
+    /export answer holds candidates' data, and no one person's key fits a list of them): once
+    sent the row keeps nothing, and the key is forgotten two days later, so no copy of the
+    text stays readable anywhere. Messages about one dossier name it on the row, so erasing
+    its candidate deletes them while they wait."""
+    payload: Any = {"chat_id": chat_id, "messages": messages}
+    subject = None
+    if keyring is not None:
+        subject = f"transient:{now.astimezone(UTC):%Y-%m-%d}"
+        cipher = cipher_of(connection, keyring, subject, create=True, lock=True)
+        assert cipher is not None
+        payload = cipher.seal_json(payload)
+    about = {m.get("dossier_id") for m in messages}
     connection.execute(insert(outbox_table).values(
-        kind="message", chat_key=chat_id, dossier_id=None,
-        payload={"chat_id": chat_id, "messages": messages}, created_at=now.astimezone(UTC),
+        kind="message", chat_key=chat_id,
+        dossier_id=next(iter(about)) if len(about) == 1 else None,
+        payload=payload, subject=subject, created_at=now.astimezone(UTC),
         next_attempt_at=now.astimezone(UTC), attempts=0))
 
 
@@ -117,7 +132,7 @@ class SqlOutbox:
     def queue(self, chat_id: str, messages: list[dict[str, Any]], now: datetime) -> None:
         """Queue messages that answer no change of their own (a notice), in a transaction."""
         with write_transaction(self._engine) as connection:
-            insert_messages(connection, chat_id, messages, now)
+            insert_messages(connection, chat_id, messages, now, self._keyring)
 
     def queue_for_event(self, channel: str, event_id: int, chat_id: str,
                         messages: list[dict[str, Any]], now: datetime) -> bool:
@@ -129,7 +144,7 @@ class SqlOutbox:
         with write_transaction(self._engine) as connection:
             if connection.execute(statement).first() is None:
                 return False
-            insert_messages(connection, chat_id, messages, now)
+            insert_messages(connection, chat_id, messages, now, self._keyring)
             return True
 
     def renew(self, owner: str, lease: timedelta) -> None:

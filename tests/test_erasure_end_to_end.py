@@ -17,7 +17,15 @@ from sqlalchemy import select, text
 from bot import sample_files
 from bot.log_privacy import install
 from storage.tables import metadata, subject_key_table
-from tests.bot_harness import CANDIDATE, DOCX_MIME, RECRUITER_CHAT, BotHarness, Clock, running_bot
+from tests.bot_harness import (
+    CANDIDATE,
+    DOCX_MIME,
+    RECRUITER,
+    RECRUITER_CHAT,
+    BotHarness,
+    Clock,
+    running_bot,
+)
 from tests.test_bot import NIEUWPOORT_OPEN, SCRIPTS, UPLOADS, accept_privacy
 
 VACANCY = "nieuwpoort-systeembeheerder-ict"
@@ -107,11 +115,19 @@ async def test_delete_leaves_no_trace_anywhere(tmp_path: Path, database_url: str
         assert any(NAME in (m.text or "") for m in shown), "the recruiters never got the file"
         dossier_id = bot.dossier(CANDIDATE).id
         subject = bot.store.keyring.subject("telegram", str(CANDIDATE))
+        # A recruiter's /dossier answer that cannot go out yet waits sealed, and is about the
+        # dossier: the erasure deletes it before it ever goes.
+        bot.api.fail_network("sendMessage", chat_id=RECRUITER_CHAT)
+        await bot.send_in_group(RECRUITER, RECRUITER_CHAT, f"/dossier {dossier_id}")
+        assert any(row.dossier_id == dossier_id and row.kind == "message"
+                   for row in bot.outbox()), "the /dossier answer is not waiting"
         # Before the erasure the values are there, sealed: the checks below can see ciphertext.
         assert NAME not in _tables(bot)
 
         await bot.send(CANDIDATE, "/delete")
         await bot.press(CANDIDATE, "Ja, wis alles")
+        await bot.deliver()
+        bot.clock.advance(hours=1)  # the failed /dossier answer would be due again by now
         await bot.deliver()
 
         # Nothing in any table, and the person's key is gone.

@@ -385,7 +385,10 @@ def test_outbox_sent_replaces_the_payload_with_what_is_kept(outbox: SqlOutbox, e
     assert rows["111"].last_error is None  # ...which delivery clears
     assert rows["111"].lease_owner is None and rows["111"].attempts == 1
     assert naive_utc(rows["111"].sent_at) == naive_utc(T0 + timedelta(seconds=1))
-    assert rows["112"].payload == {"chat_id": "112", "messages": message("kept as it was")}
+    # Without `keep` the payload stays as stored: sealed (with the day's transient key).
+    assert opened(engine, rows["112"].payload) == {"chat_id": "112",
+                                                   "messages": message("kept as it was")}
+    assert "kept as it was" not in str(rows["112"].payload)
     assert outbox.claim("s1", T0 + timedelta(days=1), LEASE) == []
 
 
