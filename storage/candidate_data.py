@@ -146,6 +146,12 @@ def erase(connection: Connection, keyring: Keyring, channel: str, external_id: s
     handled = or_(_I.subject == subject, _I.key == inbox_key(external_id))
     connection.execute(delete(inbox_table).where(handled, _I.channel == channel,
                                                  _I.status != "pending"))
+    if handling is not None:
+        # The update being answered stays until it is marked handled (then pruned): it no
+        # longer names the person (its ordering key was their Telegram id).
+        connection.execute(update(inbox_table).where(
+            handled, _I.channel == channel, _I.update_id == handling).values(
+            key=f"x:{handling}", subject=None))
     erase_key(connection, keyring, subject)
     # Updates still waiting (the press being handled, a message typed just after) must stay
     # readable: they are sealed again with a fresh key, which outlives nothing else.

@@ -242,6 +242,16 @@ _INSERT_OUTBOX = insert(outbox_table)
 _INSERT_AUDIT = insert(audit_table)
 
 
+def _with_keys(query: Any) -> Any:
+    """A dossier query joined to its candidate's wrapped key, in the same statement (no list
+    of ids: a list of every candidate would exceed PostgreSQL's parameter limit)."""
+    return (query.add_columns(subject_key_table.c.wrapped.label("k_wrapped"),
+                              subject_key_table.c.master.label("k_master"),
+                              subject_key_table.c.subject.label("k_subject"))
+            .join(candidate_table, _C.id == _D.candidate_id)
+            .outerjoin(subject_key_table, subject_key_table.c.subject == _C.subject))
+
+
 # --------------------------------------------------------------------------- conversions
 
 
@@ -873,10 +883,11 @@ class SqlDossierStore:
         found = ciphers_of(connection, self._keyring, subjects.values())
         return {cid: found.get(subject) if subject else None for cid, subject in subjects.items()}
 
-    def _dossier_records(self, connection: Connection,
-                         rows: list[Mapping[str, Any]]) -> list[DossierRecord]:
-        ciphers = self._ciphers(connection, {row["candidate_id"] for row in rows})
-        return [_dossier_record(row, ciphers.get(row["candidate_id"])) for row in rows]
+    def _row_cipher(self, row: Mapping[str, Any]) -> SubjectCipher | None:
+        """The cipher of a row read with `_with_keys` (None: nothing of theirs is sealed)."""
+        if row["k_wrapped"] is None:
+            return None
+        return self._keyring.cipher(row["k_wrapped"], row["k_master"], row["k_subject"])
 
     def _dossier_cipher(self, connection: Connection, dossier_id: int) -> SubjectCipher | None:
         candidate_id = connection.execute(
@@ -889,13 +900,14 @@ class SqlDossierStore:
     def list_dossiers(
         self, vacancy_id: str | None = None, status: str | None = None
     ) -> list[DossierRecord]:
-        query = select(dossier_table).order_by(_D.created_at, _D.id)
+        query = _with_keys(select(dossier_table)).order_by(_D.created_at, _D.id)
         if vacancy_id is not None:
             query = query.where(_D.vacancy_id == vacancy_id)
         if status is not None:
             query = query.where(_D.status == status)
         with self._engine.connect() as connection:
-            return self._dossier_records(connection, list(connection.execute(query).mappings()))
+            return [_dossier_record(row, self._row_cipher(row))
+                    for row in connection.execute(query).mappings()]
 
     def get_dossier(
         self, dossier_id: int
@@ -950,18 +962,15 @@ class SqlDossierStore:
     def unfinished_dossiers(self) -> list[tuple[DossierRecord, CandidateRecord]]:
         """Dossiers still in draft or collecting, with their candidate (for reminders)."""
         query = (
-            select(dossier_table, *[c.label(f"c_{c.name}") for c in candidate_table.c])
-            .join(candidate_table, _C.id == _D.candidate_id)
+            _with_keys(select(dossier_table, *[c.label(f"c_{c.name}") for c in candidate_table.c]))
             .where(_D.status.in_(("draft", "collecting")))
             .order_by(_D.id)
         )
         out: list[tuple[DossierRecord, CandidateRecord]] = []
         with self._engine.connect() as connection:
-            rows = list(connection.execute(query).mappings())
-            ciphers = self._ciphers(connection, {row["candidate_id"] for row in rows})
-            for row in rows:
+            for row in connection.execute(query).mappings():
                 candidate = {k[2:]: v for k, v in row.items() if k.startswith("c_")}
-                out.append((_dossier_record(row, ciphers.get(row["candidate_id"])),
+                out.append((_dossier_record(row, self._row_cipher(row)),
                             _candidate_record(candidate)))
         return out
 

@@ -103,6 +103,9 @@ def purge_expired(store: SqlDossierStore, files: FileStore, vacancies: dict[str,
         with store.unit_of_work(candidate.channel, candidate.external_id) as uow:
             if not _still_expired(uow.dossier(item.dossier_id), vacancies, now):
                 continue
+            # Its copies in the recruiters' chat are years old by now: the bot cannot delete
+            # them; forget the records so nothing points at the deleted dossier.
+            uow.take_back_messages(item.dossier_id)
             paths = uow.delete_dossier(item.dossier_id)
             uow.audit(item.dossier_id, "retention_purge",
                       {"vacancy": item.vacancy_id, "rule": item.kept.rule})

@@ -134,6 +134,7 @@ async def test_delete_leaves_no_trace_anywhere(tmp_path: Path, database_url: str
         everything = _tables(bot)
         for value in VALUES:
             assert value not in everything, f"{value!r} is still in a table"
+        assert f"u:{CANDIDATE}" not in everything, "an inbox row still names the candidate"
         with bot.store.engine.connect() as connection:
             keys = set(connection.execute(select(subject_key_table.c.subject)).scalars())
         assert subject not in keys, "the candidate's key survived the erasure"
