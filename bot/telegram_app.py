@@ -128,6 +128,7 @@ def build_application(settings: Settings, engine: Engine, store: SqlDossierStore
     async def housekeeping() -> None:
         now = clock()
         await asyncio.to_thread(store.prune_events, now - EVENT_MEMORY)
+        await asyncio.to_thread(outbox.prune, now - EVENT_MEMORY)
         await asyncio.to_thread(group_notices.prune, now - group_notices.interval)
         await asyncio.to_thread(inbox.prune, lease_clock() - EVENT_MEMORY,
                                 lease_clock() - QUARANTINE_KEPT)

@@ -132,8 +132,11 @@ def erase(connection: Connection, keyring: Keyring, channel: str, external_id: s
         erasure.dossiers = [(row.id, row.vacancy_id, row.status) for row in dossiers]
     # Queued messages first: this waits for a sender recording a part it just sent about
     # them (recruiter_messages.record), so that part is among those taken back below.
+    chats = {external_id, *connection.execute(
+        select(_C.chat_id).where(_C.id == (candidate_id if candidate_id is not None else -1))
+        .where(_C.chat_id.is_not(None))).scalars()}
     connection.execute(delete(outbox_table).where(
-        or_(_O.subject == subject, _O.dossier_id.in_(ids or [-1]))))
+        or_(_O.subject == subject, _O.dossier_id.in_(ids or [-1]), _O.chat_key.in_(chats))))
     if candidate_id is not None:
         if ids:
             erasure.stored_paths = [path for path in connection.execute(

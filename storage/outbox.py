@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -179,6 +179,13 @@ class SqlOutbox:
             if keep is not None:
                 values["payload"], values["subject"] = keep, None
             connection.execute(update(outbox_table).where(_O.id == item_id).values(values))
+
+    def prune(self, sent_before: datetime) -> int:
+        """Forget rows delivered (or dropped) before `sent_before`: once sent they hold ids
+        only, but their chat key is a person's Telegram id, kept no longer than needed."""
+        with write_transaction(self._engine) as connection:
+            return connection.execute(delete(outbox_table).where(
+                _O.sent_at.is_not(None), _O.sent_at < sent_before.astimezone(UTC))).rowcount
 
     def failed(self, item_id: int, error: str, retry_at: datetime) -> None:
         """Count a failed attempt and let go of the row until `retry_at` (product clock)."""

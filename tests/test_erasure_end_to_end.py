@@ -136,6 +136,11 @@ async def test_delete_leaves_no_trace_anywhere(tmp_path: Path, database_url: str
             assert value not in everything, f"{value!r} is still in a table"
         assert f"u:{CANDIDATE}" not in everything, "an inbox row still names the candidate"
         with bot.store.engine.connect() as connection:
+            to_them = connection.execute(text(
+                "SELECT count(*) FROM outbox WHERE chat_key = :c"), {"c": str(CANDIDATE)}
+            ).scalar_one()
+        assert to_them == 1, "rows of messages sent before the erasure still name their chat"
+        with bot.store.engine.connect() as connection:
             keys = set(connection.execute(select(subject_key_table.c.subject)).scalars())
         assert subject not in keys, "the candidate's key survived the erasure"
         assert bot.dossiers_of(CANDIDATE) == []

@@ -638,3 +638,12 @@ def test_a_lease_holder_is_gone_only_when_provably_dead_here():
     assert not gone(f"otherhost:{namespace}:{dead}:abcd1234", me)  # cannot tell there
     assert not gone(f"{host}:999999:{dead}:abcd1234", me)  # another container's pids
     assert not gone("garbage", me)
+
+
+def test_outbox_forgets_rows_sent_before_a_moment(outbox: SqlOutbox, engine: Engine):
+    outbox.queue("111", message("long ago"), T0)
+    outbox.queue("112", message("waiting"), T0)
+    first, _second = outbox.claim("s1", T0, LEASE)
+    outbox.sent(first.id, T0, keep={})
+    assert outbox.prune(T0 + timedelta(days=2)) == 1
+    assert [row.chat_key for row in outbox_rows(engine)] == ["112"]  # unsent rows stay
