@@ -36,6 +36,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.rendering import keyboard, message_parts, split_text
 from bot.work_pool import keep_busy
+from flows.decisions import decision_choices
 from flows.dossier_summary import (
     erased_notice,
     file_deleted,
@@ -47,7 +48,7 @@ from flows.dossier_summary import (
 )
 from flows.engine import QUESTION_NOTICE
 from flows.messages import render
-from flows.ports import DocumentRecord, FileStore
+from flows.ports import DocumentRecord, DossierRecord, FileStore
 from flows.replies import locale_of
 from flows.text_cleaning import display_name
 from flows.vacancy import Vacancy
@@ -72,6 +73,14 @@ def retry_after(exc: RetryAfter) -> timedelta:
         warnings.simplefilter("ignore")  # the int form is deprecated, the timedelta opt-in
         value = exc.retry_after
     return value if isinstance(value, timedelta) else timedelta(seconds=float(value))
+
+
+def decision_buttons(dossier: DossierRecord, locale: str) -> list[list[str]]:
+    """Invite, decline, ask for a document, reviewed: [token, label] pairs naming the
+    dossier's decision version (none once it is declined)."""
+    assert dossier.id is not None
+    return [[choice.token, render(choice.label, locale)] for choice in
+            decision_choices(dossier.id, dossier.decision_version, dossier.decision)]
 
 
 def backoff(attempts: int) -> timedelta:
@@ -254,6 +263,8 @@ class OutboxSender:
         reduce = reduced_after_delivery(vacancy)
         parts: list[dict[str, Any]] = [{"text": chunk, "dossier_id": dossier.id} for chunk in
                                        split_text(summary(vacancy, dossier, documents, "nl"))]
+        # The recruiters decide from here: the buttons go on the last text part.
+        parts[-1]["choices"] = decision_buttons(dossier, locale_of(vacancy, "nl"))
         parts += [{"document_id": doc.id, "caption": f"#{dossier.id} · {doc.kind}",
                    "dossier_id": dossier.id, "reduce": doc.kind in reduce}
                   for doc in documents]

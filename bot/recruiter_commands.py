@@ -22,6 +22,7 @@ from telegram import Chat, Message, MessageEntity, Update, User
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
 from bot.rendering import split_text
+from flows.decisions import KINDS
 from flows.dossier_summary import csv_export, questions_summary, summary
 from flows.messages import Msg, normalise_language, render
 from flows.ports import FileStore
@@ -32,6 +33,7 @@ from storage.outbox import SqlOutbox
 
 log = logging.getLogger(__name__)
 STATUSES = ("draft", "ineligible", "collecting", "submitted", "withdrawn", "expired")
+DECISIONS = KINDS  # the recruiters' decisions: invited, declined, document_asked, reviewed
 OUTPUT_LANGUAGE = "nl"  # what recruiters are shown; refusals follow the user's own language
 Messages = list[dict[str, Any]]
 Command = Callable[[list[str]], Messages]
@@ -105,9 +107,10 @@ class RecruiterCommands:
     def dossiers(self, args: list[str]) -> Messages:
         vacancy_id = next((a for a in args if a in self.vacancies), None)
         status = next((a for a in args if a in STATUSES), None)
-        if len(args) != (vacancy_id is not None) + (status is not None):
+        decision = next((a for a in args if a in DECISIONS), None)
+        if len(args) != sum(x is not None for x in (vacancy_id, status, decision)):
             return say(Msg("rec.list.usage"))
-        rows = self.store.list_dossiers(vacancy_id, status)
+        rows = self.store.list_dossiers(vacancy_id, status, decision)
         if not rows:
             return say(Msg("rec.list.none"))
         lines = [render(Msg("rec.list.title", {"n": len(rows)}), OUTPUT_LANGUAGE)]

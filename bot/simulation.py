@@ -421,6 +421,11 @@ class _Runner:
         if step.press is not None:
             self.say(f"{name} ▸ [{step.press}]")
             found = self.button(actor.user_id, step.press)
+            if found is None and actor.recruiter:
+                # A recruiter's decision buttons are in the recruiters' chat.
+                found = self.button(RECRUITER_CHAT, step.press)
+                if found is not None:
+                    self.last_chat = RECRUITER_CHAT
             if found is None:
                 offered = [lbl for m in self.tg.messages_to(actor.user_id)[-3:] for lbl in m.labels()]
                 check = Check(False, f"press [{step.press}]",

@@ -27,6 +27,7 @@ from bot.ignored_updates import IgnoredUpdates
 from bot.inbox_worker import InboxWorker
 from bot.outbox_sender import OutboxSender
 from bot.recruiter_commands import RecruiterCommands
+from bot.recruiter_decisions import RecruiterDecisions
 from bot.recruiter_replies import RecruiterReplies
 from bot.reminders import Reminders
 from bot.runtime import EVENT_MEMORY, QUARANTINE_KEPT, Job, Runtime, polling, process_name
@@ -108,6 +109,8 @@ def build_application(settings: Settings, engine: Engine, store: SqlDossierStore
                       settings.recruiter_chat_id, outbox, clock).register(app)
     RecruiterReplies(engine, store, settings.recruiter_user_ids, settings.recruiter_chat_id,
                      outbox, clock).register(app)
+    RecruiterDecisions(engine, store, vacancies, settings.recruiter_user_ids,
+                       settings.recruiter_chat_id, outbox, clock).register(app)
     CandidateHandlers(engine).register(app)
     GroupMessages(vacancies.keys(), group_notices, settings.recruiter_chat_id, ignored,
                   clock).register(app)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from flows import replies as R
+from flows.decisions import Press
 from flows.events import Inbound, Reply, Sender, Upload, outgoing
 from flows.flow import Flow
 from flows.ports import DossierStore, FileStore, UnitOfWork
@@ -19,6 +20,7 @@ from flows.turn_answers import Answers
 from flows.turn_commands import Commands
 from flows.turn_consent import PRIVACY_VERSION, Consent
 from flows.turn_deadlines import Deadlines, reminder_at
+from flows.turn_decisions import Decisions
 from flows.turn_documents import ALBUM_WINDOW, Documents, file_type
 from flows.turn_privacy import Privacy
 from flows.turn_questions import QUESTION_NOTICE, Questions
@@ -96,6 +98,16 @@ class Engine:
             turn = _Turn(self, uow, Sender(channel, external_id), self.clock())
             return turn.relay_answer(question_id, text, answered_by, event_id)
 
+    def decide(self, channel: str, external_id: str, press: Press, decided_by: str,
+               by_name: str, event_id: int | None = None) -> str:
+        """A recruiter's confirmed decision on the candidate's dossier `press.dossier_id`, in
+        the candidate's unit of work: recorded (who, when), the candidate told in their
+        language and the recruiters' chat told who decided — in one transaction, once per
+        `event_id`. Returns "decided", "gone", "stale", "invalid" or "duplicate"."""
+        with self.store.unit_of_work(channel, external_id) as uow:
+            turn = _Turn(self, uow, Sender(channel, external_id), self.clock())
+            return turn.decide(press, decided_by, by_name, event_id)
+
     def check_upload(self, sender: Sender, upload: Upload, sent_at: datetime | None = None,
                      event_id: int | None = None, durable: bool = False) -> list[Reply]:
         """Before downloading: replies that refuse this file, or [] when it is acceptable.
@@ -121,5 +133,5 @@ def queue_replies(uow: UnitOfWork, sender: Sender, replies: list[Reply]) -> None
                        chat_key=chat)
 
 
-class _Turn(Consent, Answers, Commands, Documents, Deadlines, Questions, Privacy):
+class _Turn(Consent, Answers, Commands, Documents, Deadlines, Questions, Privacy, Decisions):
     """One event, with every part of a turn."""

@@ -44,6 +44,25 @@ class DossierRecord:
     reminders_sent: list[str] = field(default_factory=list)
     # After /vraag without a text: the candidate's next typed message is their question.
     awaiting_question: bool = False
+    # The recruiters' current decision (flows/decisions.py), and how many were taken: a
+    # decision button carries the count, so a press on an older one does nothing.
+    decision: str | None = None
+    decision_version: int = 0
+
+
+@dataclass
+class DecisionRecord:
+    """A recruiter's decision on a submitted dossier: invited (to selection step `step`),
+    declined (`reason`: the category), document_asked (`reason`: the document's id) or
+    reviewed. Kept with the dossier, erased with it."""
+
+    id: int | None
+    dossier_id: int
+    kind: str
+    decided_by: str  # the recruiter's id on the channel
+    decided_at: datetime
+    reason: str | None = None
+    step: int | None = None
 
 
 @dataclass
@@ -214,6 +233,12 @@ class UnitOfWork(Protocol):
         ...
 
     def add_answer(self, answer: AnswerRecord) -> AnswerRecord: ...
+
+    def decisions(self, dossier_id: int) -> list[DecisionRecord]:
+        """The recruiters' decisions on one of this candidate's dossiers, oldest first."""
+        ...
+
+    def add_decision(self, decision: DecisionRecord) -> DecisionRecord: ...
 
     def sealer(self) -> Sealer | None:
         """This candidate's sealer for files (None where nothing is encrypted)."""

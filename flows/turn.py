@@ -170,6 +170,11 @@ class Turn:
         if d.state == COLLECTING:
             return [R.checklist(self.vacancy, verdict, self.uow.documents(d.id), d.awaiting_document,
                                 self.now, self.lang, before, d.id)]
+        if d.state == SUBMITTED and d.decision == "document_asked" and d.awaiting_document:
+            doc = next((x for x in self.vacancy.documents if x.id == d.awaiting_document), None)
+            if doc is not None:  # the recruiters asked for it: that is what to do now
+                return [self.say(*before, Msg("decision.document_pending", {"label": doc.label}),
+                                 R.send_prompt(doc))]
         if d.state == SUBMITTED:
             when = (d.submitted_at or self.now).astimezone(self.vacancy.zone)
             return [self.say(*before, Msg("dossier.submitted_on", {

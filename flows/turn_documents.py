@@ -67,6 +67,9 @@ class Documents(Turn):
             return self.prompt()  # says the vacancy closed, and since when
         if d.state == SUBMITTED and self.late_album_page(upload):
             return None
+        requested = self.requested_document()
+        if requested is not None:  # asked for by the recruiters: taken after the deadline too
+            return self.refuse_kind_or_size(upload, requested)
         if d.status == "draft" and self.album_document(upload) is not None:
             return None  # the next page of an extract whose date is being asked
         if d.state != COLLECTING:
@@ -77,6 +80,9 @@ class Documents(Turn):
         doc = self.album_document(upload) or self.awaited_document()
         if doc is None:
             return self.prompt((Msg("upload.all_done"),))
+        return self.refuse_kind_or_size(upload, doc)
+
+    def refuse_kind_or_size(self, upload: Upload, doc: Any) -> list[Reply] | None:
         kind = file_type(upload)
         if kind not in doc.types:
             return self.document_prompt((Msg("upload.wrong_type", {
@@ -108,8 +114,19 @@ class Documents(Turn):
         """The short 'send this next' reply, with what went wrong first."""
         d = self.dossier
         assert d is not None and d.id is not None
+        requested = self.requested_document()
+        if requested is not None:
+            return [self.say(*before, R.send_prompt(requested), *R.document_rules(requested))]
         return [R.next_document(self.vacancy, self.verdict(), self.uow.documents(d.id), d.awaiting_document,
                                 self.lang, before, d.id)]
+
+    def requested_document(self) -> Any:
+        """The document the recruiters asked for on this submitted dossier, if still awaited."""
+        d = self.dossier
+        if d is None or d.state != SUBMITTED or d.decision != "document_asked":
+            return None
+        ids = {doc.id for doc in self.vacancy.documents}
+        return self.vacancy.document(d.awaiting_document) if d.awaiting_document in ids else None
 
     def late_album_page(self, upload: Upload) -> bool:
         """A page of the album whose first page completed (and submitted) the dossier."""
@@ -139,6 +156,9 @@ class Documents(Turn):
             return refusal
         d = self.dossier
         assert d is not None and d.id is not None and upload.path is not None
+        requested = self.requested_document()
+        if requested is not None:
+            return self.requested_upload(upload, requested)
         album = self.album_document(upload)
         doc = album or self.awaited_document()
         refusal = self.refuse_content(upload, doc)
@@ -170,6 +190,30 @@ class Documents(Turn):
         self.save(verdict)
         return [R.next_document(self.vacancy, verdict, self.uow.documents(d.id),
                                 d.awaiting_document, self.lang, (received,), d.id)]
+
+    def requested_upload(self, upload: Upload, doc: Any) -> list[Reply]:
+        """The document the recruiters asked for: stored in place of an earlier one, and the
+        dossier sent to the recruiters again with it."""
+        d = self.dossier
+        assert d is not None and d.id is not None and upload.path is not None
+        refusal = self.refuse_content(upload, doc)
+        if refusal is not None:
+            return refusal
+        stored = self.engine.files.put(upload.path, self.uow.sealer())
+        self.new_files.append(stored.stored_path)
+        self.obsolete_files += self.uow.remove_documents(d.id, doc.id)
+        self.uow.add_document(DocumentRecord(
+            id=None, dossier_id=d.id, kind=doc.id, original_name=display_name(upload.file_name, 255),
+            stored_path=stored.stored_path, size=stored.size, sha256=stored.sha256,
+            media_type=upload.media_type or mimetypes.guess_type(upload.file_name)[0] or "",
+            uploaded_at=self.now, media_group=upload.group))
+        self.uow.audit(d.id, "upload", {"document": doc.id, "requested": True})
+        d.awaiting_document = None
+        self.save()
+        self.uow.add_outbox("dossier_submitted", d.id, {"dossier_id": d.id},
+                            not_before=self.now + ALBUM_WINDOW if upload.group else None)
+        return [self.say(Msg("decision.document_received", {
+            "label": doc.label, "name": display_name(upload.file_name)}))]
 
     def ask_extract_date(self, doc_id: str, verdict: Verdict, received: Msg) -> list[Reply] | None:
         """An extract sent where the answers cannot cover it — "I have none", or a date that

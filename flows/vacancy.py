@@ -184,6 +184,9 @@ class SelectionStep(Provenance):
     date_note: LocalText | None = Field(default=None, description="e.g. 'onder voorbehoud'")
     weight: int | None = Field(default=None, ge=0, le=100)
     pass_mark: LocalText | None = None
+    # A step the candidate is invited to (a test, an interview), not one the recruiters do on
+    # paper: what the recruiters' "invite" names, in order (flows/decisions.py).
+    invitation: bool = False
 
 
 class Reserve(Provenance):

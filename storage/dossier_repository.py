@@ -53,6 +53,7 @@ from flows.ports import (
     AnswerRecord,
     CandidateRecord,
     ConcurrentUpdate,
+    DecisionRecord,
     DocumentRecord,
     DossierRecord,
     Erasure,
@@ -68,6 +69,7 @@ from storage.tables import (
     applied_event_table,
     audit_table,
     candidate_table,
+    decision_table,
     document_table,
     dossier_table,
     outbox_table,
@@ -121,6 +123,7 @@ _O = outbox_table.c
 _A = audit_table.c
 _Q = question_table.c
 _QA = answer_table.c
+_DC = decision_table.c
 
 _PG_CANDIDATE_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
 
@@ -172,6 +175,8 @@ _MUTABLE_DOSSIER_COLUMNS = (
     "submitted_at",
     "reminders_sent",
     "awaiting_question",
+    "decision",
+    "decision_version",
 )
 _UPDATE_DOSSIER = (
     update(dossier_table)
@@ -237,6 +242,13 @@ _ERASE_QUESTIONS = (
     .returning(_Q.status)
 )
 _INSERT_ANSWER = insert(answer_table).returning(_QA.id)
+
+_SELECT_DECISIONS = (
+    select(decision_table)
+    .where(_DC.dossier_id.in_(_OWNED_DOSSIER_IDS))
+    .order_by(_DC.id)
+)
+_INSERT_DECISION = insert(decision_table).returning(_DC.id)
 
 _INSERT_OUTBOX = insert(outbox_table)
 _INSERT_AUDIT = insert(audit_table)
@@ -332,6 +344,8 @@ def _dossier_record(row: Mapping[str, Any], cipher: SubjectCipher | None) -> Dos
         submitted_at=_loaded_or_none(row["submitted_at"]),
         reminders_sent=list(row["reminders_sent"]),
         awaiting_question=bool(row["awaiting_question"]),
+        decision=row["decision"],
+        decision_version=row["decision_version"],
     )
 
 
@@ -390,7 +404,16 @@ def _dossier_values(dossier: DossierRecord, cipher: SubjectCipher | None) -> dic
         "submitted_at": _to_utc_or_none(dossier.submitted_at),
         "reminders_sent": list(dossier.reminders_sent),
         "awaiting_question": dossier.awaiting_question,
+        "decision": dossier.decision,
+        "decision_version": dossier.decision_version,
     }
+
+
+def _decision_record(row: Mapping[str, Any]) -> DecisionRecord:
+    return DecisionRecord(
+        id=row["id"], dossier_id=row["dossier_id"], kind=row["kind"],
+        decided_by=row["decided_by"], decided_at=_loaded(row["decided_at"]),
+        reason=row["reason"], step=row["step"])
 
 
 _AUDIT_SCALARS = (str, int, float, bool, type(None))
@@ -731,6 +754,29 @@ class SqlUnitOfWork:
         ).scalar_one()
         return answer
 
+    # the recruiters' decisions
+
+    def decisions(self, dossier_id: int) -> list[DecisionRecord]:
+        candidate_id = self._own_candidate_id()
+        if candidate_id is None:
+            return []
+        rows = self._connection.execute(
+            _SELECT_DECISIONS, {"dossier_id": dossier_id, "candidate_id": candidate_id})
+        return [_decision_record(row) for row in rows.mappings()]
+
+    def add_decision(self, decision: DecisionRecord) -> DecisionRecord:
+        owned = self._connection.execute(
+            _OWNED_DOSSIER_IDS,
+            {"dossier_id": decision.dossier_id, "candidate_id": self._own_candidate_id()},
+        ).first()
+        if owned is None:
+            raise ValueError(f"dossier {decision.dossier_id} is not this candidate's")
+        decision.id = self._connection.execute(_INSERT_DECISION, {
+            "dossier_id": decision.dossier_id, "kind": decision.kind, "reason": decision.reason,
+            "step": decision.step, "decided_by": decision.decided_by,
+            "decided_at": _to_utc(decision.decided_at)}).scalar_one()
+        return decision
+
     # notifications and audit
 
     def add_outbox(self, kind: str, dossier_id: int | None, payload: dict[str, Any],
@@ -898,13 +944,16 @@ class SqlDossierStore:
     # reads outside the lock
 
     def list_dossiers(
-        self, vacancy_id: str | None = None, status: str | None = None
+        self, vacancy_id: str | None = None, status: str | None = None,
+        decision: str | None = None,
     ) -> list[DossierRecord]:
         query = _with_keys(select(dossier_table)).order_by(_D.created_at, _D.id)
         if vacancy_id is not None:
             query = query.where(_D.vacancy_id == vacancy_id)
         if status is not None:
             query = query.where(_D.status == status)
+        if decision is not None:
+            query = query.where(_D.decision == decision)
         with self._engine.connect() as connection:
             return [_dossier_record(row, self._row_cipher(row))
                     for row in connection.execute(query).mappings()]
@@ -973,6 +1022,16 @@ class SqlDossierStore:
                 out.append((_dossier_record(row, self._row_cipher(row)),
                             _candidate_record(candidate)))
         return out
+
+    # the recruiters' decisions (outside any candidate lock)
+
+    def decisions(self, dossier_id: int) -> list[DecisionRecord]:
+        """Every decision on the dossier, oldest first (the dossier's own row says which is
+        current)."""
+        with self._engine.connect() as connection:
+            rows = connection.execute(select(decision_table)
+                                      .where(_DC.dossier_id == dossier_id).order_by(_DC.id))
+            return [_decision_record(row) for row in rows.mappings()]
 
     # questions to the recruiters (outside any candidate lock)
 

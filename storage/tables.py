@@ -101,6 +101,11 @@ class DossierRow(SQLModel, table=True):
     )
     version: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
     awaiting_question: bool = Field(default=False, sa_column_kwargs={"server_default": FALSE})
+    # The recruiters' current decision (`decision` rows hold every one, who and when):
+    # invited | declined | document_asked | reviewed; NULL before any. `decision_version`
+    # counts them: a decision button names it, so a press on an older button does nothing.
+    decision: str | None = Field(default=None, sa_type=String(32))
+    decision_version: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
 
 
 class DocumentRow(SQLModel, table=True):
@@ -179,6 +184,29 @@ class AnswerRow(SQLModel, table=True):
     text: str = Field(sa_type=String)
     answered_by: str | None = Field(default=None, sa_type=String(128))
     answered_at: datetime = Field(sa_type=UTC_DATETIME)
+
+
+class DecisionRow(SQLModel, table=True):
+    """A recruiter's decision on a submitted dossier, as the candidate was told it: goes with
+    the dossier. `reason` is the decline's category or the document asked for; `step` the
+    index of the selection step invited to."""
+
+    __tablename__: ClassVar[str] = "decision"  # type: ignore[misc]
+    __table_args__ = (Index("ix_decision_dossier_id", "dossier_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("dossier.id", ondelete="CASCADE", name="fk_decision_dossier_id"),
+            nullable=False,
+        )
+    )
+    kind: str = Field(sa_type=String(32))
+    reason: str | None = Field(default=None, sa_type=String(128))
+    step: int | None = Field(default=None)
+    decided_by: str = Field(sa_type=String(128))  # the recruiter's id on the channel
+    decided_at: datetime = Field(sa_type=UTC_DATETIME)
 
 
 class OutboxRow(SQLModel, table=True):
@@ -340,6 +368,7 @@ job_lease_table = _table(JobLeaseRow)
 group_notice_table = _table(GroupNoticeRow)
 question_table = _table(QuestionRow)
 answer_table = _table(AnswerRow)
+decision_table = _table(DecisionRow)
 subject_key_table = _table(SubjectKeyRow)
 recruiter_message_table = _table(RecruiterMessageRow)
 

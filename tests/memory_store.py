@@ -23,6 +23,7 @@ from flows.ports import (
     AnswerRecord,
     CandidateRecord,
     ConcurrentUpdate,
+    DecisionRecord,
     DocumentRecord,
     DossierRecord,
     Erasure,
@@ -50,6 +51,7 @@ class MemoryData:
         self.documents: dict[int, DocumentRecord] = {}
         self.questions: dict[int, QuestionRecord] = {}
         self.answers: dict[int, AnswerRecord] = {}
+        self.decisions: dict[int, DecisionRecord] = {}
         self.outbox: list[dict[str, Any]] = []
         self.audit: list[dict[str, Any]] = []
         self.applied: set[tuple[str, int]] = set()
@@ -114,6 +116,8 @@ class MemoryUnitOfWork:
     def delete_dossier(self, dossier_id: int) -> list[str]:
         paths = self.remove_all(dossier_id)
         self.erase_questions(dossier_id)  # the database cascades
+        for k in [k for k, v in self.d.decisions.items() if v.dossier_id == dossier_id]:
+            self.d.decisions.pop(k)
         self.d.dossiers.pop(dossier_id, None)
         return paths
 
@@ -188,6 +192,18 @@ class MemoryUnitOfWork:
         answer = replace(answer, id=self._id())
         self.d.answers[answer.id] = copy.deepcopy(answer)
         return answer
+
+    def decisions(self, dossier_id: int) -> list[DecisionRecord]:
+        if self.dossier(dossier_id) is None:
+            return []
+        return [copy.deepcopy(d) for d in self.d.decisions.values() if d.dossier_id == dossier_id]
+
+    def add_decision(self, decision: DecisionRecord) -> DecisionRecord:
+        if self.dossier(decision.dossier_id) is None:
+            raise ValueError("not this candidate's dossier")
+        decision = replace(decision, id=self._id())
+        self.d.decisions[decision.id] = copy.deepcopy(decision)  # type: ignore[index]
+        return decision
 
     def add_outbox(self, kind: str, dossier_id: int | None, payload: dict[str, Any],
                    not_before: Any = None, chat_key: str = "recruiters") -> None:

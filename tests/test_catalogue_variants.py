@@ -78,6 +78,7 @@ ALSO_ENGLISH = {
     "back", "restart", "withdraw", "vacancies", "language", "mydata", "delete", "draft",
     "collecting",
     "submitted", "withdrawn", "expired", "ineligible", "english", "nederlands",
+    "invited", "declined", "document_asked", "reviewed", "asked",
     # names: of Dutch and Belgian education levels, authorities, people in examples, places
     "mbo", "havo", "vwo", "hbo", "wo", "graduaat", "autoriteit", "persoonsgegevens", "sofie",
     "janssens", "nieuwpoort", "hardenberg", "flextender", "vog", "topdesk",

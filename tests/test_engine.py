@@ -1681,6 +1681,11 @@ def _keys_used_by_the_code() -> set[str]:
     # Recruiter labels are looked up only where the catalogue has one (rq.<prompt key>).
     literal |= {f"rq.{q.prompt_key}" for v in vacancies().values() for q in compile_questions(v)
                 if f"rq.{q.prompt_key}" in catalogue("nl")}
+    # The recruiters' decisions (flows/decisions.py): per kind, per reason category.
+    from flows.decisions import KINDS, REASONS
+    literal |= {f"rec.decide.{p}_{k}" for p in ("btn", "done") for k in KINDS}
+    literal |= {f"rec.decide.reason_{r}" for r in REASONS.values()}
+    literal |= {f"decision.reason_{r}" for r in REASONS.values()}
     # Every family of keys built at run time (Msg(f"status.{...}")) is expanded above.
     for prefix in re.findall(r"""Msg\(f["']([\w.]+)\{""", source):
         assert any(k.startswith(prefix) for k in literal), f"expand Msg(f'{prefix}...') here"

@@ -43,7 +43,7 @@ BRUSSELS = ZoneInfo("Europe/Brussels")
 T0 = datetime(2025, 3, 14, 9, 30, 15, 123456, tzinfo=UTC)
 TABLES = {"candidate", "dossier", "document", "outbox", "audit", "applied_event", "inbox",
           "job_lease", "group_notice", "candidate_question", "question_answer",
-          "subject_key", "recruiter_message"}
+          "subject_key", "recruiter_message", "decision"}
 
 
 # --------------------------------------------------------------------------- fixtures
