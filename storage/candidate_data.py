@@ -17,6 +17,7 @@ from storage.tables import (
     answer_table,
     audit_table,
     candidate_table,
+    decision_table,
     document_table,
     dossier_table,
     inbox_table,
@@ -93,6 +94,11 @@ def export(connection: Connection, candidate_id: int | None, subject: str,
                                     .where(_QA.question_id == question["id"]).order_by(_QA.id))]
         dossier["documents"] = documents
         dossier["questions"] = questions
+        # The recruiters' decisions as the candidate was told them (who decided: not theirs).
+        dossier["decisions"] = _rows(connection, select(
+            decision_table.c.kind, decision_table.c.reason, decision_table.c.step,
+            decision_table.c.decided_at).where(decision_table.c.dossier_id == dossier["id"])
+            .order_by(decision_table.c.id))
         dossier["audit"] = _rows(connection, select(audit_table.c.at, _A.event, _A.detail)
                                  .where(_A.dossier_id == dossier["id"]).order_by(_A.at, _A.id))
         out["applications"].append(dossier)

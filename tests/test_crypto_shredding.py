@@ -230,3 +230,23 @@ def test_an_update_arriving_during_an_erasure_is_never_sealed_with_the_erased_ke
     [item] = inbox.claim("w", timedelta(seconds=30))
     assert item.raw == update
     engine.dispose()
+
+
+def test_the_export_holds_every_table_about_the_person_opened(engine: Engine, tmp_path: Path):
+    store = SqlDossierStore(engine, clock=lambda: T0)
+    inbox = SqlInbox(engine, keyring=store.keyring)
+    _fill(store, LocalFileStore(tmp_path / "uploads"), tmp_path)
+    inbox.receive([Received(3, "u:777", {"update_id": 3, "message": {"text": "hoi"}})])
+    with store.unit_of_work("telegram", "777") as uow:
+        data = uow.export_data()
+    assert data["candidate"]["external_id"] == "777"
+    [application] = data["applications"]
+    assert application["answers"]["identity.name"] == NAME
+    assert application["verdict"]["note"] == ANSWER
+    assert [d["original_name"] for d in application["documents"]] == [FILE_NAME]
+    assert [q["text"] for q in application["questions"]] == [QUESTION]
+    assert [a["event"] for a in application["audit"]] == ["answered"]
+    assert application["decisions"] == []
+    assert [m["payload"]["messages"][0]["text"] for m in data["messages"]] == [f"Dag {NAME}"]
+    assert [u["update_id"] for u in data["updates_received"]] == [3]
+    assert "stored_path" not in application["documents"][0]  # where on our disk: not theirs

@@ -150,7 +150,7 @@ def test_migrate_creates_the_schema_and_a_second_run_is_a_no_op(empty_engine: En
     with empty_engine.connect() as connection:
         second = MigrationContext.configure(connection).get_current_revision()
 
-    assert first == second == head == "0009"
+    assert first == second == head == "0010"
     assert tables == TABLES | {"alembic_version"}
     assert set(inspect(empty_engine).get_table_names()) == tables
 
@@ -662,3 +662,17 @@ def test_a_failed_copy_leaves_no_partial_file(files: LocalFileStore, tmp_path: P
     with pytest.raises(FileNotFoundError):
         files.put(tmp_path / "missing.pdf")
     assert list(files.root.rglob("*")) == [files.root / "2025", files.root / "2025" / "03"]
+
+
+def test_sqlite_never_reuses_ids_after_every_migration(tmp_path: Path):
+    """A later migration that rebuilds a table must keep AUTOINCREMENT (0009): else an erased
+    dossier's id goes to the next one, and old buttons with it."""
+    engine = make_engine(sqlite_url(tmp_path))
+    migrate(engine)
+    with engine.connect() as connection:
+        for table in ("candidate", "dossier", "document", "candidate_question",
+                      "question_answer"):
+            sql = connection.execute(text("SELECT sql FROM sqlite_master WHERE name = :t"),
+                                     {"t": table}).scalar_one()
+            assert "AUTOINCREMENT" in sql, f"{table} may reuse ids"
+    engine.dispose()

@@ -3,8 +3,8 @@ told); dossier.decision and dossier.decision_version: the current one, and how m
 
 The table hangs off the dossier with ON DELETE CASCADE: erasing a dossier erases its decisions.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-01
 """
 
@@ -13,14 +13,15 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009"
-down_revision: str | Sequence[str] | None = "0008"
+revision: str = "0010"
+down_revision: str | Sequence[str] | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("dossier") as batch:
+    # SQLite may rebuild the table: keep its ids never reused (0009).
+    with op.batch_alter_table("dossier", table_kwargs={"sqlite_autoincrement": True}) as batch:
         batch.add_column(sa.Column("decision", sa.String(length=32), nullable=True))
         batch.add_column(sa.Column("decision_version", sa.Integer(),
                                    server_default=sa.text("0"), nullable=False))
@@ -43,6 +44,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_decision_dossier_id", table_name="decision")
     op.drop_table("decision")
-    with op.batch_alter_table("dossier") as batch:
+    # SQLite may rebuild the table: keep its ids never reused (0009).
+    with op.batch_alter_table("dossier", table_kwargs={"sqlite_autoincrement": True}) as batch:
         batch.drop_column("decision_version")
         batch.drop_column("decision")
