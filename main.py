@@ -381,6 +381,41 @@ def cmd_product(settings: Settings, vacancies: dict[str, Vacancy]) -> int:
     return cmd_run(settings, vacancies)
 
 
+def cmd_stats(settings: Settings, vacancies: dict[str, Vacancy], args: argparse.Namespace) -> int:
+    """The funnel of each vacancy (the same figures as /stats), and its chart with --png."""
+    from bot.stats_chart import funnel_chart
+    from flows.flow import Flow
+    from flows.funnel import STEPS, step_label, summary_lines
+    from flows.messages import render
+    from flows.replies import locale_of
+    from storage.funnel_queries import funnel_of
+
+    unknown = [v for v in args.vacancy if v not in vacancies]
+    if unknown:
+        print(f"stats: unknown vacancy {', '.join(unknown)}; known: {', '.join(vacancies)}",
+              file=sys.stderr)
+        return 2
+    store = _store(settings, vacancies).store
+    for vacancy_id in args.vacancy or sorted(vacancies):
+        flow = Flow(vacancies[vacancy_id])
+        figures = funnel_of(store, flow)  # type: ignore[arg-type]
+        locale = locale_of(flow.vacancy, args.lang)
+        labels = [render(step_label(step), locale) for step in STEPS]
+        width = max(len(label) for label in labels)
+        print(f"{render(flow.vacancy.title, locale)} ({vacancy_id})")
+        for label, step in zip(labels, STEPS, strict=True):
+            print(f"  {label:<{width}}  {figures.figure(step):>5}")
+        print(*(f"  {line}" for line in summary_lines(flow, figures, locale)), sep="\n")
+        if args.png:
+            folder = Path(args.png)
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            path = folder / f"stats-{vacancy_id}.png"
+            path.write_bytes(funnel_chart(flow, figures, locale))
+            print(f"  {path}")
+        print()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="main.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -408,6 +443,10 @@ def build_parser() -> argparse.ArgumentParser:
                             "and why (ids, vacancy, status, date), delete nothing")
     purge.add_argument("--now", help="with --dry-run: as on this moment (ISO 8601 with offset)")
     sub.add_parser("inbox", help="updates stored per state; quarantined ones, without content")
+    stats = sub.add_parser("stats", help="the funnel of each vacancy, as /stats shows it")
+    stats.add_argument("vacancy", nargs="*", help="vacancy ids (default: all)")
+    stats.add_argument("--lang", choices=("nl", "en"), default="nl", help="default Dutch")
+    stats.add_argument("--png", metavar="DIR", help="also write each chart to DIR/stats-<id>.png")
     diagram = sub.add_parser("diagram", help="write the flow diagram of every vacancy")
     diagram.add_argument("--out", default=str(Path(__file__).parent / "docs" / "flows"))
     diagram.add_argument("--check", action="store_true", help="only say which are stale")
@@ -454,6 +493,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_purge(settings, vacancies, args)
     if args.command == "inbox":
         return cmd_inbox(settings, vacancies)
+    if args.command == "stats":
+        return cmd_stats(settings, vacancies, args)
     return cmd_product(settings, vacancies)
 
 

@@ -341,7 +341,11 @@ class FakeTelegram:
             out["text"] = sent.text
         if sent.buttons:
             out["reply_markup"] = {"inline_keyboard": sent.buttons}
-        if sent.document is not None:
+        if sent.document is not None and sent.document.get("photo"):
+            out["photo"] = [{"file_id": f"sent{sent.message_id}",
+                             "file_unique_id": f"usent{sent.message_id}",
+                             "width": 800, "height": 480}]
+        elif sent.document is not None:
             out["document"] = {"file_id": f"sent{sent.message_id}",
                                "file_unique_id": f"usent{sent.message_id}",
                                "file_name": sent.document["file_name"]}
@@ -468,6 +472,21 @@ class FakeTelegram:
         sent = Sent(next(self._ids), chat_id, None, self._buttons(params),
                     {"file_name": attached[0], "data": attached[1], "caption": caption},
                     date=self.clock())
+        self.sent.append(sent)
+        return self._message_json(sent)
+
+    def api_sendPhoto(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
+        """Kept like a document (with "photo": True): its bytes, name and caption."""
+        chat_id = self._chat(params)
+        attached = files.get("photo")
+        if attached is None:
+            raise TelegramError(400, "Bad Request: there is no photo in the request")
+        caption = params.get("caption")
+        if caption is not None and len(str(caption)) > 1024:
+            raise TelegramError(400, "Bad Request: message caption is too long")
+        sent = Sent(next(self._ids), chat_id, None, self._buttons(params),
+                    {"file_name": attached[0], "data": attached[1], "caption": caption,
+                     "photo": True}, date=self.clock())
         self.sent.append(sent)
         return self._message_json(sent)
 

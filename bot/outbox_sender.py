@@ -345,6 +345,10 @@ class OutboxSender:
             return await bot.send_document(chat, document=base64.b64decode(part["file_data"]),
                                            filename=part["file_name"],
                                            caption=part.get("caption"), **timeouts)
+        if "photo_data" in part:  # a picture drawn for the recruiters (the /stats chart)
+            return await bot.send_photo(chat, photo=base64.b64decode(part["photo_data"]),
+                                        filename=part.get("file_name"),
+                                        caption=part.get("caption"), **timeouts)
         return None
 
     def file_deleted_line(self, doc: DocumentRecord, caption: str | None) -> str:

@@ -22,6 +22,7 @@ from telegram import Chat, Message, MessageEntity, Update, User
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
 from bot.rendering import split_text
+from bot.stats_chart import funnel_photo
 from flows.decisions import KINDS
 from flows.dossier_summary import csv_export, questions_summary, summary
 from flows.messages import Msg, normalise_language, render
@@ -162,6 +163,15 @@ class RecruiterCommands:
                 rows.append(found)
         return csv_export(vacancy, rows), len(rows)
 
+    def stats(self, args: list[str]) -> Messages:
+        """The funnel at a glance: a chart per vacancy (the one asked, or each one opened)."""
+        if len(args) > 1 or (args and args[0] not in self.vacancies):
+            return say(Msg("rec.stats.usage", {"ids": ", ".join(sorted(self.vacancies))}))
+        chosen = [self.vacancies[args[0]]] if args else [self.vacancies[v] for v in sorted(self.vacancies)]
+        parts = [funnel_photo(self.store, vacancy, OUTPUT_LANGUAGE, skip_empty=not args)
+                 for vacancy in chosen]
+        return [part for part in parts if part is not None] or say(Msg("rec.stats.none"))
+
     def register(self, app: Application) -> None:
         # New messages only: CommandHandler also runs on edited messages by default, and
         # editing an old message must not re-send a dossier.
@@ -172,3 +182,4 @@ class RecruiterCommands:
                                        filters=new_messages))
         app.add_handler(CommandHandler("export", self.guarded(self.export),
                                        filters=new_messages))
+        app.add_handler(CommandHandler("stats", self.guarded(self.stats), filters=new_messages))

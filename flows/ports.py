@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -270,6 +270,11 @@ class UnitOfWork(Protocol):
     def claim_event(self, event_id: int) -> bool:
         """Record that this channel event (Telegram's update_id) is applied, in this
         transaction; False when it already was (a re-delivery)."""
+        ...
+
+    def count_notice_shown(self, vacancy_id: str, day: date) -> None:
+        """One more privacy notice of this vacancy shown on `day`: a number per vacancy and
+        day, never who (the funnel's "started")."""
         ...
 
     def audit(self, dossier_id: int | None, event: str, detail: dict[str, Any]) -> None:

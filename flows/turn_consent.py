@@ -46,6 +46,8 @@ class Consent(Turn):
             self.candidate.active_dossier_id = None
             self.uow.save_candidate(self.candidate)
             self.dossier = None
+        # Someone started: counted per vacancy and day, without who (the funnel's "started").
+        self.uow.count_notice_shown(vacancy.id, self.now.astimezone(vacancy.zone).date())
         return [R.privacy_notice(vacancy, self.lang)]
 
     def activate(self, dossier: DossierRecord) -> None:

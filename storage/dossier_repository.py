@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -60,7 +60,7 @@ from flows.ports import (
     QuestionRecord,
     Sealer,
 )
-from storage import candidate_data
+from storage import candidate_data, funnel_queries
 from storage.crypto import KeyGone, Keyring, SubjectCipher, is_sealed, process_keyring
 from storage.database import BEGIN_MODE, is_postgresql, is_sqlite, writer_lock
 from storage.subject_keys import cipher_of, ciphers_of
@@ -816,6 +816,9 @@ class SqlUnitOfWork:
         if applied:
             self._event_id = event_id  # the update this unit of work answers
         return applied
+
+    def count_notice_shown(self, vacancy_id: str, day: date) -> None:
+        funnel_queries.count_notice_shown(self._connection, vacancy_id, day)
 
     def audit(self, dossier_id: int | None, event: str, detail: dict[str, Any]) -> None:
         _check_audit_detail(detail)

@@ -13,13 +13,14 @@ Conventions:
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -323,6 +324,20 @@ class GroupNoticeRow(SQLModel, table=True):
     at: datetime = Field(sa_type=UTC_DATETIME)
 
 
+class FunnelCountRow(SQLModel, table=True):
+    """How often something happened per vacancy and day, counted without who.
+
+    `notice_shown`: a privacy notice was shown — someone started, before anything about them
+    may be stored. One number per vacancy, day and event; no id, no time of day."""
+
+    __tablename__: ClassVar[str] = "funnel_count"  # type: ignore[misc]
+
+    vacancy_id: str = Field(sa_type=String(128), primary_key=True)
+    day: date = Field(sa_type=Date, primary_key=True)
+    event: str = Field(sa_type=String(32), primary_key=True)
+    n: int = Field(default=0, sa_type=Integer)
+
+
 class SubjectKeyRow(SQLModel, table=True):
     """A person's data key, wrapped by a master key that is never in the database.
 
@@ -371,5 +386,6 @@ answer_table = _table(AnswerRow)
 decision_table = _table(DecisionRow)
 subject_key_table = _table(SubjectKeyRow)
 recruiter_message_table = _table(RecruiterMessageRow)
+funnel_count_table = _table(FunnelCountRow)
 
 metadata = SQLModel.metadata

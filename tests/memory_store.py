@@ -54,6 +54,7 @@ class MemoryData:
         self.decisions: dict[int, DecisionRecord] = {}
         self.outbox: list[dict[str, Any]] = []
         self.audit: list[dict[str, Any]] = []
+        self.notices_shown: dict[tuple[str, date], int] = {}  # anonymous, per vacancy and day
         self.applied: set[tuple[str, int]] = set()
         self.recruiter_messages: list[RecruiterMessage] = []
         self.next_id = 1
@@ -220,6 +221,10 @@ class MemoryUnitOfWork:
             return False
         self.d.applied.add(key)
         return True
+
+    def count_notice_shown(self, vacancy_id: str, day: date) -> None:
+        key = (vacancy_id, day)
+        self.d.notices_shown[key] = self.d.notices_shown.get(key, 0) + 1
 
     def audit(self, dossier_id: int | None, event: str, detail: dict[str, Any]) -> None:
         self.d.audit.append({"dossier_id": dossier_id, "event": event, "detail": detail})

@@ -76,7 +76,7 @@ ALSO_ENGLISH = {
     "support", "ok", "contact", "reply", "over", "even", "audio", "video", "model", "server",
     # commands, status codes and language names the Dutch texts show as they are
     "back", "restart", "withdraw", "vacancies", "language", "mydata", "delete", "draft",
-    "collecting",
+    "collecting", "stats",
     "submitted", "withdrawn", "expired", "ineligible", "english", "nederlands",
     "invited", "declined", "document_asked", "reviewed", "asked",
     # names: of Dutch and Belgian education levels, authorities, people in examples, places

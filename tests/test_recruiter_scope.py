@@ -176,7 +176,8 @@ def only_text(payload: dict[str, Any]) -> str:
 
 
 @pytest.mark.parametrize("command", ["/dossier {id}", "/dossiers", f"/dossiers {VACANCY}",
-                                     f"/export {VACANCY}", "/dossier 999"])
+                                     f"/export {VACANCY}", "/dossier 999", "/stats",
+                                     f"/stats {VACANCY}"])
 async def test_a_recruiter_in_a_strange_group_gets_only_a_refusal_there(world: World,
                                                                         command: str):
     await world.feed(command_update(1, NEIGHBOURS_GROUP, user(RECRUITER, "en-GB"),
@@ -383,7 +384,7 @@ async def test_no_recruiter_handler_accepts_an_edited_message(world: World):
                                           f"/dossier {world.dossier_id}"), world.app.bot)
     handlers = [h for hs in world.app.handlers.values() for h in hs]
 
-    assert len(handlers) == 3
+    assert len(handlers) == 4  # /dossiers, /dossier, /export, /stats
     assert not any(h.check_update(edited) for h in handlers)
     assert any(h.check_update(fresh) for h in handlers)
 
