@@ -77,7 +77,9 @@ ALSO_ENGLISH = {
     # commands, status codes and language names the Dutch texts show as they are
     "back", "restart", "withdraw", "vacancies", "language", "mydata", "delete", "draft",
     "collecting",
-    "submitted", "withdrawn", "expired", "ineligible", "english", "nederlands",
+    "submitted", "withdrawn", "expired", "ineligible", "english", "nederlands", "stats",
+    # file formats and the names of settings (RECRUITER_CHAT_ID in .env)
+    "csv", "env", "recruiter",
     # names: of Dutch and Belgian education levels, authorities, people in examples, places
     "mbo", "havo", "vwo", "hbo", "wo", "graduaat", "autoriteit", "persoonsgegevens", "sofie",
     "janssens", "nieuwpoort", "hardenberg", "flextender", "vog", "topdesk",

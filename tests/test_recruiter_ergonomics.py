@@ -1,0 +1,217 @@
+"""Recruiters find their way: a command menu of their own, /help that lists their commands,
+refusals in the stranger's language, long lists in pages; and setting up: the bot tells a group
+it joins the group's id, and `main.py links` makes the deep link and QR code of each vacancy.
+
+Through the real Application and the fake Bot API (tests/bot_harness.py): what the bot says is
+what the fake Telegram received, after the outbox sent it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.fake_bot_api import MAX_CALLBACK_DATA
+from bot.recruiter_commands import PAGE_SIZE
+from flows.messages import Msg, render
+from flows.ports import CandidateRecord, DossierRecord
+from tests.bot_harness import CANDIDATE, RECRUITER, RECRUITER_CHAT, BotHarness, running_bot
+
+STRANGER = 4242  # writes to the bot with an English Telegram client
+NEW_GROUP = -1009876543210
+OTHER_GROUP = -1001111111111
+VERA = "vera-projectcoordinator"
+SCHOOL = "school-ict-coordinator"
+
+
+@pytest.fixture
+async def bot(tmp_path: Path) -> AsyncIterator[BotHarness]:
+    async with running_bot(tmp_path) as harness:
+        harness.tg.add_user(STRANGER, "Tom", "en")
+        yield harness
+
+
+def names(commands: list[dict[str, str]]) -> list[str]:
+    return [c["command"] for c in commands]
+
+
+# ---------------------------------------------------------------- /help
+
+
+async def test_a_recruiters_help_lists_their_commands_and_a_candidates(bot: BotHarness):
+    await bot.send(RECRUITER, "/help")
+    said = bot.last(RECRUITER)
+
+    for command in ("/dossiers", "/dossier <nummer>", "/export", "/stats"):
+        assert command in said
+    assert render(Msg("rec.help.reply"), "nl") in said
+    # In their private chat, also what /help tells a candidate: a recruiter may try the bot.
+    assert render(Msg("help.question"), "nl") in said
+    assert len(said) <= 4096
+
+
+async def test_help_in_the_recruiters_chat_is_the_recruiters_only(bot: BotHarness):
+    sent = await bot.send_in_group(RECRUITER, RECRUITER_CHAT, "/help")
+
+    assert [m.chat_id for m in sent] == [RECRUITER_CHAT]
+    assert "/dossiers" in (sent[0].text or "")
+    assert render(Msg("help.question"), "nl") not in (sent[0].text or "")
+
+
+async def test_a_recruiter_with_an_english_client_gets_the_help_in_english(bot: BotHarness):
+    bot.tg.chats[RECRUITER]["user"]["language_code"] = "en-GB"
+    await bot.send(RECRUITER, "/help")
+
+    said = bot.last(RECRUITER)
+    assert said.startswith(render(Msg("rec.help.intro"), "en"))
+    assert "/dossier <number>" in said
+    assert render(Msg("help.question"), "en") in said
+
+
+async def test_a_candidates_help_is_the_candidate_help(bot: BotHarness):
+    await bot.send(CANDIDATE, "/help")
+    assert "/dossiers" not in bot.last(CANDIDATE)
+    assert render(Msg("help.question"), "nl") in bot.last(CANDIDATE)
+
+
+async def test_a_stranger_asking_help_in_the_recruiters_chat_is_refused(bot: BotHarness):
+    sent = await bot.send_in_group(STRANGER, RECRUITER_CHAT, "/help")
+    assert [m.text for m in sent] == [render(Msg("recruiter.only"), "en")]
+
+
+# ---------------------------------------------------------------- refusals
+
+
+@pytest.mark.parametrize("command", ["/dossiers", "/dossier 1", "/export vera-projectcoordinator",
+                                     "/dossiers 2"])
+async def test_a_stranger_with_an_english_client_is_refused_in_english(bot: BotHarness,
+                                                                        command: str):
+    sent = await bot.send(STRANGER, command)
+    assert [(m.chat_id, m.text) for m in sent] == [
+        (STRANGER, "This command is for recruiters only.")]
+
+
+# ---------------------------------------------------------------- pages
+
+
+def add_dossiers(bot: BotHarness, count: int, vacancy_id: str = VERA,
+                 status: str = "submitted") -> list[int]:
+    """`count` dossiers of as many candidates, one minute apart (the newest last)."""
+    start = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+    ids = []
+    for n in range(count):
+        external = str(70_000 + n + (1000 if vacancy_id != VERA else 0))
+        at = start + timedelta(minutes=n)
+        with bot.store.unit_of_work("telegram", external) as uow:
+            candidate = uow.add_candidate(CandidateRecord(
+                id=None, channel="telegram", external_id=external, chat_id=external,
+                language="nl", created_at=at))
+            assert candidate.id is not None
+            dossier = uow.add_dossier(DossierRecord(
+                id=None, candidate_id=candidate.id, vacancy_id=vacancy_id, state=status,
+                status=status, answers={"candidate.name": f"Kandidaat {n + 1}"}, language="nl",
+                consented_at=at, privacy_version="2025-01", created_at=at, updated_at=at,
+                submitted_at=at))
+            assert dossier.id is not None
+            ids.append(dossier.id)
+    return ids
+
+
+def listed(text: str) -> list[int]:
+    """The dossier numbers of a page, in its order."""
+    return [int(m) for m in re.findall(r"^#(\d+)\b", text, re.MULTILINE)]
+
+
+def page_buttons(bot: BotHarness, chat_id: int) -> list[dict[str, Any]]:
+    return [b for row in bot.tg.messages_to(chat_id)[-1].buttons for b in row]
+
+
+async def test_forty_five_dossiers_come_in_pages_of_twenty_newest_first(bot: BotHarness):
+    ids = add_dossiers(bot, 45)
+    newest_first = ids[::-1]
+
+    await bot.send(RECRUITER, "/dossiers")
+    first = bot.last(RECRUITER)
+    assert PAGE_SIZE == 20
+    assert listed(first) == newest_first[:20]
+    assert render(Msg("rec.page.of", {"page": 1, "pages": 3}), "nl") in first
+    assert [b["text"] for b in page_buttons(bot, RECRUITER)] == ["2 ▶"]
+
+    await bot.press(RECRUITER, "2 ▶")
+    assert listed(bot.last(RECRUITER)) == newest_first[20:40]
+    assert [b["text"] for b in page_buttons(bot, RECRUITER)] == ["◀ 1", "3 ▶"]
+
+    await bot.press(RECRUITER, "3 ▶")
+    assert listed(bot.last(RECRUITER)) == newest_first[40:]
+    assert [b["text"] for b in page_buttons(bot, RECRUITER)] == ["◀ 2"]
+
+    await bot.press(RECRUITER, "◀ 2")
+    assert listed(bot.last(RECRUITER)) == newest_first[20:40]
+
+    # Typed, too; a page past the last shows the last.
+    await bot.send(RECRUITER, "/dossiers 3")
+    assert listed(bot.last(RECRUITER)) == newest_first[40:]
+    await bot.send(RECRUITER, "/dossiers 9")
+    assert listed(bot.last(RECRUITER)) == newest_first[40:]
+    # Every page's buttons fit Telegram's 64 bytes (the fake Telegram refuses more, too).
+    for message in bot.tg.messages_to(RECRUITER):
+        for row in message.buttons:
+            assert all(len(b["callback_data"].encode()) <= MAX_CALLBACK_DATA for b in row)
+
+
+async def test_a_page_keeps_its_filters(bot: BotHarness):
+    vera = add_dossiers(bot, 25)
+    school = add_dossiers(bot, 3, vacancy_id=SCHOOL)
+
+    await bot.send_in_group(RECRUITER, RECRUITER_CHAT, f"/dossiers {VERA} submitted")
+    assert set(listed(bot.texts(RECRUITER_CHAT)[-1])) <= set(vera)
+    message, data = bot.find_button(RECRUITER_CHAT, "2 ▶")
+    await bot.press_data(RECRUITER, message, data)  # in the recruiters' chat, answered there
+    second = listed(bot.texts(RECRUITER_CHAT)[-1])
+    assert second == vera[::-1][20:]
+    assert not set(second) & set(school)
+
+    await bot.send(RECRUITER, f"/dossiers {SCHOOL}")
+    assert listed(bot.last(RECRUITER)) == school[::-1]
+    assert page_buttons(bot, RECRUITER) == []  # one page: no buttons
+    assert render(Msg("rec.page.of", {"page": 1, "pages": 1}), "nl") not in bot.last(RECRUITER)
+
+
+async def test_a_page_button_is_guarded_like_the_commands(bot: BotHarness):
+    add_dossiers(bot, 25)
+    await bot.send_in_group(RECRUITER, RECRUITER_CHAT, "/dossiers")
+    message, data = bot.find_button(RECRUITER_CHAT, "2 ▶")
+    before = len(bot.tg.sent)
+
+    # Someone in the recruiters' chat who is not a recruiter presses ▶: a note on the button,
+    # in their language, and no page.
+    await bot.press_data(STRANGER, message, data)
+    assert len(bot.tg.sent) == before
+    method, params = bot.tg.calls[-1]
+    assert method == "answerCallbackQuery"
+    assert params["text"] == render(Msg("rec.refused.button"), "en")
+
+    # A recruiter pressing a page button forged into a group that is not theirs: refused too.
+    bot.tg.add_group(OTHER_GROUP, "Buurtvereniging", kind="supergroup")
+    forged = bot.tg.press_update(RECRUITER, message, data)
+    forged["callback_query"]["message"]["chat"] = {"id": OTHER_GROUP, "type": "supergroup",
+                                                   "title": "Buurtvereniging"}
+    await bot.process(forged)
+    assert len(bot.tg.sent) == before
+    assert bot.tg.calls[-1][1]["text"] == render(Msg("recruiter.not_here"), "nl")
+
+
+async def test_a_page_button_of_a_vacancy_that_is_gone_says_so(bot: BotHarness):
+    add_dossiers(bot, 25)
+    await bot.send(RECRUITER, "/dossiers")
+    message, _data = bot.find_button(RECRUITER, "2 ▶")
+
+    await bot.press_data(RECRUITER, message, "rl:2:deadbeef:")
+    assert bot.last(RECRUITER) == render(Msg("rec.page.gone"), "nl")
+
+
