@@ -8,6 +8,7 @@ what the fake Telegram received, after the outbox sent it.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -17,7 +18,8 @@ from typing import Any
 import pytest
 
 from bot.fake_bot_api import MAX_CALLBACK_DATA
-from bot.recruiter_commands import PAGE_SIZE
+from bot.recruiter_commands import PAGE_SIZE, RECRUITER_COMMANDS
+from bot.telegram_app import MENU, set_command_menu
 from flows.messages import Msg, render
 from flows.ports import CandidateRecord, DossierRecord
 from tests.bot_harness import CANDIDATE, RECRUITER, RECRUITER_CHAT, BotHarness, running_bot
@@ -38,6 +40,53 @@ async def bot(tmp_path: Path) -> AsyncIterator[BotHarness]:
 
 def names(commands: list[dict[str, str]]) -> list[str]:
     return [c["command"] for c in commands]
+
+
+# ---------------------------------------------------------------- the command menus
+
+
+async def test_the_recruiters_chat_and_each_recruiter_get_a_menu_of_their_own(bot: BotHarness):
+    await set_command_menu(bot.app, RECRUITER_CHAT, {RECRUITER})
+    scoped = bot.tg.scoped_commands
+
+    # Everyone else: the candidate menu, unchanged (tests/test_bot.py).
+    assert set(bot.tg.commands) == {"", "nl", "en"}
+    assert "dossiers" not in names(bot.tg.commands[""])
+    # The recruiters' chat: only what works there; the candidate commands do not.
+    assert {key for key in scoped if key[1] == RECRUITER_CHAT} == {
+        ("chat", RECRUITER_CHAT, lang) for lang in ("", "nl", "en")}
+    for lang in ("", "nl", "en"):
+        assert names(scoped[("chat", RECRUITER_CHAT, lang)]) == list(RECRUITER_COMMANDS)
+    assert "stats" in RECRUITER_COMMANDS
+    # The recruiter's private chat (its id is the user's): their commands, then a candidate's.
+    for lang in ("", "nl", "en"):
+        private = names(scoped[("chat", RECRUITER, lang)])
+        assert private[:4] == ["dossiers", "dossier", "export", "stats"]
+        assert private[4:] == names(bot.tg.commands[lang or "nl"])
+        assert private.count("help") == 1 and private[-1] == "help"
+    dutch = {c["command"]: c["description"] for c in scoped[("chat", RECRUITER, "nl")]}
+    english = {c["command"]: c["description"] for c in scoped[("chat", RECRUITER, "en")]}
+    assert dutch["dossiers"] == render(Msg("rec.help.cmd.dossiers"), "nl")
+    assert all(dutch[name] != english[name] for name in RECRUITER_COMMANDS)
+    assert scoped[("chat", RECRUITER, "")] == scoped[("chat", RECRUITER, "nl")]
+
+
+async def test_a_recruiter_telegram_cannot_reach_is_skipped_with_a_warning(
+        bot: BotHarness, caplog: pytest.LogCaptureFixture):
+    never_started = 31337  # not a chat of the fake Telegram: "chat not found", as Telegram says
+    with caplog.at_level(logging.WARNING, logger="bot.telegram_app"):
+        await set_command_menu(bot.app, RECRUITER_CHAT, {never_started, RECRUITER})
+
+    assert ("chat", RECRUITER, "nl") in bot.tg.scoped_commands
+    assert not any(key[1] == never_started for key in bot.tg.scoped_commands)
+    assert "command menu for a recruiter not set" in caplog.text
+    assert str(never_started) not in caplog.text
+
+
+async def test_no_recruiter_settings_no_scoped_menus(bot: BotHarness):
+    await set_command_menu(bot.app)
+    assert bot.tg.scoped_commands == {}
+    assert names(bot.tg.commands["nl"])[: len(MENU) - 1] == list(MENU[:-1])
 
 
 # ---------------------------------------------------------------- /help
