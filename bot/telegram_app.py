@@ -111,7 +111,7 @@ def build_application(settings: Settings, engine: Engine, store: SqlDossierStore
                      outbox, clock).register(app)
     CandidateHandlers(engine).register(app)
     GroupMessages(vacancies.keys(), group_notices, settings.recruiter_chat_id, ignored,
-                  clock).register(app)
+                  clock, outbox).register(app)
     ignored.register(app)
 
     worker = InboxWorker(app, inbox, outbox, engine, owner, lease)

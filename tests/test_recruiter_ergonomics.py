@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from bot.fake_bot_api import MAX_CALLBACK_DATA
+from bot.fake_bot_api import BOT_USERNAME, MAX_CALLBACK_DATA
 from bot.recruiter_commands import PAGE_SIZE, RECRUITER_COMMANDS
 from bot.telegram_app import MENU, set_command_menu
 from flows.messages import Msg, render
@@ -262,5 +262,80 @@ async def test_a_page_button_of_a_vacancy_that_is_gone_says_so(bot: BotHarness):
 
     await bot.press_data(RECRUITER, message, "rl:2:deadbeef:")
     assert bot.last(RECRUITER) == render(Msg("rec.page.gone"), "nl")
+
+
+# ---------------------------------------------------------------- added to a group
+
+
+def joined(bot: BotHarness, chat: dict[str, Any], old: str = "left", new: str = "member",
+           by: int = CANDIDATE) -> dict[str, Any]:
+    the_bot = {"id": bot.app.bot.id, "is_bot": True, "first_name": "Intake",
+               "username": BOT_USERNAME}
+    member: dict[str, Any] = {"status": new, "user": the_bot}
+    if new == "administrator":
+        member.update(can_be_edited=False, is_anonymous=False, can_manage_chat=True,
+                      can_delete_messages=True, can_manage_video_chats=False,
+                      can_restrict_members=False, can_promote_members=False,
+                      can_change_info=False, can_invite_users=True, can_post_stories=False,
+                      can_edit_stories=False, can_delete_stories=False)
+    return bot.queue({"my_chat_member": {
+        "chat": chat, "from": bot.tg.chats[by]["user"], "date": 1_700_000_000,
+        "old_chat_member": {"status": old, "user": the_bot}, "new_chat_member": member}})
+
+
+async def test_added_to_a_group_the_bot_tells_that_group_its_id_and_nothing_else(
+        bot: BotHarness):
+    await bot.send(CANDIDATE, "/start vera-projectcoordinator")  # someone the bot knows
+    bot.tg.add_group(NEW_GROUP, "Selectiecommissie", kind="supergroup")
+    chat = {"id": NEW_GROUP, "type": "supergroup", "title": "Selectiecommissie"}
+
+    sent = await bot.process(joined(bot, chat))
+
+    assert [m.chat_id for m in sent] == [NEW_GROUP]
+    assert sent[0].text == render(Msg("rec.setup.group", {"id": str(NEW_GROUP)}), "nl")
+    assert f"RECRUITER_CHAT_ID={NEW_GROUP}" in (sent[0].text or "")
+    assert "Jan" not in (sent[0].text or "")  # not who added it, nothing about anyone
+
+
+async def test_added_to_the_recruiters_chat_it_says_that_is_what_it_is(bot: BotHarness):
+    chat = {"id": RECRUITER_CHAT, "type": "group", "title": "Recruiters"}
+    sent = await bot.process(joined(bot, chat, new="administrator", by=RECRUITER))
+
+    assert [(m.chat_id, m.text) for m in sent] == [
+        (RECRUITER_CHAT, render(Msg("rec.setup.recruiters", {"id": str(RECRUITER_CHAT)}), "nl"))]
+
+
+async def test_only_joining_a_group_is_told(bot: BotHarness):
+    bot.tg.add_group(NEW_GROUP, "Selectiecommissie", kind="supergroup")
+    bot.tg.add_channel(-1002222222222, "Vacatures")
+    group = {"id": NEW_GROUP, "type": "supergroup", "title": "Selectiecommissie"}
+    channel = {"id": -1002222222222, "type": "channel", "title": "Vacatures"}
+
+    assert await bot.process(joined(bot, group, old="member", new="administrator")) == []
+    assert await bot.process(joined(bot, group, old="member", new="left")) == []
+    assert await bot.process(joined(bot, channel, new="administrator")) == []
+    assert await bot.process(joined(bot, bot.tg.chats[CANDIDATE] | {"user": None},
+                                    old="kicked", new="member")) == []
+
+
+async def test_a_redelivered_join_is_told_once(bot: BotHarness):
+    bot.tg.add_group(NEW_GROUP, "Selectiecommissie", kind="supergroup")
+    update = joined(bot, {"id": NEW_GROUP, "type": "supergroup", "title": "Selectiecommissie"})
+
+    first = await bot.process(update)
+    again = await bot.process(update)
+    assert len(first) == 1 and again == []
+
+
+async def test_a_group_that_becomes_a_supergroup_is_told_its_new_id(bot: BotHarness):
+    old_id, new_id = -4000123, -1004000123
+    bot.tg.add_group(new_id, "Selectiecommissie", kind="supergroup")
+    sent = await bot.process(bot.queue({"message": {
+        "message_id": 1, "date": 1_700_000_000, "migrate_from_chat_id": old_id,
+        "chat": {"id": new_id, "type": "supergroup", "title": "Selectiecommissie"},
+        "from": bot.tg.chats[RECRUITER]["user"]}}))
+
+    assert [(m.chat_id, m.text) for m in sent] == [
+        (new_id, render(Msg("rec.setup.migrated", {"id": str(new_id)}), "nl"))]
 
 
