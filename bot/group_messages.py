@@ -33,6 +33,7 @@ from telegram.ext import Application, ChatMemberHandler, ContextTypes, MessageHa
 from bot.ignored_updates import IgnoredUpdates
 from bot.message_kinds import SERVICE
 from bot.recruiter_commands import OUTPUT_LANGUAGE, addressed_elsewhere
+from bot.vacancy_links import start_link
 from flows.messages import Msg, normalise_language, render
 from storage.group_notices import SqlGroupNotices
 from storage.outbox import SqlOutbox
@@ -63,7 +64,7 @@ def deep_link(bot_username: str, message: Message, vacancies: Collection[str]) -
     payload = ""
     if len(words) == 2 and words[0].split("@")[0] == "/start" and words[1] in vacancies:
         payload = words[1]
-    return f"https://t.me/{bot_username}?start={payload}"
+    return start_link(bot_username, payload)
 
 
 def addressed_to(message: Message, bot_id: int, bot_username: str) -> bool:

@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import logging
 import re
+import struct
+import zlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import segno
 
-from bot.fake_bot_api import BOT_USERNAME, MAX_CALLBACK_DATA
+import main
+from bot.fake_bot_api import BOT_USERNAME, MAX_CALLBACK_DATA, FakeTelegram
+from bot.fake_bot_server import FakeBotServer
 from bot.recruiter_commands import PAGE_SIZE, RECRUITER_COMMANDS
 from bot.telegram_app import MENU, set_command_menu
 from flows.messages import Msg, render
@@ -339,3 +344,101 @@ async def test_a_group_that_becomes_a_supergroup_is_told_its_new_id(bot: BotHarn
         (new_id, render(Msg("rec.setup.migrated", {"id": str(new_id)}), "nl"))]
 
 
+# ---------------------------------------------------------------- main.py links
+
+
+def png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
+    """Width, height and the rows of a 1-bit grayscale PNG, checked chunk by chunk."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    offset, chunks = 8, {}
+    idat = b""
+    while offset < len(data):
+        (length,) = struct.unpack(">I", data[offset:offset + 4])
+        kind = data[offset + 4:offset + 8]
+        body = data[offset + 8:offset + 8 + length]
+        (crc,) = struct.unpack(">I", data[offset + 8 + length:offset + 12 + length])
+        assert zlib.crc32(kind + body) == crc
+        chunks[kind] = body
+        if kind == b"IDAT":
+            idat += body
+        offset += 12 + length
+    assert b"IEND" in chunks
+    width, height, depth, colour = struct.unpack(">IIBB", chunks[b"IHDR"][:10])
+    assert (depth, colour) == (1, 0)
+    raw = zlib.decompress(idat)
+    stride = 1 + (width + 7) // 8
+    assert len(raw) == height * stride
+    rows: list[bytes] = []
+    previous = bytes(stride - 1)
+    for i in range(height):
+        kind, line = raw[i * stride], bytearray(raw[i * stride + 1:(i + 1) * stride])
+        for x in range(len(line)):  # PNG's five row filters; one byte a pixel group
+            left = line[x - 1] if x else 0
+            up, corner = previous[x], previous[x - 1] if x else 0
+            if kind == 1:
+                line[x] = (line[x] + left) & 0xFF
+            elif kind == 2:
+                line[x] = (line[x] + up) & 0xFF
+            elif kind == 3:
+                line[x] = (line[x] + (left + up) // 2) & 0xFF
+            elif kind == 4:
+                guess = left + up - corner
+                nearest = min((abs(guess - left), 0, left), (abs(guess - up), 1, up),
+                              (abs(guess - corner), 2, corner))[2]
+                line[x] = (line[x] + nearest) & 0xFF
+            else:
+                assert kind == 0, f"unknown PNG filter {kind}"
+        rows.append(bytes(line))
+        previous = bytes(line)
+    return width, height, rows
+
+
+def dark(rows: list[bytes], x: int, y: int) -> bool:
+    return not (rows[y][x // 8] >> (7 - x % 8)) & 1
+
+
+def test_links_prints_each_open_vacancys_deep_link_and_writes_its_qr_code(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    out = tmp_path / "links"
+    # Nieuwpoort closed on 2 August 2025; the others are open on this day.
+    code = main.main(["links", "--username", "intake_test_bot", "--out", str(out),
+                      "--now", "2026-01-15T10:00+01:00"])
+    printed = capsys.readouterr().out
+
+    assert code == 0
+    open_ones = [SCHOOL, VERA, "hardenberg-medewerker-intern-service-punt",
+                 "sint-pieters-leeuw-projectmedewerker-samenleven"]
+    assert sorted(p.stem for p in out.glob("*.png")) == sorted(open_ones)
+    assert "closed (no link): nieuwpoort-systeembeheerder-ict" in printed
+    for vacancy_id in open_ones:
+        link = f"https://t.me/intake_test_bot?start={vacancy_id}"
+        assert link in printed
+        width, height, rows = png_pixels((out / f"{vacancy_id}.png").read_bytes())
+        # The picture is the QR code of exactly that link: 10 pixels a module, 4 modules of
+        # quiet zone, each module as segno encodes the link.
+        matrix = segno.make(link, error="m", micro=False).matrix
+        assert width == height == (len(matrix) + 8) * 10
+        assert 200 <= width <= 1000  # printable on a poster, small enough for a web page
+        assert all(dark(rows, (x + 4) * 10 + 5, (y + 4) * 10 + 5) == bool(matrix[y][x])
+                   for y in range(len(matrix)) for x in range(len(matrix)))
+        assert not dark(rows, 5, 5)  # the quiet zone is white
+
+
+def test_links_asks_telegram_for_the_username_when_none_is_given(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    tg = FakeTelegram()
+    with FakeBotServer(tg) as server:
+        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", tg.token)
+        monkeypatch.setenv("TELEGRAM_API_BASE_URL", server.api_base_url)
+        code = main.main(["links", "--out", str(tmp_path), "--now", "2026-01-15T10:00+01:00"])
+    assert code == 0
+    assert f"https://t.me/{BOT_USERNAME}?start={VERA}" in capsys.readouterr().out
+    assert "getMe" in [method for method, _params in tg.calls]
+
+
+def test_links_without_a_username_or_token_says_what_to_do(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "")
+    assert main.main(["links", "--out", str(tmp_path)]) == 2
+    assert "--username" in capsys.readouterr().err
+    assert main.main(["links", "--username", "x y", "--out", str(tmp_path)]) == 2
