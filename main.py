@@ -1,4 +1,4 @@
-"""The command line: run | chat | validate | simulate | diagram | export | purge | inbox.
+"""The command line: run | chat | validate | simulate | diagram | export | purge | inbox | links.
 
 Without a command: the product — the Telegram bot when TELEGRAM_BOT_TOKEN is set, else the
 terminal chat. `run` is strictly the bot and refuses clearly without a usable token.
@@ -79,6 +79,11 @@ def cmd_chat(settings: Settings, vacancies: dict[str, Vacancy], args: argparse.N
 
 async def check_telegram(settings: Settings) -> str | None:
     """One getMe before starting: a clear line instead of python-telegram-bot's retry log."""
+    return (await telegram_username(settings))[1]
+
+
+async def telegram_username(settings: Settings) -> tuple[str | None, str | None]:
+    """The bot's username from one getMe (through TELEGRAM_API_BASE_URL), or why not."""
     from telegram import Bot
     from telegram.error import InvalidToken, NetworkError
 
@@ -91,17 +96,17 @@ async def check_telegram(settings: Settings) -> str | None:
     bot = Bot(settings.telegram_bot_token.get_secret_value(), **kwargs)
     try:
         await bot.initialize()  # calls getMe
+        return bot.username, None
     except InvalidToken:
-        return "Telegram rejected TELEGRAM_BOT_TOKEN: check the token from @BotFather in .env."
+        return None, "Telegram rejected TELEGRAM_BOT_TOKEN: check the token from @BotFather in .env."
     except NetworkError as exc:
-        return (f"Cannot reach the Telegram Bot API ({type(exc).__name__}): check the network "
-                "or TELEGRAM_API_BASE_URL.")
+        return None, (f"Cannot reach the Telegram Bot API ({type(exc).__name__}): check the "
+                      "network or TELEGRAM_API_BASE_URL.")
     finally:
         try:
             await bot.shutdown()
         except Exception:
             pass
-    return None
 
 
 def cmd_run(settings: Settings, vacancies: dict[str, Vacancy]) -> int:
@@ -372,6 +377,47 @@ def cmd_diagram(vacancies: dict[str, Vacancy], args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_links(settings: Settings, vacancies: dict[str, Vacancy], args: argparse.Namespace) -> int:
+    """Each open vacancy's deep link, and a QR code of it as a PNG (for posters and the
+    employer's web page)."""
+    from bot.vacancy_links import fits_deep_link, start_link, valid_username, write_qr
+
+    username = (args.username or "").removeprefix("@") or None
+    if username is None:
+        if settings.telegram_bot_token is None:
+            print("Which bot? Pass --username NAME (the bot's username, from @BotFather), or set "
+                  "TELEGRAM_BOT_TOKEN in .env to ask Telegram.", file=sys.stderr)
+            return 2
+        username, problem = asyncio.run(telegram_username(settings))
+        if problem or username is None:
+            print(problem or "Telegram gave no username for this bot.", file=sys.stderr)
+            return 2 if problem and "rejected" in problem else 3
+    if not valid_username(username):
+        print(f"{username!r} is not a bot username (5-32 letters, digits and _).", file=sys.stderr)
+        return 2
+    now = fixed_or_system_clock(args.now)()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    open_ones = [v for v in vacancies.values() if v.is_open(now)]
+    print(f"{len(open_ones)} open vacancies of {len(vacancies)}; deep links to @{username} "
+          f"and QR codes in {out}:")
+    unfit = 0
+    for vacancy in open_ones:
+        if not fits_deep_link(vacancy.id):
+            print(f"  {vacancy.id}: no deep link possible (at most 64 letters, digits, _ and -)",
+                  file=sys.stderr)
+            unfit += 1
+            continue
+        link = start_link(username, vacancy.id)
+        path = out / f"{vacancy.id}.png"
+        write_qr(link, path)
+        print(f"  {vacancy.id:48} {link}  {path}")
+    closed = sorted(v.id for v in vacancies.values() if not v.is_open(now))
+    if closed:
+        print(f"closed (no link): {', '.join(closed)}")
+    return 1 if unfit else 0
+
+
 def cmd_product(settings: Settings, vacancies: dict[str, Vacancy]) -> int:
     if settings.telegram_bot_token is None:
         print("No TELEGRAM_BOT_TOKEN: starting the terminal chat (set one in .env for "
@@ -447,6 +493,11 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("vacancy", nargs="*", help="vacancy ids (default: all)")
     stats.add_argument("--lang", choices=("nl", "en"), default="nl", help="default Dutch")
     stats.add_argument("--png", metavar="DIR", help="also write each chart to DIR/stats-<id>.png")
+    links = sub.add_parser("links", help="each open vacancy's deep link, and a QR code PNG of it")
+    links.add_argument("--username", help="the bot's username (default: asked from Telegram "
+                                          "with TELEGRAM_BOT_TOKEN)")
+    links.add_argument("--out", default="data/links", help="folder for the QR code PNGs")
+    links.add_argument("--now", help="open as on this moment (ISO 8601 with offset)")
     diagram = sub.add_parser("diagram", help="write the flow diagram of every vacancy")
     diagram.add_argument("--out", default=str(Path(__file__).parent / "docs" / "flows"))
     diagram.add_argument("--check", action="store_true", help="only say which are stale")
@@ -495,6 +546,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_inbox(settings, vacancies)
     if args.command == "stats":
         return cmd_stats(settings, vacancies, args)
+    if args.command == "links":
+        return cmd_links(settings, vacancies, args)
     return cmd_product(settings, vacancies)
 
 

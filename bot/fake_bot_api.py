@@ -114,7 +114,9 @@ class FakeTelegram:
         self.sent: list[Sent] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.files: dict[str, bytes] = {}
-        self.commands: dict[str, list[dict[str, str]]] = {}
+        self.commands: dict[str, list[dict[str, str]]] = {}  # the default scope, per language
+        # Other scopes: (scope type, chat id or None, language or "") -> the commands.
+        self.scoped_commands: dict[tuple[str, int | None, str], list[dict[str, str]]] = {}
         self.failures: dict[str, list[TelegramError]] = {}
         self.stalls: dict[str, list[tuple[float, Any, int | None]]] = {}
         self.updates: list[dict[str, Any]] = []
@@ -360,7 +362,17 @@ class FakeTelegram:
         commands = params["commands"]
         if isinstance(commands, str):
             commands = json.loads(commands)
-        self.commands[params.get("language_code") or ""] = commands
+        language = params.get("language_code") or ""
+        scope = params.get("scope")
+        if isinstance(scope, str):
+            scope = json.loads(scope)
+        if not scope or scope.get("type") == "default":
+            self.commands[language] = commands
+            return True
+        chat_id = scope.get("chat_id")
+        if chat_id is not None:
+            chat_id = self._chat({"chat_id": chat_id})  # a chat the bot cannot reach fails
+        self.scoped_commands[(scope["type"], chat_id, language)] = commands
         return True
 
     def api_deleteWebhook(self, params: dict[str, Any], files: dict[str, Any]) -> Any:

@@ -1,9 +1,14 @@
-"""Recruiter commands: /dossiers, /dossier, /export — for RECRUITER_USER_IDS only.
+"""Recruiter commands: /dossiers, /dossier, /export, /help — for RECRUITER_USER_IDS only.
 
 A command is served only to a recruiter (`allowed`) and only where no outsider reads along: the
 recruiter's private chat with the bot, or the recruiters' chat (`recruiter_chat`). Anywhere else
-the answer is a refusal that says nothing about dossiers (not whether one exists, nor how many).
-Only new messages run a command: an edited message re-sends nothing.
+the answer is a refusal, in the asker's own language, that says nothing about dossiers (not
+whether one exists, nor how many). Only new messages run a command: an edited message re-sends
+nothing. A press on a page button of /dossiers (◀ ▶) is guarded the same way.
+
+/help is the recruiters' own in the recruiters' chat and in a recruiter's private chat (there
+followed by the candidate help: a recruiter may try the bot as a candidate); anyone else's /help
+in a private chat is the candidate help of bot/candidate_handlers.py.
 
 Handlers never send: every answer, a refusal included, is queued in the outbox exactly once per
 update (`SqlOutbox.queue_for_event`), and `bot/outbox_sender.py` sends it.
@@ -14,12 +19,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import math
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from telegram import Chat, Message, MessageEntity, Update, User
-from telegram.ext import Application, CommandHandler, ContextTypes, filters
+from telegram import CallbackQuery, Chat, Message, MessageEntity, Update, User
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot.rendering import split_text
 from bot.stats_chart import funnel_photo
@@ -27,7 +34,7 @@ from flows.decisions import KINDS
 from flows.dossier_summary import csv_export, questions_summary, summary
 from flows.messages import Msg, normalise_language, render
 from flows.ports import FileStore
-from flows.replies import locale_of
+from flows.replies import locale_of, vacancy_key
 from flows.vacancy import Vacancy
 from storage.dossier_repository import SqlDossierStore
 from storage.outbox import SqlOutbox
@@ -38,6 +45,10 @@ DECISIONS = KINDS  # the recruiters' decisions: invited, declined, document_aske
 OUTPUT_LANGUAGE = "nl"  # what recruiters are shown; refusals follow the user's own language
 Messages = list[dict[str, Any]]
 Command = Callable[[list[str]], Messages]
+# What a recruiter is offered, in the command menu and in /help (`/stats` is the funnel).
+RECRUITER_COMMANDS = ("dossiers", "dossier", "export", "stats", "help")
+PAGE_SIZE = 20  # rows of /dossiers per page
+PAGE_PREFIX = "rl:"  # callback data of a page button: rl:<page>:<vacancy key>:<status>
 
 
 def text(value: str) -> dict[str, Any]:
@@ -79,6 +90,22 @@ class RecruiterCommands:
         private = chat.type == Chat.PRIVATE and chat.id == user.id
         return private or (self.recruiter_chat is not None and chat.id == self.recruiter_chat)
 
+    def refusal(self, chat: Chat, user: User | None) -> Msg | None:
+        """Why `user` is not served in `chat`, or None when they are. The same answer whatever
+        they asked for: an outsider learns nothing about dossiers."""
+        if user is None or user.id not in self.allowed:
+            return Msg("recruiter.only")
+        if not self.served_in(chat, user):
+            return Msg("recruiter.not_here")
+        return None
+
+    async def queue(self, update: Update, chat: Chat, answer: Messages) -> None:
+        queued = await asyncio.to_thread(
+            self.outbox.queue_for_event, channel="telegram", event_id=update.update_id,
+            chat_id=str(chat.id), messages=answer, now=self.clock())
+        if not queued:
+            log.info("update %s was answered before; not queued again", update.update_id)
+
     def guarded(self, command: Command) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Any]:
         async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             message = update.message  # a new message only; never an edit or a channel post
@@ -88,20 +115,72 @@ class RecruiterCommands:
             if addressed_elsewhere(message, context.bot.username):
                 return
             user = update.effective_user
-            if user is None or user.id not in self.allowed:
-                # Same answer whatever the arguments: an outsider learns nothing about dossiers.
-                answer = say(Msg("recruiter.only"), normalise_language(
-                    user.language_code if user else None))
-            elif not self.served_in(chat, user):
-                answer = say(Msg("recruiter.not_here"), normalise_language(user.language_code))
+            refused = self.refusal(chat, user)
+            if refused is not None:
+                # In the asker's own language (Dutch when Telegram does not say).
+                answer = say(refused, normalise_language(user.language_code if user else None))
             else:
                 answer = await asyncio.to_thread(command, list(context.args or []))
-            queued = await asyncio.to_thread(
-                self.outbox.queue_for_event, channel="telegram", event_id=update.update_id,
-                chat_id=str(chat.id), messages=answer, now=self.clock())
-            if not queued:
-                log.info("update %s was answered before; not queued again", update.update_id)
+            await self.queue(update, chat, answer)
         return handle
+
+    def help_for(self, update: Update) -> Command:
+        """/help in the asker's language: the recruiter commands; in a private chat also the
+        candidate help (what /help says to everyone else there)."""
+        user, chat = update.effective_user, update.effective_chat
+        lang = normalise_language(user.language_code if user else None)
+        private = chat is not None and chat.type == Chat.PRIVATE
+
+        def command(args: list[str]) -> Messages:
+            return [text(recruiter_help(lang, candidate_help=private))]
+        return command
+
+    async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self.guarded(self.help_for(update))(update, context)
+
+    async def page(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A press on ◀ or ▶ under a page of /dossiers: the asked page, as a new message in
+        the same chat, for a recruiter where they are served; else a refusal on the button."""
+        query = update.callback_query
+        user = update.effective_user
+        assert query is not None
+        message = query.message
+        lang = normalise_language(user.language_code if user else None)
+        refused = Msg("recruiter.only") if message is None else self.refusal(message.chat, user)
+        if refused is not None or message is None:
+            if refused is None or refused.key == "recruiter.only":
+                refused = Msg("rec.refused.button")
+            await answer_press(query, render(refused, lang))
+            return
+        await answer_press(query)
+        args = self.page_args(query.data or "")
+        answer = (say(Msg("rec.page.gone"), lang) if args is None
+                  else await asyncio.to_thread(self.dossiers, args))
+        await self.queue(update, message.chat, answer)
+
+    def page_args(self, data: str) -> list[str] | None:
+        """The /dossiers arguments a page button stands for; None when it no longer can (its
+        vacancy is gone, the data was not ours)."""
+        page, _, rest = data.removeprefix(PAGE_PREFIX).partition(":")
+        key, _, status = rest.partition(":")
+        vacancy_id = next((v for v in self.vacancies if vacancy_key(v) == key), None)
+        if not page.isdigit() or (key and vacancy_id is None) or (status and status not in STATUSES):
+            return None
+        return [a for a in (vacancy_id, status, page) if a]
+
+    def page_buttons(self, page: int, pages: int, vacancy_id: str | None,
+                     status: str | None) -> list[list[str]]:
+        """◀ and ▶ (with the page they open) as [callback data, label] pairs; ≤ 64 bytes each."""
+        def data(to: int) -> str:
+            token = f"{PAGE_PREFIX}{to}:{vacancy_key(vacancy_id) if vacancy_id else ''}:{status or ''}"
+            assert len(token.encode()) <= 64, token
+            return token
+        buttons = []
+        if page > 1:
+            buttons.append([data(page - 1), f"◀ {page - 1}"])
+        if page < pages:
+            buttons.append([data(page + 1), f"{page + 1} ▶"])
+        return buttons
 
     # ------------------------------------------------------------------ the commands (blocking)
 
@@ -109,13 +188,21 @@ class RecruiterCommands:
         vacancy_id = next((a for a in args if a in self.vacancies), None)
         status = next((a for a in args if a in STATUSES), None)
         decision = next((a for a in args if a in DECISIONS), None)
-        if len(args) != sum(x is not None for x in (vacancy_id, status, decision)):
+        page = next((int(a) for a in args if a.isdigit() and int(a) > 0), None)
+        if len(args) != sum(x is not None for x in (vacancy_id, status, decision, page)):
             return say(Msg("rec.list.usage"))
         rows = self.store.list_dossiers(vacancy_id, status, decision)
         if not rows:
             return say(Msg("rec.list.none"))
+        # Newest first, PAGE_SIZE to a page; a page past the last shows the last.
+        pages = math.ceil(len(rows) / PAGE_SIZE)
+        page = min(page or 1, pages)
+        shown = rows[::-1][(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
         lines = [render(Msg("rec.list.title", {"n": len(rows)}), OUTPUT_LANGUAGE)]
-        for d in rows[-100:]:
+        if pages > 1:
+            lines.append(render(Msg("rec.page.of", {"page": page, "pages": pages}),
+                                OUTPUT_LANGUAGE))
+        for d in shown:
             vacancy = self.vacancies.get(d.vacancy_id)
             zone = vacancy.zone if vacancy else None
             lines.append(render(Msg("rec.list.row", {
@@ -123,7 +210,8 @@ class RecruiterCommands:
                 "name": d.answers.get("candidate.name", "—"),
                 "updated": d.updated_at.astimezone(zone).strftime("%d-%m-%Y %H:%M")}),
                 OUTPUT_LANGUAGE))
-        return [text("\n".join(lines))]
+        return [{"text": "\n".join(lines),
+                 "choices": self.page_buttons(page, pages, vacancy_id, status)}]
 
     def dossier(self, args: list[str]) -> Messages:
         if len(args) != 1 or not args[0].lstrip("#").isdigit():
@@ -183,3 +271,31 @@ class RecruiterCommands:
         app.add_handler(CommandHandler("export", self.guarded(self.export),
                                        filters=new_messages))
         app.add_handler(CommandHandler("stats", self.guarded(self.stats), filters=new_messages))
+        app.add_handler(CallbackQueryHandler(self.page, pattern=f"^{PAGE_PREFIX}"))
+        # /help: a recruiter's in their private chat; anyone's in the recruiters' chat (there
+        # an outsider is refused). Everyone else's private /help is the candidate help.
+        helped = filters.ChatType.PRIVATE & filters.User(list(self.allowed))
+        if self.recruiter_chat is not None:
+            helped = helped | filters.Chat(self.recruiter_chat)
+        app.add_handler(CommandHandler("help", self.help, filters=new_messages & helped))
+
+
+def recruiter_help(lang: str, candidate_help: bool) -> str:
+    """What a recruiter can do here: every command of RECRUITER_COMMANDS, the buttons and
+    replies; with `candidate_help`, what a candidate's /help says below it."""
+    commands = [Msg("rec.help.intro"),
+                *(Msg(f"rec.help.{name}", {"n": PAGE_SIZE} if name == "dossiers" else {})
+                  for name in RECRUITER_COMMANDS if name != "help")]
+    blocks = [[*commands], [Msg("rec.help.buttons"), Msg("rec.help.reply")]]
+    if candidate_help:
+        blocks += [[Msg("rec.help.as_candidate"), Msg("help")], [Msg("help.question")],
+                   [Msg("help.privacy")]]
+    return "\n\n".join("\n".join(render(part, lang) for part in block) for block in blocks)
+
+
+async def answer_press(query: CallbackQuery, said: str | None = None) -> None:
+    """Stop the button's spinner (with a short note, for a refusal); best effort."""
+    try:
+        await query.answer(said)
+    except TelegramError:
+        pass  # too old after downtime: what matters is what the outbox sends

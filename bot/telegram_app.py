@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, Update
+from telegram import BotCommand, BotCommandScope, BotCommandScopeChat, Update
+from telegram.error import BadRequest, Forbidden
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import BaseRequest
 
@@ -26,14 +27,14 @@ from bot.group_messages import GroupMessages
 from bot.ignored_updates import IgnoredUpdates
 from bot.inbox_worker import InboxWorker
 from bot.outbox_sender import OutboxSender
-from bot.recruiter_commands import RecruiterCommands
+from bot.recruiter_commands import RECRUITER_COMMANDS, RecruiterCommands
 from bot.recruiter_decisions import RecruiterDecisions
 from bot.recruiter_replies import RecruiterReplies
 from bot.reminders import Reminders
 from bot.runtime import EVENT_MEMORY, QUARANTINE_KEPT, Job, Runtime, polling, process_name
 from bot.webhook_server import build_webhook_app, serve
 from flows.engine import Engine
-from flows.messages import LANGUAGES, Msg, render
+from flows.messages import DEFAULT_LANGUAGE, LANGUAGES, Msg, render
 from flows.ports import FileStore
 from flows.vacancy import Vacancy
 from settings import Settings
@@ -113,7 +114,7 @@ def build_application(settings: Settings, engine: Engine, store: SqlDossierStore
                        settings.recruiter_chat_id, outbox, clock).register(app)
     CandidateHandlers(engine).register(app)
     GroupMessages(vacancies.keys(), group_notices, settings.recruiter_chat_id, ignored,
-                  clock).register(app)
+                  clock, outbox).register(app)
     ignored.register(app)
 
     worker = InboxWorker(app, inbox, outbox, engine, owner, lease)
@@ -146,16 +147,46 @@ def build_application(settings: Settings, engine: Engine, store: SqlDossierStore
     return BotParts(app, runtime, reminders, ignored)
 
 
-async def set_command_menu(app: Application) -> None:
-    """The command menu in Dutch (also the default) and English."""
+def candidate_menu(lang: str) -> list[BotCommand]:
+    commands = [BotCommand(name, render(Msg(f"cmd.{name}"), lang)) for name in MENU]
+    commands.insert(-1, BotCommand(QUESTION_COMMAND[lang], render(Msg("cmd.question"), lang)))
+    for name, command in PRIVACY_COMMANDS[lang].items():
+        commands.insert(-1, BotCommand(name, render(Msg(f"cmd.{command}"), lang)))
+    return commands
+
+
+def recruiter_menu(lang: str) -> list[BotCommand]:
+    return [BotCommand(name, render(Msg(f"rec.help.cmd.{name}"), lang))
+            for name in RECRUITER_COMMANDS]
+
+
+async def set_command_menu(app: Application, recruiter_chat: int | None = None,
+                           recruiters: Collection[int] = ()) -> None:
+    """The command menu in Dutch (also the default) and English: the candidate's everywhere;
+    the recruiter commands in the recruiters' chat, and in each recruiter's private chat
+    before the candidate's (Telegram's chat scope; a private chat's id is the user's id).
+
+    A scope Telegram refuses (a recruiter who never opened the chat with the bot, a group the
+    bot is not in) is logged and skipped: that menu comes at the next start."""
+    scoped: list[tuple[BotCommandScope, Callable[[str], list[BotCommand]]]] = []
+    if recruiter_chat is not None:
+        scoped.append((BotCommandScopeChat(recruiter_chat), recruiter_menu))
+    for user_id in sorted(recruiters):
+        scoped.append((BotCommandScopeChat(user_id),
+                       lambda lang: [*recruiter_menu(lang)[:-1], *candidate_menu(lang)]))
     for lang in LANGUAGES:
-        commands = [BotCommand(name, render(Msg(f"cmd.{name}"), lang)) for name in MENU]
-        commands.insert(-1, BotCommand(QUESTION_COMMAND[lang], render(Msg("cmd.question"), lang)))
-        for name, command in PRIVACY_COMMANDS[lang].items():
-            commands.insert(-1, BotCommand(name, render(Msg(f"cmd.{command}"), lang)))
-        await app.bot.set_my_commands(commands, language_code=lang)
-        if lang == "nl":
-            await app.bot.set_my_commands(commands)
+        await app.bot.set_my_commands(candidate_menu(lang), language_code=lang)
+        if lang == DEFAULT_LANGUAGE:
+            await app.bot.set_my_commands(candidate_menu(lang))
+    for scope, menu in scoped:
+        where = "the recruiters' chat" if scope.chat_id == recruiter_chat else "a recruiter"
+        try:
+            for lang in LANGUAGES:
+                await app.bot.set_my_commands(menu(lang), scope=scope, language_code=lang)
+            await app.bot.set_my_commands(menu(DEFAULT_LANGUAGE), scope=scope)
+        except (BadRequest, Forbidden) as exc:
+            log.warning("command menu for %s not set (%s): has the bot been added to that "
+                        "chat, or the chat with the bot opened?", where, exc.message)
 
 
 def webhook_path(webhook_url: str) -> str:
@@ -173,7 +204,7 @@ async def serve_bot(parts: BotParts, settings: Settings) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, runtime.stop.set)
     async with app:  # initialize (getMe) ... shutdown
-        await set_command_menu(app)
+        await set_command_menu(app, settings.recruiter_chat_id, settings.recruiter_user_ids)
         await app.start()
         try:
             if settings.webhook_url:

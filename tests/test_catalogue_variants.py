@@ -79,6 +79,8 @@ ALSO_ENGLISH = {
     "collecting", "stats",
     "submitted", "withdrawn", "expired", "ineligible", "english", "nederlands",
     "invited", "declined", "document_asked", "reviewed", "asked",
+    # file formats and the names of settings (RECRUITER_CHAT_ID in .env)
+    "csv", "env", "recruiter",
     # names: of Dutch and Belgian education levels, authorities, people in examples, places
     "mbo", "havo", "vwo", "hbo", "wo", "graduaat", "autoriteit", "persoonsgegevens", "sofie",
     "janssens", "nieuwpoort", "hardenberg", "flextender", "vog", "topdesk",
