@@ -110,11 +110,14 @@ def _for_recruiters(vacancy: Vacancy, value: Any) -> Any:
 
 def reason_line(vacancy: Vacancy, reason: Reason) -> Msg:
     """A reason in the third person ("rec.reason.*"), marked as the candidate sees it, and
-    flagged when the rule is the bot's assumption, not the vacancy's."""
+    flagged when the rule is the bot's assumption, not the vacancy's, or when one detail of a
+    stated rule is (the candidate reads what was assumed; the recruiters know their vacancy)."""
     values = {k: _for_recruiters(vacancy, v) for k, v in reason.message.values.items()}
     text: Msg = Msg(f"rec.{reason.message.key}", values)
     if reason.assumed:
         text = Msg("rec.reason.assumed", {"text": text})
+    elif reason.assumption is not None:
+        text = Msg("rec.reason.assumed_detail", {"text": text})
     return Msg(f"reason.mark.{reason.outcome.value}", {"text": text})
 
 

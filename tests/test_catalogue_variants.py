@@ -81,6 +81,7 @@ ALSO_ENGLISH = {
     # names: of Dutch and Belgian education levels, authorities, people in examples, places
     "mbo", "havo", "vwo", "hbo", "wo", "graduaat", "autoriteit", "persoonsgegevens", "sofie",
     "janssens", "nieuwpoort", "hardenberg", "flextender", "vog", "topdesk",
+    "diplomawaardering",  # IDW, "Internationale Diplomawaardering", named as it is
     # legal citations: "art. 6.1.b" (AVG) and "Art. 6(1)(b)" (GDPR)
     "art", "b",
 }
