@@ -184,7 +184,7 @@ def summary(vacancy: Vacancy, dossier: DossierRecord, documents: list[DocumentRe
             lines.append(Msg("rec.document", values))
     # What candidates typed reaches a recruiter's screen or terminal: no escape sequences or
     # bidi overrides, even from rows stored before input was cleaned on arrival.
-    return clean_text("\n".join(render(line, lang) for line in lines))
+    return clean_text("\n".join(render(line, lang).rstrip() for line in lines))
 
 
 def recruiter_label(question: Question, lang: str) -> Any:
