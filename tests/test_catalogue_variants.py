@@ -68,7 +68,7 @@ ALSO_ENGLISH = {
     # the same word in both languages
     "in", "is", "of", "we", "was", "me", "be", "begin", "later", "open", "moment", "rest",
     "letters", "start", "score", "contract", "document", "dossier", "dossiers", "procedure",
-    "export", "status", "help", "chat", "bot", "id", "e", "mail", "via", "max", "mb", "kb",
+    "export", "status", "help", "chat", "bot", "id", "e", "mail", "via", "max", "mb", "kb", "detail",
     "diploma", "bachelor", "master", "privacy", "recruiters", "scripts", "json",
     # likely in a future text of either language: words English and Dutch write alike
     "cv", "pdf", "docx", "doc", "odt", "jpg", "png", "ict", "team", "teams", "online",
