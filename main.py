@@ -210,7 +210,7 @@ def cmd_export(settings: Settings, vacancies: dict[str, Vacancy], args: argparse
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.fchmod(descriptor, 0o600)
         with os.fdopen(descriptor, "wb") as target:
-            target.write(csv_export(vacancies[vacancy_id], rows))
+            target.write(csv_export(vacancies[vacancy_id], rows, settings.recruiter_language))
         print(f"{path}: {len(rows)} dossiers")
     # Recruiter notifications only: replies to candidates are not the recruiters' business.
     pending = store.pending_outbox(datetime.max.replace(tzinfo=UTC), 1000,  # type: ignore[attr-defined]
@@ -222,7 +222,8 @@ def cmd_export(settings: Settings, vacancies: dict[str, Vacancy], args: argparse
             asked = store.question_with_dossier(message.payload["question_id"])  # type: ignore[attr-defined]
             if asked is not None and asked[1].vacancy_id in vacancies:
                 question, dossier = asked
-                print("\n" + question_notice(vacancies[dossier.vacancy_id], dossier, question))
+                print("\n" + question_notice(vacancies[dossier.vacancy_id], dossier, question,
+                                             settings.recruiter_language))
             continue
         if message.kind == "candidate_erased":
             # An erasure: which dossiers, so that copies taken from earlier exports go too.
@@ -236,7 +237,8 @@ def cmd_export(settings: Settings, vacancies: dict[str, Vacancy], args: argparse
         if found is None or found[0].vacancy_id not in vacancies:
             continue
         dossier, _candidate, documents = found
-        print("\n" + summary(vacancies[dossier.vacancy_id], dossier, documents))
+        print("\n" + summary(vacancies[dossier.vacancy_id], dossier, documents,
+                              settings.recruiter_language))
         for doc in documents:
             if doc.stored_path:
                 print(f"    file: {_export_document(store, engine.files, doc, out)}")

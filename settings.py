@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     recruiter_chat_id: int | None = None
     # NoDecode: "111,222" in .env is a comma list, not JSON.
     recruiter_user_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    # What recruiters read (summaries, lists, CSV): "nl" — Dutch as the employer's country
+    # says it (nl_NL for a vacancy in the Netherlands) — or "en".
+    recruiter_language: Literal["nl", "en"] = "nl"
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     port: int = DEFAULTS["port"]

@@ -38,10 +38,12 @@ from bot.rendering import keyboard, message_parts, split_text
 from bot.work_pool import keep_busy
 from flows.decisions import decision_choices
 from flows.dossier_summary import (
+    document_caption,
     erased_notice,
     file_deleted,
     file_deleted_text,
     question_notice,
+    recruiter_locale,
     reduced_after_delivery,
     summary,
     withdrawn_notice,
@@ -49,7 +51,6 @@ from flows.dossier_summary import (
 from flows.engine import QUESTION_NOTICE
 from flows.messages import render
 from flows.ports import DocumentRecord, DossierRecord, FileStore
-from flows.replies import locale_of
 from flows.text_cleaning import display_name
 from flows.vacancy import Vacancy
 from storage import recruiter_messages
@@ -91,8 +92,11 @@ class OutboxSender:
     def __init__(self, outbox: SqlOutbox, store: SqlDossierStore, files: FileStore,
                  vacancies: dict[str, Vacancy], recruiter_chat: int | None,
                  clock: Callable[[], datetime], owner: str, lease: timedelta,
-                 timeout: float = 30.0) -> None:
+                 timeout: float = 30.0, recruiter_language: str = "nl") -> None:
         self.outbox = outbox
+        # What the recruiters' chat reads (RECRUITER_LANGUAGE): "nl", as the employer's
+        # country says it, or "en".
+        self.recruiter_language = recruiter_language
         self.store = store
         self.files = files
         self.vacancies = vacancies
@@ -261,12 +265,16 @@ class OutboxSender:
         if dossier.status != "submitted":
             return []  # withdrawn before we got to it: its data are gone
         reduce = reduced_after_delivery(vacancy)
+        lang = self.recruiter_language
         parts: list[dict[str, Any]] = [{"text": chunk, "dossier_id": dossier.id} for chunk in
-                                       split_text(summary(vacancy, dossier, documents, "nl"))]
+                                       split_text(summary(vacancy, dossier, documents, lang))]
         # The recruiters decide from here: the buttons go on the last text part.
-        parts[-1]["choices"] = decision_buttons(dossier, locale_of(vacancy, "nl"))
-        parts += [{"document_id": doc.id, "caption": f"#{dossier.id} · {doc.kind}",
-                   "dossier_id": dossier.id, "reduce": doc.kind in reduce}
+        parts[-1]["choices"] = decision_buttons(dossier, recruiter_locale(vacancy, lang))
+        # "#12 · Lena Peeters · diploma (kopie)": whose document, and which.
+        name = dossier.answers.get("candidate.name")
+        parts += [{"document_id": doc.id, "dossier_id": dossier.id, "reduce": doc.kind in reduce,
+                   "caption": document_caption(vacancy, dossier.id, name, doc.kind,
+                                               recruiter_locale(vacancy, lang))}
                   for doc in documents]
         return parts
 
@@ -283,7 +291,8 @@ class OutboxSender:
             if not dossiers:
                 return []
             known = [self.vacancies[v] for _, v in dossiers if v in self.vacancies]
-            lang = locale_of(known[0], "nl") if known else "nl"
+            lang = (recruiter_locale(known[0], self.recruiter_language) if known
+                    else self.recruiter_language)
             titles = [(i, self.vacancies[v].title if v in self.vacancies else v)
                       for i, v in dossiers]
             return [{"text": chunk} for chunk in
@@ -294,7 +303,8 @@ class OutboxSender:
             found = self.store.get_dossier(dossier_id) if dossier_id else None
             vacancy_id = found[0].vacancy_id if found is not None else None
         vacancy = self.vacancies.get(vacancy_id) if vacancy_id else None
-        lang = locale_of(vacancy, "nl") if vacancy else "nl"
+        lang = (recruiter_locale(vacancy, self.recruiter_language) if vacancy
+                else self.recruiter_language)
         title = vacancy.title if vacancy else (vacancy_id or "?")
         return [{"text": withdrawn_notice(dossier_id, title, deleted, older, lang)}]
 
@@ -309,7 +319,8 @@ class OutboxSender:
         if vacancy is None:
             raise LookupError("vacancy file missing")
         return [{"text": chunk, "dossier_id": dossier.id}
-                for chunk in split_text(question_notice(vacancy, dossier, question))]
+                for chunk in split_text(question_notice(vacancy, dossier, question,
+                                                        self.recruiter_language))]
 
     def timeouts(self) -> dict[str, float]:
         return {"read_timeout": self.timeout, "write_timeout": self.timeout,
@@ -352,8 +363,11 @@ class OutboxSender:
         return None
 
     def file_deleted_line(self, doc: DocumentRecord, caption: str | None) -> str:
-        """ "#12 · record_extract: bestand verwijderd na levering op 22-11-2026" """
+        """ "#12 · Lena Peeters · uittreksel uit het strafregister: bestand verwijderd na
+        levering op 22-11-2026" """
         found = self.store.get_dossier(doc.dossier_id)
         vacancy = self.vacancies.get(found[0].vacancy_id) if found is not None else None
-        text = render(file_deleted_text(vacancy, doc), locale_of(vacancy, "nl") if vacancy else "nl")
+        lang = (recruiter_locale(vacancy, self.recruiter_language) if vacancy
+                else self.recruiter_language)
+        text = render(file_deleted_text(vacancy, doc), lang)
         return f"{caption}: {text}" if caption else text

@@ -31,10 +31,18 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from bot.rendering import split_text
 from bot.stats_chart import funnel_photo
 from flows.decisions import KINDS
-from flows.dossier_summary import csv_export, questions_summary, summary
+from flows.dossier_summary import (
+    csv_export,
+    document_caption,
+    questions_summary,
+    recruiter_locale,
+    status_text,
+    summary,
+)
 from flows.messages import Msg, normalise_language, render
 from flows.ports import FileStore
-from flows.replies import locale_of, vacancy_key
+from flows.replies import vacancy_key
+from flows.text_cleaning import clean_text
 from flows.vacancy import Vacancy
 from storage.dossier_repository import SqlDossierStore
 from storage.outbox import SqlOutbox
@@ -74,8 +82,11 @@ def addressed_elsewhere(message: Message, bot_username: str | None) -> bool:
 class RecruiterCommands:
     def __init__(self, store: SqlDossierStore, files: FileStore, vacancies: dict[str, Vacancy],
                  allowed: frozenset[int], recruiter_chat: int | None, outbox: SqlOutbox,
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime], language: str = OUTPUT_LANGUAGE) -> None:
         self.store = store
+        # What recruiters read (RECRUITER_LANGUAGE): "nl" (as the employer's country says it)
+        # or "en"; refusals follow the user's own language.
+        self.language = language
         self.files = files
         self.vacancies = vacancies
         self.allowed = allowed
@@ -190,56 +201,62 @@ class RecruiterCommands:
         decision = next((a for a in args if a in DECISIONS), None)
         page = next((int(a) for a in args if a.isdigit() and int(a) > 0), None)
         if len(args) != sum(x is not None for x in (vacancy_id, status, decision, page)):
-            return say(Msg("rec.list.usage"))
+            return say(Msg("rec.list.usage"), self.language)
         rows = self.store.list_dossiers(vacancy_id, status, decision)
         if not rows:
-            return say(Msg("rec.list.none"))
+            return say(Msg("rec.list.none"), self.language)
         # Newest first, PAGE_SIZE to a page; a page past the last shows the last.
         pages = math.ceil(len(rows) / PAGE_SIZE)
         page = min(page or 1, pages)
         shown = rows[::-1][(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
-        lines = [render(Msg("rec.list.title", {"n": len(rows)}), OUTPUT_LANGUAGE)]
+        lines = [render(Msg("rec.list.title", {"n": len(rows)}), self.language)]
         if pages > 1:
             lines.append(render(Msg("rec.page.of", {"page": page, "pages": pages}),
-                                OUTPUT_LANGUAGE))
+                                self.language))
         for d in shown:
             vacancy = self.vacancies.get(d.vacancy_id)
-            zone = vacancy.zone if vacancy else None
-            lines.append(render(Msg("rec.list.row", {
-                "id": d.id, "vacancy": d.vacancy_id, "status": d.status,
+            lang = recruiter_locale(vacancy, self.language) if vacancy else self.language
+            title = (Msg("rec.list.vacancy", {"title": vacancy.title, "employer": vacancy.employer})
+                     if vacancy else d.vacancy_id)  # a vacancy file retired meanwhile
+            lines.append(clean_text(render(Msg("rec.list.row", {
+                "id": d.id, "vacancy": title, "status": status_text(d.status),
                 "name": d.answers.get("candidate.name", "—"),
-                "updated": d.updated_at.astimezone(zone).strftime("%d-%m-%Y %H:%M")}),
-                OUTPUT_LANGUAGE))
+                "updated": d.updated_at.astimezone(vacancy.zone if vacancy else None
+                                                   ).strftime("%d-%m-%Y %H:%M")}), lang)))
         return [{"text": "\n".join(lines),
                  "choices": self.page_buttons(page, pages, vacancy_id, status)}]
 
     def dossier(self, args: list[str]) -> Messages:
         if len(args) != 1 or not args[0].lstrip("#").isdigit():
-            return say(Msg("rec.dossier.usage"))
+            return say(Msg("rec.dossier.usage"), self.language)
         dossier_id = int(args[0].lstrip("#"))
         found = self.store.get_dossier(dossier_id)
         if found is None or found[0].vacancy_id not in self.vacancies:
-            return say(Msg("rec.dossier.unknown", {"id": dossier_id}))
+            return say(Msg("rec.dossier.unknown", {"id": dossier_id}), self.language)
         dossier, _candidate, documents = found
         vacancy = self.vacancies[dossier.vacancy_id]
-        answer = [text(summary(vacancy, dossier, documents, OUTPUT_LANGUAGE))]
+        answer = [text(summary(vacancy, dossier, documents, self.language))]
         asked = [(q, a) for q, a in self.store.questions(dossier_id) if q.status == "asked"]
         if asked:  # kept with the dossier: the questions it put to us, and what we answered
             answer += [text(chunk) for chunk in
-                       split_text(questions_summary(vacancy, asked, OUTPUT_LANGUAGE))]
+                       split_text(questions_summary(vacancy, asked, self.language))]
         # Documents by id: the sender reads the file at send time (gone if erased meanwhile).
-        answer += [{"document_id": doc.id, "caption": f"#{dossier.id} · {doc.kind}"}
+        name = dossier.answers.get("candidate.name")
+        lang = recruiter_locale(vacancy, self.language)
+        answer += [{"document_id": doc.id,
+                    "caption": document_caption(vacancy, dossier.id, name, doc.kind, lang)}
                    for doc in documents]
         # Every copy is about this dossier: the sender records it, to take it back on erasure.
         return [{**part, "dossier_id": dossier_id} for part in answer]
 
     def export(self, args: list[str]) -> Messages:
         if len(args) != 1 or args[0] not in self.vacancies:
-            return say(Msg("rec.export.usage", {"ids": ", ".join(sorted(self.vacancies))}))
+            return say(Msg("rec.export.usage", {"ids": ", ".join(sorted(self.vacancies))}),
+                       self.language)
         vacancy = self.vacancies[args[0]]
         data, count = self.export_rows(vacancy)
         caption = render(Msg("rec.export.caption", {"title": vacancy.title, "n": count}),
-                         locale_of(vacancy, OUTPUT_LANGUAGE))
+                         recruiter_locale(vacancy, self.language))
         return [{"file_name": f"{vacancy.id}.csv",
                  "file_data": base64.b64encode(data).decode("ascii"), "caption": caption}]
 
@@ -249,7 +266,7 @@ class RecruiterCommands:
             found = self.store.get_dossier(d.id)
             if found is not None:
                 rows.append(found)
-        return csv_export(vacancy, rows), len(rows)
+        return csv_export(vacancy, rows, self.language), len(rows)
 
     def stats(self, args: list[str]) -> Messages:
         """The funnel at a glance: a chart per vacancy (the one asked, or each one opened)."""

@@ -107,7 +107,8 @@ def build_application(settings: Settings, engine: Engine, store: SqlDossierStore
     ignored = IgnoredUpdates()
     # One handler group: the first that matches takes the update; the last takes the rest.
     RecruiterCommands(store, files, vacancies, settings.recruiter_user_ids,
-                      settings.recruiter_chat_id, outbox, clock).register(app)
+                      settings.recruiter_chat_id, outbox, clock,
+                      settings.recruiter_language).register(app)
     RecruiterReplies(engine, store, settings.recruiter_user_ids, settings.recruiter_chat_id,
                      outbox, clock).register(app)
     RecruiterDecisions(engine, store, vacancies, settings.recruiter_user_ids,
@@ -119,7 +120,7 @@ def build_application(settings: Settings, engine: Engine, store: SqlDossierStore
 
     worker = InboxWorker(app, inbox, outbox, engine, owner, lease)
     sender = OutboxSender(outbox, store, files, vacancies, settings.recruiter_chat_id, clock,
-                          owner, lease, settings.telegram_timeout)
+                          owner, lease, settings.telegram_timeout, settings.recruiter_language)
 
     async def retention() -> None:
         purged = await asyncio.to_thread(purge_expired, store, files, vacancies, clock())

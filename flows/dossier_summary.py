@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from babel.lists import format_list
 
 from flows import replies as R
-from flows.eligibility import evaluate, score
+from flows.eligibility import Outcome, Reason, Verdict, evaluate, score
 from flows.flow import status_of
 from flows.messages import Msg, Quantity, babel_locale, catalogue, render
 from flows.ports import (
@@ -23,7 +23,14 @@ from flows.ports import (
 )
 from flows.questions import IDENTITY, Question, applicable_answers, compile_questions
 from flows.text_cleaning import clean_text
-from flows.vacancy import CriminalRecordRule, KnowledgeMatrixRule, ScoredRule, Vacancy
+from flows.vacancy import (
+    CriminalRecordRule,
+    Criterion,
+    KnowledgeMatrixRule,
+    ScoredRule,
+    Text,
+    Vacancy,
+)
 
 IDENTITY_IDS = {q.id for q in IDENTITY}
 
@@ -61,11 +68,90 @@ def file_deleted_text(vacancy: Vacancy | None, doc: DocumentRecord) -> Msg:
     return Msg("rec.file_deleted", {"when": _local_date(vacancy, doc.file_deleted_at)})
 
 
+def recruiter_locale(vacancy: Vacancy, lang: str = "nl") -> str:
+    """What recruiters read about this vacancy: their language (setting RECRUITER_LANGUAGE,
+    "nl" or "en"), Dutch as the employer's country speaks it (nl_NL for a Dutch vacancy)."""
+    return R.locale_of(vacancy, lang)
+
+
+def status_text(status: str) -> Any:
+    """A dossier's status as recruiters read it ("ingediend"), from the catalogue."""
+    return Msg(f"rec.status.{status}") if f"rec.status.{status}" in catalogue("nl") else status
+
+
+def document_label(vacancy: Vacancy | None, kind: str) -> Any:
+    """A document as recruiters name it: the catalogue's wording where the vacancy's label
+    speaks to the candidate ("kopie van je diploma" -> "diploma (kopie)"), else the vacancy's
+    label, else its id (a vacancy file changed since)."""
+    if f"rec.doc.{kind}" in catalogue("nl"):
+        return Msg(f"rec.doc.{kind}")
+    if vacancy is not None and any(d.id == kind for d in vacancy.documents):
+        return vacancy.document(kind).label
+    return kind
+
+
+def document_caption(vacancy: Vacancy | None, dossier_id: int | None, name: Any, kind: str,
+                     lang: str) -> str:
+    """ "#12 · Lena Peeters · diploma (kopie)": what a document sent to recruiters is
+    captioned with."""
+    return clean_text(render(Msg("rec.document.caption", {
+        "id": dossier_id, "name": name or "?", "label": document_label(vacancy, kind)}), lang))
+
+
+def _for_recruiters(vacancy: Vacancy, value: Any) -> Any:
+    """A value of a candidate-facing message as recruiters read it: a document by its
+    recruiter label."""
+    if isinstance(value, Text):
+        for doc in vacancy.documents:
+            if doc.label == value:
+                return document_label(vacancy, doc.id)
+    return value
+
+
+def reason_line(vacancy: Vacancy, reason: Reason) -> Msg:
+    """A reason in the third person ("rec.reason.*"), marked as the candidate sees it, and
+    flagged when the rule is the bot's assumption, not the vacancy's, or when one detail of a
+    stated rule is (the candidate reads what was assumed; the recruiters know their vacancy)."""
+    values = {k: _for_recruiters(vacancy, v) for k, v in reason.message.values.items()}
+    text: Msg = Msg(f"rec.{reason.message.key}", values)
+    if reason.assumed:
+        text = Msg("rec.reason.assumed", {"text": text})
+    elif reason.assumption is not None:
+        text = Msg("rec.reason.assumed_detail", {"text": text})
+    return Msg(f"reason.mark.{reason.outcome.value}", {"text": text})
+
+
+REASON_ORDER = (Outcome.FAILED, Outcome.UNCERTAIN, Outcome.CONDITION, Outcome.REVIEW,
+                Outcome.PENDING, Outcome.MET, Outcome.INFO)
+OPEN = (Outcome.FAILED, Outcome.UNCERTAIN, Outcome.CONDITION, Outcome.REVIEW, Outcome.PENDING)
+
+
+def reason_lines(vacancy: Vacancy, verdict: Verdict, only: tuple[Outcome, ...] = REASON_ORDER
+                 ) -> list[Msg]:
+    """What is still open first (not met, to check, conditions, for the employer to judge),
+    then what is in order."""
+    return [reason_line(vacancy, r) for outcome in only for r in verdict.reasons
+            if r.outcome is outcome]
+
+
+def criterion_label(criterion: Criterion) -> Any:
+    """A scored criterion by its short name, else the vacancy's question, quoted."""
+    return criterion.label or Msg("rec.quoted", {"text": criterion.question})
+
+
+def criterion_points(rule: ScoredRule, counted: dict[str, Any]) -> list[tuple[Criterion, int | None]]:
+    """Each criterion with the points its answer gives (None: not answered)."""
+    return [(c, c.score(counted[f"{rule.id}.{c.id}"]) if f"{rule.id}.{c.id}" in counted else None)
+            for c in rule.criteria]
+
+
 def summary(vacancy: Vacancy, dossier: DossierRecord, documents: list[DocumentRecord],
             lang: str = "nl") -> str:
-    """The recruiter notification text: who, which vacancy, verdict and reasons, answers —
-    worded as people say it where the vacancy is (a Dutch dossier in Dutch of the Netherlands)."""
-    lang = R.locale_of(vacancy, lang)
+    """The recruiter notification text, written for recruiters in their language (`lang`:
+    "nl" or "en"; Dutch as the employer's country speaks it): the vacancy, the candidate, the
+    verdict with what is still open and what rests on the bot's assumptions, the score per
+    criterion, the answers by question label and the documents."""
+    lang = recruiter_locale(vacancy, lang)
     moment = dossier.submitted_at or dossier.updated_at
     verdict = evaluate(vacancy, dossier.answers, moment)
     questions = compile_questions(vacancy)
@@ -74,23 +160,23 @@ def summary(vacancy: Vacancy, dossier: DossierRecord, documents: list[DocumentRe
         Msg("rec.title", {"id": dossier.id, "title": vacancy.title, "employer": vacancy.employer}),
         Msg("rec.candidate", {"name": counted.get("candidate.name", "?"),
                               "email": counted.get("candidate.email", "?")}),
-        Msg("rec.status", {"status": Msg(f"status.{dossier.status}"),
+        Msg("rec.status", {"status": status_text(dossier.status),
                            "when": _local(vacancy, dossier.submitted_at)}),
         Msg("rec.verdict", {"verdict": Msg(f"rec.{R.verdict_heading(verdict)}")}),
-        *R.reason_lines(verdict.reasons),
+        *reason_lines(vacancy, verdict),
     ]
     for rule in vacancy.requirements:
         if isinstance(rule, ScoredRule):
             points, _ = score(rule, counted)
             lines.append(Msg("rec.score", {"score": points, "max": rule.max_total}))
-            lines += R.score_lines(verdict)
+            lines += [Msg("rec.score.criterion", {"label": criterion_label(c), "points": p,
+                                                  "max": c.max_points})
+                      for c, p in criterion_points(rule, counted) if p is not None]
     lines += answer_lines(vacancy, questions, counted, lang)
     lines.append(Msg("rec.documents", {"n": len(documents)}))
     for doc in documents:
-        label = vacancy.document(doc.kind).label if any(
-            d.id == doc.kind for d in vacancy.documents) else doc.kind
-        values: dict[str, Any] = {"label": label, "name": doc.original_name,
-                                  "kb": max(1, doc.size // 1024)}
+        values: dict[str, Any] = {"label": document_label(vacancy, doc.kind),
+                                  "name": doc.original_name, "kb": max(1, doc.size // 1024)}
         if file_deleted(doc):
             lines.append(Msg("rec.document_reduced",
                              {**values, "deleted": file_deleted_text(vacancy, doc)}))
@@ -98,7 +184,7 @@ def summary(vacancy: Vacancy, dossier: DossierRecord, documents: list[DocumentRe
             lines.append(Msg("rec.document", values))
     # What candidates typed reaches a recruiter's screen or terminal: no escape sequences or
     # bidi overrides, even from rows stored before input was cleaned on arrival.
-    return clean_text("\n".join(render(line, lang) for line in lines))
+    return clean_text("\n".join(render(line, lang).rstrip() for line in lines))
 
 
 def recruiter_label(question: Question, lang: str) -> Any:
@@ -109,16 +195,37 @@ def recruiter_label(question: Question, lang: str) -> Any:
     return question.prompt
 
 
+def question_label(vacancy: Vacancy, question: Question) -> Any:
+    """A question as recruiters read it, in the third person: "Hoogste diploma", a scored
+    criterion by its short name, a question of the vacancy's own quoted."""
+    rule = next((r for r in vacancy.requirements if r.id == question.rule_id), None)
+    if isinstance(rule, ScoredRule):
+        criterion = next((c for c in rule.criteria if f"{rule.id}.{c.id}" == question.id), None)
+        if criterion is not None and criterion.label is not None:
+            key = "rec.criterion_years" if question.kind == "number" else "rec.criterion"
+            return Msg(key, {"label": criterion.label})
+    values = {k: _for_recruiters(vacancy, v) for k, v in question.prompt_values.items()}
+    return Msg(f"rec.{question.prompt_key}", values)
+
+
+def answer_value(question: Question, value: Any) -> Any:
+    """An answer as recruiters read it: the option's label, "Ja"/"Nee", a date dd-mm-yyyy."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value.strftime("%d-%m-%Y")
+    return R.answer_label(question, value)
+
+
 def answer_lines(vacancy: Vacancy, questions: tuple[Question, ...], counted: dict[str, Any],
                  lang: str) -> list[Any]:
-    """ "Antwoorden:" and one line per answer that counts; the knowledge matrix as a table."""
+    """ "Antwoorden van de kandidaat:" and one line per answer that counts; the knowledge
+    matrix as a table."""
     lines: list[Any] = [Msg("rec.answers")]
     matrix_ids = {r.id for r in vacancy.requirements if isinstance(r, KnowledgeMatrixRule)}
     matrix: list[Any] = []
     for q in questions:
         if q.id in IDENTITY_IDS or q.id not in counted or counted[q.id] == "":
             continue  # skipped optional answers say nothing to a recruiter
-        value = R.answer_label(q, counted[q.id])
+        value = answer_value(q, counted[q.id])
         if q.rule_id in matrix_ids:
             if q.id.endswith(".level"):
                 years = counted.get(q.id.removesuffix(".level") + ".years")
@@ -129,28 +236,29 @@ def answer_lines(vacancy: Vacancy, questions: tuple[Question, ...], counted: dic
             elif q.id.endswith(".extra") and value:
                 matrix.append(Msg("rec.matrix_extra", {"text": value}))
             continue
-        lines.append(Msg("rec.answer", {"question": recruiter_label(q, lang), "answer": value}))
+        lines.append(Msg("rec.answer", {"question": question_label(vacancy, q), "answer": value}))
     if matrix:
         lines += [Msg("rec.matrix"), *matrix]
     return lines
 
 
-def step_label(questions: tuple[Question, ...], state: str, lang: str) -> Any:
+def step_label(vacancy: Vacancy, questions: tuple[Question, ...], state: str) -> Any:
     """Where a dossier stands, for recruiters: the question it was at, or its status."""
     if state.startswith("q:"):
         question = next((q for q in questions if q.id == state[2:]), None)
         if question is not None:
-            return Msg("rec.question.step_question", {"question": recruiter_label(question, lang)})
-    return Msg(f"status.{status_of(state)}")
+            return Msg("rec.question.step_question", {"question": question_label(vacancy, question)})
+    return status_text(status_of(state))
 
 
 def question_notice(vacancy: Vacancy, dossier: DossierRecord, question: QuestionRecord,
                     lang: str = "nl") -> str:
     """A candidate's question as the recruiters' chat reads it: the dossier number, vacancy and
     step, the question — and the candidate's name and answers only when they ticked that."""
+    lang = recruiter_locale(vacancy, lang)
     questions = compile_questions(vacancy)
     title = Msg("rec.question.title", {"id": dossier.id, "title": vacancy.title,
-                                       "step": step_label(questions, question.step, lang)})
+                                       "step": step_label(vacancy, questions, question.step)})
     paragraphs: list[Any] = [[title, Msg("rec.question.text", {"text": question.text})]]
     if question.include_answers:
         counted = applicable_answers(questions, dossier.answers)
@@ -168,6 +276,7 @@ def questions_summary(vacancy: Vacancy,
                       asked: list[tuple[QuestionRecord, list[AnswerRecord]]],
                       lang: str = "nl") -> str:
     """The candidate's questions to the recruiters and the answers relayed, oldest first."""
+    lang = recruiter_locale(vacancy, lang)
     lines: list[Any] = [Msg("rec.questions.title", {"n": len(asked)})]
     for question, answers in asked:
         lines.append(Msg("rec.questions.question", {"when": _local(vacancy, question.asked_at),
@@ -179,52 +288,65 @@ def questions_summary(vacancy: Vacancy,
     return clean_text("\n".join(render(line, lang) for line in lines))
 
 
-CSV_FIXED = ["dossier_id", "vacancy_id", "status", "name", "email", "created_at",
-             "submitted_at", "verdict", "failed_rules", "uncertain_rules", "review_rules", "conditions",
-             "assumed_conditions", "score", "documents"]
+CSV_HEADERS = ("rec.csv.dossier", "rec.csv.status", "rec.csv.name", "rec.csv.email",
+               "rec.csv.created", "rec.csv.submitted", "rec.csv.verdict", "rec.csv.open",
+               "rec.csv.assumed", "rec.csv.score")
 
 
 def csv_export(vacancy: Vacancy,
-               rows: list[tuple[DossierRecord, CandidateRecord, list[DocumentRecord]]]) -> bytes:
-    """All dossiers of a vacancy as CSV (UTF-8 with BOM so spreadsheet programs read accents):
-    the verdict, then the points of each scored criterion, then every answer."""
+               rows: list[tuple[DossierRecord, CandidateRecord, list[DocumentRecord]]],
+               lang: str = "nl") -> bytes:
+    """All dossiers of a vacancy as CSV, one row per dossier, for a spreadsheet (`;`, UTF-8
+    with a BOM so that it reads accents), in the recruiters' language: readable headers (the
+    question labels), the status and verdict as words, what is still open, the points of each
+    scored criterion ("20/30") and the total, the documents provided, every answer as its
+    option label and dates as dd-mm-yyyy."""
+    lang = recruiter_locale(vacancy, lang)
     every = compile_questions(vacancy)
     questions = [q for q in every if q.id not in IDENTITY_IDS]
-    criteria = [f"points.{c.id}" for rule in vacancy.requirements if isinstance(rule, ScoredRule)
-                for c in rule.criteria]
+    scored = [rule for rule in vacancy.requirements if isinstance(rule, ScoredRule)]
+    criteria = [(rule, c) for rule in scored for c in rule.criteria]
+    header = [render(Msg(key), lang) for key in CSV_HEADERS]
+    header += [render(Msg("rec.csv.points", {"label": criterion_label(c)}), lang)
+               for _rule, c in criteria]
+    header.append(render(Msg("rec.csv.documents"), lang))
+    header += [render(question_label(vacancy, q), lang) for q in questions]
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
-    writer.writerow(CSV_FIXED + criteria + [q.id for q in questions])
+    writer.writerow([_cell(h, lang) for h in header])
     for dossier, _candidate, documents in rows:
         counted = applicable_answers(every, dossier.answers)
-        verdict = dossier.verdict or {}
-        points: dict[str, int] = {}
-        if criteria:
-            moment = dossier.submitted_at or dossier.updated_at
-            points = {f"points.{cid}": p for cid, _label, p, _max
-                      in evaluate(vacancy, dossier.answers, moment).score_parts}
-        writer.writerow([
-            dossier.id, dossier.vacancy_id, dossier.status,
-            _cell(counted.get("candidate.name", "")), _cell(counted.get("candidate.email", "")),
+        moment = dossier.submitted_at or dossier.updated_at
+        verdict = evaluate(vacancy, dossier.answers, moment)
+        points = {c.id: p for rule in scored for c, p in criterion_points(rule, counted)}
+        outstanding = [r for r in verdict.reasons if r.outcome in OPEN]
+        total = (f"{verdict.score}/{verdict.max_score}"
+                 if scored and verdict.score is not None else "")
+        writer.writerow([_cell(value, lang) for value in [
+            dossier.id, status_text(dossier.status),
+            counted.get("candidate.name", ""), counted.get("candidate.email", ""),
             _local(vacancy, dossier.created_at), _local(vacancy, dossier.submitted_at),
-            verdict.get("status", ""), ",".join(verdict.get("failed", [])),
-            ",".join(verdict.get("uncertain", [])), ",".join(verdict.get("review", [])),
-            ",".join(verdict.get("conditions", [])),
-            ",".join(verdict.get("assumed_conditions", [])),
-            "" if verdict.get("score") is None else verdict["score"],
-            ",".join(sorted(_document_cell(vacancy, d) for d in documents)),
-            *(points.get(column, "") for column in criteria),
-            *(_cell(counted.get(q.id, "")) for q in questions),
-        ])
+            Msg(f"rec.{R.verdict_heading(verdict)}"),
+            " | ".join(render(Msg(f"rec.{r.message.key}", {
+                k: _for_recruiters(vacancy, v) for k, v in r.message.values.items()}), lang)
+                for r in outstanding),
+            Msg("btn.yes") if any(r.assumed for r in outstanding) else Msg("btn.no"),
+            total,
+            *("" if points.get(c.id) is None else f"{points[c.id]}/{c.max_points}"
+              for _rule, c in criteria),
+            ", ".join(sorted(_document_cell(vacancy, d, lang) for d in documents)),
+            *(answer_value(q, counted[q.id]) if q.id in counted else "" for q in questions),
+        ]])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def _document_cell(vacancy: Vacancy, doc: DocumentRecord) -> str:
-    """The document's kind; "record_extract (bestand verwijderd na levering op 22-11-2026)"
-    for one whose file went once the recruiters had it."""
+def _document_cell(vacancy: Vacancy, doc: DocumentRecord, lang: str) -> str:
+    """The document's label; "uittreksel uit het strafregister (bestand verwijderd na levering
+    op 22-11-2026)" for one whose file went once the recruiters had it."""
+    label = render(document_label(vacancy, doc.kind), lang)
     if not file_deleted(doc):
-        return doc.kind
-    return f"{doc.kind} ({render(file_deleted_text(vacancy, doc), R.locale_of(vacancy, 'nl'))})"
+        return label
+    return f"{label} ({render(file_deleted_text(vacancy, doc), lang)})"
 
 
 def takeback_text(deleted: int, older: int, lang: str) -> str:
@@ -257,12 +379,15 @@ def erased_notice(dossiers: list[tuple[int, Any]], deleted: int, older: int, lan
         "takeback": takeback_text(deleted, older, lang)}), lang)
 
 
-def _cell(value: Any) -> Any:
+def _cell(value: Any, lang: str) -> Any:
+    """A CSV cell: catalogue texts rendered, what candidates typed cleaned and neutralised."""
+    if isinstance(value, bool):
+        value = Msg("btn.yes" if value else "btn.no")
+    if isinstance(value, Msg | Text | Quantity | float):
+        value = render(value, lang)
     if isinstance(value, str):
         value = clean_text(value)
     # Spreadsheets run cells starting with = + - @ as formulas: neutralise typed text.
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
         return "'" + value
-    if isinstance(value, bool):
-        return render(Msg("csv.yes" if value else "csv.no"), "nl")
     return value

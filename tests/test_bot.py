@@ -216,8 +216,8 @@ async def test_hardenberg_notification_shows_indicative_score(bot: BotHarness):
     assert "Medewerker Intern Service Punt" in text and NAME in text
     assert "Indicatieve score (eigen antwoorden):" in text and "/100" in text
     # The score explained, criterion by criterion (the script: 20 + 20 + 15 + 0 or similar).
-    assert "• Ervaring met TOPdesk:" in text and "van 30" in text
-    assert "• Opleiding ICT of Facility Management:" in text and "van 20" in text
+    assert "• Ervaring met TOPdesk: " in text and "/30" in text
+    assert "• Opleiding ICT of Facility Management: " in text and "/20" in text
     assert [(d["file_name"], d["data"]) for d in recruiter_documents(bot)] == [
         ("Jan Peeters CV.pdf", CV), ("onderbouwing DBA.pdf", DBA_PDF)]
     # Responding runs via Flextender: the candidate is told so, never "ingediend".
@@ -337,21 +337,24 @@ async def test_export_dossiers_and_dossier_for_the_recruiter(bot: BotHarness):
     assert "2 dossiers" in export.document["caption"]
     rows = list(csv.DictReader(io.StringIO(export.document["data"].decode("utf-8-sig")),
                                delimiter=";"))
-    assert [int(r["dossier_id"]) for r in rows] == [first, second]
+    assert [int(r["Dossier"]) for r in rows] == [first, second]
     jan, els = rows
-    assert (jan["status"], jan["name"], jan["email"]) == ("submitted", NAME, EMAIL)
-    assert (jan["record.has_extract"], jan["record.issued_on"], jan["record.mention"]) == (
-        "ja", "2026-10-01", "nee")
+    assert (jan["Status"], jan["Naam"], jan["E-mailadres"]) == ("ingediend", NAME, EMAIL)
+    has_extract = next(h for h in jan if h.startswith("Heeft al een uittreksel"))
+    assert (jan[has_extract], jan["Datum van het uittreksel"],
+            jan["Ongunstige vermelding op het uittreksel"]) == ("Ja", "01-10-2026", "Nee")
     # The extract's file went once the recruiters had it (issue 11.4); the facts stay.
-    assert jan["documents"] == ("cv,motivation,"
-                                "record_extract (bestand verwijderd na levering op 22-11-2026)")
-    assert (els["status"], els["name"], els["email"]) == ("draft", "Els Janssens", "")
+    assert jan["Documenten"] == ("cv, motivatiebrief, uittreksel uit het strafregister (model "
+                                 "596.2) (bestand verwijderd na levering op 22-11-2026)")
+    assert (els["Status"], els["Naam"], els["E-mailadres"]) == (
+        "vragen nog niet beantwoord", "Els Janssens", "")
 
     listing = await bot.send(RECRUITER, "/dossiers")
     text = "\n".join(m.text or "" for m in listing)
-    assert "Dossiers (2)" in text
-    assert f"#{first} · {SCHOOL} · submitted · {NAME}" in text
-    assert f"#{second} · {SCHOOL} · draft · Els Janssens" in text
+    assert "2 dossiers:" in text
+    school = "ICT-coördinator (School (naam niet ingevuld))"
+    assert f"#{first} · {school} · ingediend · {NAME}" in text
+    assert f"#{second} · {school} · vragen nog niet beantwoord · Els Janssens" in text
     only_submitted = "\n".join(m.text or "" for m in await bot.send(RECRUITER, "/dossiers submitted"))
     assert NAME in only_submitted and "Els Janssens" not in only_submitted
 
@@ -359,8 +362,8 @@ async def test_export_dossiers_and_dossier_for_the_recruiter(bot: BotHarness):
     assert shown[0].text is not None and NAME in shown[0].text and EMAIL in shown[0].text
     assert [(m.document["file_name"], m.document["data"]) for m in shown if m.document] == [
         (name, data) for name, data, _ in UPLOADS[SCHOOL][:2]]
-    assert shown[-1].text == (f"#{first} · record_extract: bestand verwijderd na levering op"
-                              " 22-11-2026")
+    assert shown[-1].text == (f"#{first} · {NAME} · uittreksel uit het strafregister (model 596.2):"
+                              " bestand verwijderd na levering op 22-11-2026")
     [unknown] = await bot.send(RECRUITER, "/dossier 4242")
     assert unknown.text == "Dossier #4242 bestaat niet."
     assert bot.rejections == []
@@ -817,7 +820,7 @@ async def test_export_caption_counts_dossiers_not_lines(bot: BotHarness):
     assert export.document is not None
     rows = list(csv.DictReader(io.StringIO(export.document["data"].decode("utf-8-sig")),
                                delimiter=";"))
-    assert len(rows) == 1 and rows[0]["matrix.extra"] == extra
+    assert len(rows) == 1 and rows[0]["Toevoeging bij de kennismatrix"] == extra
     assert export.document["caption"] == "Export Systeembeheerder ICT: 1 dossier"  # one, not "1 dossiers"
 
 

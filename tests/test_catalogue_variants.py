@@ -68,7 +68,7 @@ ALSO_ENGLISH = {
     # the same word in both languages
     "in", "is", "of", "we", "was", "me", "be", "begin", "later", "open", "moment", "rest",
     "letters", "start", "score", "contract", "document", "dossier", "dossiers", "procedure",
-    "export", "status", "help", "chat", "bot", "id", "e", "mail", "via", "max", "mb", "kb",
+    "export", "status", "help", "chat", "bot", "id", "e", "mail", "via", "max", "mb", "kb", "detail",
     "diploma", "bachelor", "master", "privacy", "recruiters", "scripts", "json",
     # likely in a future text of either language: words English and Dutch write alike
     "cv", "pdf", "docx", "doc", "odt", "jpg", "png", "ict", "team", "teams", "online",
@@ -84,6 +84,7 @@ ALSO_ENGLISH = {
     # names: of Dutch and Belgian education levels, authorities, people in examples, places
     "mbo", "havo", "vwo", "hbo", "wo", "graduaat", "autoriteit", "persoonsgegevens", "sofie",
     "janssens", "nieuwpoort", "hardenberg", "flextender", "vog", "topdesk",
+    "diplomawaardering",  # IDW, "Internationale Diplomawaardering", named as it is
     # legal citations: "art. 6.1.b" (AVG) and "Art. 6(1)(b)" (GDPR)
     "art", "b",
 }

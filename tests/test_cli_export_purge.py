@@ -37,8 +37,8 @@ def test_export_then_purge(tmp_path):
     rows = list(csv.DictReader(io.StringIO(
         (tmp_path / "out" / "school-ict-coordinator.csv").read_text(encoding="utf-8-sig")),
         delimiter=";"))
-    assert [(r["name"], r["email"], r["status"], r["record.mention"]) for r in rows] == [
-        ("Noor Claes", "noor@example.be", "submitted", "nee")]
+    assert [(r["Naam"], r["E-mailadres"], r["Status"], r["Ongunstige vermelding op het uittreksel"])
+            for r in rows] == [("Noor Claes", "noor@example.be", "ingediend", "Nee")]
     assert "1 recruiter notifications not delivered to a chat" in export.stdout
     assert "Kandidaat: Noor Claes <noor@example.be>" in export.stdout
     # Stored sealed with Noor's key; the export holds readable copies, for the service only.

@@ -1686,6 +1686,16 @@ def _keys_used_by_the_code() -> set[str]:
     literal |= {f"rec.decide.{p}_{k}" for p in ("btn", "done") for k in KINDS}
     literal |= {f"rec.decide.reason_{r}" for r in REASONS.values()}
     literal |= {f"decision.reason_{r}" for r in REASONS.values()}
+    # Recruiters read statuses, documents, questions and reasons in their own words
+    # (flows/dossier_summary.py): every status, every document and question of a shipped
+    # vacancy, and a "rec." counterpart of every reason the rules give.
+    literal |= {f"rec.status.{s}" for s in statuses}
+    literal |= {f"rec.doc.{d.id}" for v in vacancies().values() for d in v.documents
+                if f"rec.doc.{d.id}" in catalogue("nl")}
+    literal |= {f"rec.{q.prompt_key}" for v in vacancies().values() for q in compile_questions(v)}
+    literal |= {f"rec.{k}" for k in set(literal) if k.startswith("reason.")
+                and not k.startswith("reason.mark.") and k not in ("reason.source",
+                                                                   "reason.assumption")}
     # Every family of keys built at run time (Msg(f"status.{...}")) is expanded above.
     for prefix in re.findall(r"""Msg\(f["']([\w.]+)\{""", source):
         assert any(k.startswith(prefix) for k in literal), f"expand Msg(f'{prefix}...') here"

@@ -315,10 +315,12 @@ def test_200_candidates_through_two_processes_everything_exactly_once(cluster: C
     assert len(set(captions)) == 3 * CANDIDATES
     kinds: dict[int, set[str]] = {}
     for document in documents:
-        found = re.fullmatch(r"#(\d+) · (\S+)", str(document["caption"]))
+        # "#12 · Lena Peeters · cv": the dossier, whose document, which document.
+        found = re.fullmatch(r"#(\d+) · (.+) · (.+)", str(document["caption"]))
         assert found is not None, document["caption"]
         dossier = int(found.group(1))
-        kinds.setdefault(dossier, set()).add(found.group(2))
+        assert found.group(2) == owner[dossier].name, document["caption"]
+        kinds.setdefault(dossier, set()).add(found.group(3))
         sent = (document["file_name"], document["data"])
         assert sent in {owner[dossier].file(kind) for kind in DOCUMENTS}, (dossier, sent[0])
     assert {dossier: len(k) for dossier, k in kinds.items()} == dict.fromkeys(owner, 3)

@@ -328,7 +328,7 @@ def test_the_recruiters_copy_carries_answers_only_when_ticked(engine):
     question.include_answers = True
     shared = question_notice(vacancy, chat.dossier(), question)
     assert "Kandidaat: Alice Peeters <alice@example.org>" in shared
-    assert "• Wat is je hoogste behaalde diploma? → hbo (bachelor)" in shared
+    assert "• Hoogste diploma → hbo (bachelor)" in shared
 
 
 def test_a_question_asked_while_collecting_names_the_step(engine, clock):
@@ -340,7 +340,7 @@ def test_a_question_asked_while_collecting_names_the_step(engine, clock):
     chat.send(Inbound.ask_recruiters("Mag de motivatie in het Engels?")).press("Ja, stel de vraag")
     [question] = stored_questions(chat)
     text = question_notice(vacancies()[VERA], chat.dossier(), question)
-    assert "· stap: documenten opladen" in text
+    assert "· stap: documenten nog niet volledig" in text
 
 
 # ---------------------------------------------------------------- the answer comes back

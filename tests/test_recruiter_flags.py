@@ -42,12 +42,15 @@ def test_a_condition_of_an_assumed_rule_is_flagged_as_such():
     answers = {**WHO, "diploma.level": "master", "diploma.foreign": False,
                "language.dutch_education": False, "language.certificate": False}
     record, (row,) = rows(SPL, answers, SPL_NOW)
-    assert (row["verdict"], row["conditions"], row["assumed_conditions"]) == (
-        "conditional", "language", "language")
+    assert row["Oordeel van de bot"].startswith("komt in aanmerking; openstaande punten steunen")
+    assert row["Nog open"].startswith("Kennis van het Nederlands: geen diploma uit")
+    assert row["Steunt op een aanname van de bot"] == "Ja"
     text = summary(SPL, record, [])
     assert ("Oordeel van de bot: komt in aanmerking; openstaande punten steunen op een aanname"
             in text)
-    assert "⚠️ (onze aanname) Kennis van het Nederlands" in text
+    assert ("⚠️ Kennis van het Nederlands: geen diploma uit Nederlandstalig onderwijs en nog geen "
+            "taalattest Nederlands; de kandidaat moet het nog behalen. (aanname van de bot, staat "
+            "niet in de vacaturetekst)") in text
 
 
 def test_a_stated_condition_is_not_flagged_and_a_mention_is_for_the_employer_to_judge():
@@ -58,8 +61,11 @@ def test_a_stated_condition_is_not_flagged_and_a_mention_is_for_the_employer_to_
                "record.explain": True}
     record, (row,) = rows(NIEUWPOORT, answers, NIEUWPOORT_NOW)
     # The brochure states the language law: a firm condition; the mention: the college judges.
-    assert (row["conditions"], row["assumed_conditions"], row["review_rules"]) == (
-        "language", "", "record")
+    assert row["Nog open"].split(" | ")[0].startswith("Kennis van het Nederlands")
+    assert row["Nog open"].split(" | ")[1].startswith("Strafregister: ongunstige vermelding")
+    assert row["Steunt op een aanname van de bot"] == "Nee"
     text = summary(NIEUWPOORT, record, [])
-    assert "⚠️ Kennis van het Nederlands" in text and "(onze aanname)" not in text
-    assert "⚖️ Strafregister: er staat een ongunstige vermelding op je uittreksel." in text
+    assert "⚠️ Kennis van het Nederlands" in text and "aanname van de bot" not in text
+    assert ("⚖️ Strafregister: ongunstige vermelding op het uittreksel, met een schriftelijke "
+            "toelichting van de kandidaat. Of het gedrag past bij de functie, beoordeelt Stad en "
+            "OCMW Nieuwpoort zelf.") in text

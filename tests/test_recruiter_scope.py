@@ -259,10 +259,12 @@ async def test_the_recruiter_is_served_privately_and_in_the_recruiters_chat(
     assert NAME in summary_part["text"] and EMAIL in summary_part["text"]
     assert RECORD_NAME in summary_part["text"]
     documents = world.store.get_dossier(world.dossier_id)[2]  # type: ignore[index]
+    # Captioned with whose document it is and which, as the vacancy names it.
+    labels = ["cv", "uittreksel uit het strafregister (model 596.2)"]
     assert document_parts == [
-        {"document_id": doc.id, "caption": f"#{world.dossier_id} · {doc.kind}",
+        {"document_id": doc.id, "caption": f"#{world.dossier_id} · {NAME} · {label}",
          "dossier_id": world.dossier_id}  # recorded once sent, to be taken back on erasure
-        for doc in documents]
+        for doc, label in zip(documents, labels, strict=True)]
     assert [doc.kind for doc in documents] == ["cv", "record_extract"]
 
 

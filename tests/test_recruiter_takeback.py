@@ -224,10 +224,12 @@ def test_a_reduced_extract_reads_as_deleted_after_delivery_and_its_facts_stay():
 
     rows = list(csv.DictReader(io.StringIO(csv_export(vacancy, [(dossier, None, documents)])
                                            .decode("utf-8-sig")), delimiter=";"))
-    assert rows[0]["documents"] == (
-        "cv,record_extract (bestand verwijderd na levering op 23-11-2026)")
-    assert (rows[0]["record.has_extract"], rows[0]["record.issued_on"],
-            rows[0]["record.mention"]) == ("ja", "2026-10-01", "nee")
+    assert rows[0]["Documenten"] == ("cv, uittreksel uit het strafregister (model 596.2) "
+                                     "(bestand verwijderd na levering op 23-11-2026)")
+    extract = ("uittreksel uit het strafregister model 2 (art. 596, tweede lid, Wetboek van "
+               "strafvordering)")
+    assert (rows[0][f"Heeft al een {extract}"], rows[0]["Datum van het uittreksel"],
+            rows[0]["Ongunstige vermelding op het uittreksel"]) == ("Ja", "01-10-2026", "Nee")
 
     vacancy, dossier, documents = school_dossier(None)  # not yet delivered
     assert "verwijderd" not in summary(vacancy, dossier, documents)
