@@ -59,8 +59,8 @@ class CandidateRow(SQLModel, table=True):
     # No foreign key (it would make candidate <-> dossier a cycle); the repository clears it
     # when the dossier it points at is deleted.
     active_dossier_id: int | None = Field(default=None)
-    # The keyed hash naming their subject key (storage/crypto.py); NULL for rows written
-    # before encryption, filled on their next unit of work.
+    # The hash naming their subject key (not keyed: see storage/crypto.Keyring.subject);
+    # NULL for rows written before encryption, filled on their next unit of work.
     subject: str | None = Field(default=None, sa_type=String(40))
 
 
