@@ -193,10 +193,7 @@ def cmd_export(settings: Settings, vacancies: dict[str, Vacancy], args: argparse
     from flows.engine import QUESTION_NOTICE
     from storage.outbox import RECRUITERS
 
-    unknown = [v for v in args.vacancy if v not in vacancies]
-    if unknown:
-        print(f"export: unknown vacancy {', '.join(unknown)}; known: {', '.join(vacancies)}",
-              file=sys.stderr)
+    if _unknown_vacancies("export", args.vacancy, vacancies):
         return 2
     engine = _store(settings, vacancies)
     store = engine.store
@@ -206,11 +203,7 @@ def cmd_export(settings: Settings, vacancies: dict[str, Vacancy], args: argparse
         rows = [found for d in store.list_dossiers(vacancy_id, None)  # type: ignore[attr-defined]
                 if (found := store.get_dossier(d.id)) is not None]  # type: ignore[attr-defined]
         path = out / f"{vacancy_id}.csv"
-        # 0600 before the first byte is written, also over an older, more open export.
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.fchmod(descriptor, 0o600)
-        with os.fdopen(descriptor, "wb") as target:
-            target.write(csv_export(vacancies[vacancy_id], rows, settings.recruiter_language))
+        _write_private(path, csv_export(vacancies[vacancy_id], rows, settings.recruiter_language))
         print(f"{path}: {len(rows)} dossiers")
     # Recruiter notifications only: replies to candidates are not the recruiters' business.
     pending = store.pending_outbox(datetime.max.replace(tzinfo=UTC), 1000,  # type: ignore[attr-defined]
@@ -253,11 +246,26 @@ def _export_document(store: Any, files: Any, doc: Any, out: Path) -> Path:
     folder = out / "files"
     folder.mkdir(mode=0o700, exist_ok=True)
     path = folder / f"{doc.dossier_id}-{doc.kind}-{doc.id}{Path(doc.stored_path).suffix}"
+    _write_private(path, data)
+    return path
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write a file readable by the service user only: 0600 before the first byte is written,
+    also over an older, more open file."""
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.fchmod(descriptor, 0o600)
     with os.fdopen(descriptor, "wb") as target:
         target.write(data)
-    return path
+
+
+def _unknown_vacancies(command: str, asked: list[str], vacancies: dict[str, Vacancy]) -> bool:
+    """Say which asked vacancy ids are not in the catalogue (True when any)."""
+    unknown = [v for v in asked if v not in vacancies]
+    if unknown:
+        print(f"{command}: unknown vacancy {', '.join(unknown)}; known: {', '.join(vacancies)}",
+              file=sys.stderr)
+    return bool(unknown)
 
 
 def cmd_rotate_keys(settings: Settings) -> int:
@@ -438,10 +446,7 @@ def cmd_stats(settings: Settings, vacancies: dict[str, Vacancy], args: argparse.
     from flows.replies import locale_of
     from storage.funnel_queries import funnel_of
 
-    unknown = [v for v in args.vacancy if v not in vacancies]
-    if unknown:
-        print(f"stats: unknown vacancy {', '.join(unknown)}; known: {', '.join(vacancies)}",
-              file=sys.stderr)
+    if _unknown_vacancies("stats", args.vacancy, vacancies):
         return 2
     store = _store(settings, vacancies).store
     for vacancy_id in args.vacancy or sorted(vacancies):
@@ -458,7 +463,7 @@ def cmd_stats(settings: Settings, vacancies: dict[str, Vacancy], args: argparse.
             folder = Path(args.png)
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             path = folder / f"stats-{vacancy_id}.png"
-            path.write_bytes(funnel_chart(flow, figures, locale))
+            _write_private(path, funnel_chart(flow, figures, locale))
             print(f"  {path}")
         print()
     return 0
