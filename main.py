@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -122,7 +123,7 @@ def cmd_run(settings: Settings, vacancies: dict[str, Vacancy]) -> int:
         print("WEBHOOK_URL is set but WEBHOOK_SECRET is not: set a long random secret in .env "
               "(without it anyone could post updates to the bot).", file=sys.stderr)
         return 2
-    problem = asyncio.run(check_telegram(settings))
+    username, problem = asyncio.run(telegram_username(settings))
     if problem:
         print(problem, file=sys.stderr)
         return 2 if "rejected" in problem else 3
@@ -130,6 +131,7 @@ def cmd_run(settings: Settings, vacancies: dict[str, Vacancy]) -> int:
     engine = build_engine(settings, vacancies, clock)
     parts = build_application(settings, engine, engine.store, engine.files,  # type: ignore[arg-type]
                               vacancies, clock)
+    logging.getLogger("main").info(start_line(settings, username, vacancies))
     try:
         run(parts, settings)
     except InvalidToken:
@@ -141,6 +143,17 @@ def cmd_run(settings: Settings, vacancies: dict[str, Vacancy]) -> int:
               "or TELEGRAM_API_BASE_URL.", file=sys.stderr)
         return 3
     return 0
+
+
+def start_line(settings: Settings, username: str | None, vacancies: dict[str, Vacancy]) -> str:
+    """The start-up INFO line: what runs, against which kind of database (never its URL, which
+    may hold a password), with which vacancies."""
+    from sqlalchemy import make_url
+
+    mode = "webhook" if settings.webhook_url else "polling"
+    database = make_url(settings.database_url).get_backend_name()
+    return (f"starting: {mode} mode, bot @{username}, {database} database, "
+            f"{len(vacancies)} vacancies: {', '.join(sorted(vacancies))}")
 
 
 def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:

@@ -23,6 +23,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import metrics
 from bot.failpoints import failpoint
 from bot.message_kinds import CONTENT_KINDS, DOCUMENT, SERVICE
 from flows.answers import yes_or_no
@@ -73,8 +74,9 @@ class CandidateHandlers:
         # The engine is synchronous (one short transaction); keep the event loop free.
         message = update.message
         sent_at = message.date if message is not None else None  # a press has no send time
-        await asyncio.to_thread(self.engine.handle, sender_of(update),
-                                inbound.numbered(update.update_id, sent_at), True)
+        replies = await asyncio.to_thread(self.engine.handle, sender_of(update),
+                                          inbound.numbered(update.update_id, sent_at), True)
+        metrics.submitted_in(replies)
         failpoint("committed")
 
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

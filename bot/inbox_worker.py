@@ -19,6 +19,7 @@ from telegram import Update
 from telegram.error import NetworkError
 from telegram.ext import Application, CallbackContext
 
+from bot import metrics
 from bot.work_pool import keep_busy
 from flows.engine import Engine
 from flows.events import Inbound, Sender
@@ -119,6 +120,7 @@ class InboxWorker:
             await self._handle(item)
         except Exception as exc:  # never let one row stop the worker
             log.error("inbox %s: %s", item.update_id, type(exc).__name__)
+            metrics.error("inbox", type(exc).__name__)
         finally:
             self.on_handled()
 
@@ -136,6 +138,7 @@ class InboxWorker:
         error = self._errors.pop(update.update_id, None)
         if error is None:
             await asyncio.to_thread(self.inbox.done, item.id)
+            metrics.handled("done")
             return
         name = type(error).__name__
         if transient(error) and item.attempts < MAX_ATTEMPTS:
@@ -145,10 +148,12 @@ class InboxWorker:
             if item.attempts == 1:
                 await self.notify(raw, "busy.wait")
             await asyncio.to_thread(self.inbox.retry, item.id, timedelta(seconds=delay), name)
+            metrics.handled("retried", name)
             return
         log.error("update %s failed for good: %s", item.update_id, name)
         await self.give_up(update)
         await asyncio.to_thread(self.inbox.done, item.id, "failed", name)
+        metrics.handled("failed", name)
 
     async def quarantine(self, item: InboxItem, raw: dict[str, Any], exc: Exception) -> None:
         # Type and id only: the update's content is personal data.
@@ -160,6 +165,7 @@ class InboxWorker:
             notice = (chat[0], [{"text": render(Msg("inbox.unreadable"), chat[1]),
                                  "choices": []}])
         await asyncio.to_thread(self.inbox.quarantine, item.id, type(exc).__name__, notice)
+        metrics.handled("quarantined", type(exc).__name__)
 
     async def notify(self, raw: dict[str, Any], key: str) -> None:
         chat = private_chat(raw)

@@ -34,6 +34,7 @@ from typing import Any
 from telegram import Bot, Message
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
+from bot import metrics
 from bot.rendering import keyboard, message_parts, split_text
 from bot.work_pool import keep_busy
 from flows.decisions import decision_choices
@@ -126,6 +127,7 @@ class OutboxSender:
                 await self.deliver(bot, item)
             except Exception as exc:  # never let one message stop the sender
                 log.error("outbox %s: %s", item.id, type(exc).__name__)
+                metrics.error("outbox", type(exc).__name__)
             finally:
                 wake.set()  # the chat's next message may be due now
 
@@ -151,6 +153,7 @@ class OutboxSender:
         # Delivered: what was said to a candidate need not be kept; notifications keep ids.
         keep = {} if item.kind == "message" else {"dossier_id": item.dossier_id}
         await asyncio.to_thread(self.outbox.sent, item.id, self.clock(), keep)
+        metrics.delivered(item, self.clock())
 
     async def attempt(self, item: OutboxItem, work: Coroutine[Any, Any, None]) -> bool:
         """Run one step of a row's delivery; on a failure, record it on the row (retry later,
@@ -158,6 +161,7 @@ class OutboxSender:
         try:
             await work
         except RetryAfter as exc:
+            metrics.error("outbox", "RetryAfter")
             await asyncio.to_thread(self.outbox.failed, item.id, "RetryAfter",
                                     self.clock() + retry_after(exc))
             return False
@@ -165,10 +169,12 @@ class OutboxSender:
             # The user blocked the bot, the chat is gone, or Telegram refuses this message for
             # good: retrying cannot help, and later messages to the chat must not wait for it.
             log.warning("outbox %s dropped: %s", item.id, type(exc).__name__)
+            metrics.error("outbox", type(exc).__name__)
             await asyncio.to_thread(self.outbox.dropped, item.id, self.clock(), type(exc).__name__)
             return False
         except (TelegramError, OSError) as exc:
             log.warning("outbox %s failed: %s", item.id, type(exc).__name__)
+            metrics.error("outbox", type(exc).__name__)
             await asyncio.to_thread(self.outbox.failed, item.id, type(exc).__name__,
                                     self.clock() + backoff(item.attempts))
             return False

@@ -18,6 +18,7 @@ from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBUserWarning
 
+from bot import metrics
 from bot.failpoints import failpoint
 from bot.inbox_worker import received
 from bot.outbox_sender import retry_after
@@ -62,7 +63,8 @@ class Poller:
             log.warning("getUpdates: %s entries without an update id ignored",
                         len(updates) - len(rows))
         if rows:
-            await asyncio.to_thread(self.inbox.receive, rows)  # committed before confirming
+            # Committed before confirming.
+            metrics.received(await asyncio.to_thread(self.inbox.receive, rows))
             failpoint("received")
             self.offset = max(row.update_id for row in rows) + 1
             self.on_received()

@@ -21,13 +21,14 @@ from typing import Any
 
 from telegram.ext import Application
 
+from bot import metrics
 from bot.failpoints import failpoint
 from bot.inbox_worker import InboxWorker, received
 from bot.outbox_sender import OutboxSender
 from bot.polling import Poller, _pause
 from storage.inbox import SqlInbox
 from storage.job_lease import take_job_lease
-from storage.outbox import SqlOutbox
+from storage.outbox import RECRUITERS, SqlOutbox
 
 log = logging.getLogger(__name__)
 EVENT_MEMORY = timedelta(hours=48)  # Telegram re-delivers an unconfirmed update within a day
@@ -108,6 +109,7 @@ class Runtime:
         """Store updates (committed when this returns) and wake the worker."""
         rows = [row for row in map(received, raw_updates) if row is not None]
         new = await asyncio.to_thread(self.inbox.receive, rows)
+        metrics.received(new)
         failpoint("received")
         self.arrived.set()
         return new
@@ -117,10 +119,24 @@ class Runtime:
         await self.receive([raw])
 
     async def health(self) -> dict[str, Any]:
+        """The process runs (it answers) and the database answers (it raises if not)."""
         counts = await asyncio.to_thread(self.inbox.counts)
         return {"ok": True, "inbox_pending": counts.get("pending", 0),
                 "inbox_quarantined": counts.get("quarantined", 0),
                 "inbox_failed": counts.get("failed", 0)}
+
+    async def metrics(self) -> str:
+        """This process's counters and the shared queues, in the Prometheus text format; the
+        counters also when the database does not answer."""
+        # Without a recruiters' chat their notifications wait for `export`: not a backlog.
+        skip = (RECRUITERS,) if self.sender.recruiter_chat is None else ()
+        try:
+            gauges = await asyncio.wait_for(asyncio.to_thread(
+                metrics.queue_gauges, self.db_engine, self.sender.clock(), skip), 5)
+        except Exception as exc:
+            log.warning("metrics: the database did not answer (%s)", type(exc).__name__)
+            gauges = None
+        return metrics.render(metrics.PROCESS, gauges)
 
     # ------------------------------------------------------------------ tests and simulations
 
@@ -170,6 +186,7 @@ class Runtime:
                 self.queued.set()
         except Exception as exc:  # one failing job must not stop the others
             log.error("job %s failed: %s", job.name, type(exc).__name__)
+            metrics.error(f"job:{job.name}", type(exc).__name__)
 
     async def job_loop(self, job: Job, first: float) -> None:
         await _pause(self.stop, first)
@@ -177,11 +194,13 @@ class Runtime:
             await self.run_job(job)
             await _pause(self.stop, job.interval)
 
-    async def serve(self, receiving: Callable[[asyncio.Event], Awaitable[None]]) -> None:
-        """Run until `stop` is set: the receiving side, the worker, the sender, the jobs."""
+    async def serve(self, *receiving: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+        """Run until `stop` is set: the receiving side (polling or the webhook, and the status
+        server beside polling), the worker, the sender, the jobs."""
         await asyncio.to_thread(self.free_dead_leases)
         loops = [
-            asyncio.create_task(receiving(self.stop), name="receive"),
+            *(asyncio.create_task(run(self.stop), name=f"receive-{i}")
+              for i, run in enumerate(receiving)),
             asyncio.create_task(self.worker.run(self.stop, self.arrived), name="worker"),
             asyncio.create_task(self.send_loop(), name="send"),
             asyncio.create_task(self.renew_loop(), name="renew"),

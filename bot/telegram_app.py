@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,7 +32,7 @@ from bot.recruiter_decisions import RecruiterDecisions
 from bot.recruiter_replies import RecruiterReplies
 from bot.reminders import Reminders
 from bot.runtime import EVENT_MEMORY, QUARANTINE_KEPT, Job, Runtime, polling, process_name
-from bot.webhook_server import build_webhook_app, serve
+from bot.webhook_server import build_status_app, build_webhook_app, serve
 from flows.engine import Engine
 from flows.messages import DEFAULT_LANGUAGE, LANGUAGES, Msg, render
 from flows.ports import FileStore
@@ -216,16 +216,33 @@ async def serve_bot(parts: BotParts, settings: Settings) -> None:
                                           allowed_updates=list(Update.ALL_TYPES))
                 web = build_webhook_app(path=webhook_path(settings.webhook_url), secret=secret,
                                         receive=runtime.receive_one, health=runtime.health,
-                                        max_body=settings.webhook_max_body)
+                                        max_body=settings.webhook_max_body,
+                                        metrics=runtime.metrics)
 
                 async def receiving(stop: asyncio.Event) -> None:
                     await serve(web, host=settings.listen_address, port=settings.port, stop=stop)
 
                 await runtime.serve(receiving)
             else:
-                await runtime.serve(await polling(runtime))
+                await runtime.serve(await polling(runtime), status_server(runtime, settings))
         finally:
             await app.stop()
+
+
+def status_server(runtime: Runtime, settings: Settings) -> Callable[[asyncio.Event], Awaitable[None]]:
+    """/healthz and /metrics beside polling, on LISTEN_ADDRESS:PORT. A port already taken is
+    said once and the bot polls on: the health check is for the operator, the bot for the
+    candidates."""
+    app = build_status_app(health=runtime.health, metrics=runtime.metrics)
+
+    async def serving(stop: asyncio.Event) -> None:
+        try:
+            await serve(app, host=settings.listen_address, port=settings.port, stop=stop)
+        except OSError as exc:
+            log.warning("/healthz and /metrics not served: %s", exc.strerror or type(exc).__name__)
+            await stop.wait()
+
+    return serving
 
 
 def run(parts: BotParts, settings: Settings) -> None:

@@ -1,4 +1,5 @@
-"""The Telegram webhook endpoint: a small Starlette app served by uvicorn in the bot's event loop.
+"""The Telegram webhook endpoint, /healthz and /metrics: a small Starlette app served by uvicorn in
+the bot's event loop (in polling mode without the webhook: a container needs its health check).
 
 It replaces python-telegram-bot's tornado server, which reads bodies of up to 100 MB before it
 checks the secret, always binds 0.0.0.0 and logs a malformed update raw. Here the secret is
@@ -23,20 +24,60 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot import metrics as process_metrics
+from bot.metrics import CONTENT_TYPE
+
 logger = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # An early answer closes the connection, so uvicorn does not drain the unread body.
 _CLOSE = {"Connection": "close"}
+# A health check that waits on a stuck database must still answer before the prober gives up.
+HEALTH_TIMEOUT = 5.0
+STATUS_PATHS = ("healthz", "metrics")
+
+Health = Callable[[], Awaitable[dict[str, Any]]]
+Metrics = Callable[[], Awaitable[str]]
+
+
+def status_routes(health: Health, metrics: Metrics | None = None) -> list[Route]:
+    """GET /healthz: 200 and `health`'s JSON, or 503 and a short reason when the database does
+    not answer. GET /metrics: the Prometheus exposition `metrics` writes."""
+
+    async def healthz(request: Request) -> Response:
+        try:
+            return JSONResponse(await asyncio.wait_for(health(), HEALTH_TIMEOUT))
+        except TimeoutError:
+            reason = f"the database did not answer within {HEALTH_TIMEOUT:.0f} s"
+        except Exception as exc:
+            reason = f"the database did not answer ({type(exc).__name__})"
+        logger.warning("health check failed: %s", reason)
+        return JSONResponse({"ok": False, "reason": reason}, status_code=503)
+
+    routes = [Route("/healthz", healthz, methods=["GET"])]
+    if metrics is not None:
+        async def metrics_page(request: Request) -> Response:
+            return PlainTextResponse(await metrics(), media_type=CONTENT_TYPE)
+
+        routes.append(Route("/metrics", metrics_page, methods=["GET"]))
+    return routes
+
+
+def build_status_app(*, health: Health, metrics: Metrics | None = None) -> Starlette:
+    """/healthz and /metrics alone (polling mode)."""
+    app = Starlette(routes=status_routes(health, metrics))
+    app.router.redirect_slashes = False
+    return app
 
 
 def build_webhook_app(*, path: str, secret: str, receive: Callable[[dict[str, Any]], Awaitable[None]],
-                      health: Callable[[], Awaitable[dict[str, Any]]], max_body: int) -> Starlette:
-    """POST /<path> takes a Telegram update and hands it to `receive`; GET /healthz reports `health`."""
+                      health: Health, max_body: int, metrics: Metrics | None = None) -> Starlette:
+    """POST /<path> takes a Telegram update and hands it to `receive`; GET /healthz reports `health`,
+    GET /metrics serves `metrics`."""
     if not secret:
         raise ValueError("the webhook needs a secret: without one anyone could post updates")
-    if path.strip("/") == "healthz":
-        raise ValueError("the webhook path 'healthz' is taken by the health check")
+    if path.strip("/") in STATUS_PATHS:
+        raise ValueError(f"the webhook path {path.strip('/')!r} is taken by /healthz or /metrics")
     expected = secret.encode()
 
     async def webhook(request: Request) -> Response:
@@ -67,17 +108,11 @@ def build_webhook_app(*, path: str, secret: str, receive: Callable[[dict[str, An
             await receive(update)
         except Exception as exc:  # not stored: 503 makes Telegram deliver it again later
             logger.error("webhook update %d not stored (%s); answered 503", update_id, type(exc).__name__)
+            process_metrics.error("webhook", type(exc).__name__)
             return Response(status_code=503)
         return PlainTextResponse("ok")
 
-    async def healthz(request: Request) -> Response:
-        try:
-            return JSONResponse(await health())
-        except Exception as exc:
-            logger.warning("health check failed (%s)", type(exc).__name__)
-            return JSONResponse({"ok": False}, status_code=503)
-
-    app = Starlette(routes=[Route("/healthz", healthz, methods=["GET"]),
+    app = Starlette(routes=[*status_routes(health, metrics),
                             Route("/" + path.lstrip("/"), webhook, methods=["POST"])])
     app.router.redirect_slashes = False  # anything but the exact paths is a 404, not a redirect
     return app
@@ -104,7 +139,7 @@ def _bind(host: str, port: int) -> socket.socket:
         family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0][0]
         return socket.create_server((host, port), family=family, backlog=128)
     except OSError as exc:
-        raise OSError(exc.errno, f"cannot listen for the webhook on {host}:{port}: {exc.strerror}") from exc
+        raise OSError(exc.errno, f"cannot listen on {host}:{port}: {exc.strerror}") from exc
 
 
 async def serve(app: Starlette, *, host: str, port: int, stop: asyncio.Event,

@@ -492,7 +492,8 @@ def vacancy_list(vacancies: list[Vacancy], now: datetime, lang: str,
     ), expects="choice")
 
 
-def submitted(vacancy: Vacancy, lang: str, before: tuple[Any, ...] = ()) -> Reply:
+def submitted(vacancy: Vacancy, lang: str, before: tuple[Any, ...] = (),
+              dossier_id: int | None = None) -> Reply:
     locale = locale_of(vacancy, lang)
     steps = []
     for step in vacancy.selection:
@@ -515,7 +516,8 @@ def submitted(vacancy: Vacancy, lang: str, before: tuple[Any, ...] = ()) -> Repl
         confirm = Msg("submitted.confirm", values)
     parts: list[Any] = [*before, confirm]
     parts.append([Msg("submitted.next"), *steps] if steps else Msg("submitted.no_steps"))
-    return Reply(lang, tuple(parts), meta={"submitted": vacancy.id}, locale=locale)
+    return Reply(lang, tuple(parts), meta={"submitted": vacancy.id, "dossier_id": dossier_id},
+                 locale=locale)
 
 
 def verdict_summary(verdict: Verdict) -> dict[str, Any]:

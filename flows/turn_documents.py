@@ -263,4 +263,4 @@ class Documents(Turn):
         # Completed by an album page: notify a little later, so the other pages go along.
         self.uow.add_outbox("dossier_submitted", d.id, {"dossier_id": d.id},
                             not_before=self.now + ALBUM_WINDOW if album else None)
-        return [R.submitted(self.vacancy, self.lang, before)]
+        return [R.submitted(self.vacancy, self.lang, before, d.id)]

@@ -47,6 +47,7 @@ class OutboxItem(NamedTuple):
     dossier_id: int | None
     payload: dict[str, Any]
     attempts: int  # failed attempts so far
+    created_at: datetime | None = None  # when it was queued (the metrics' lag)
 
 
 def insert_messages(connection: Connection, chat_id: str, messages: list[dict[str, Any]],
@@ -90,7 +91,7 @@ class SqlOutbox:
                                         p.c.id < o.c.id).exists())
         self._claimable = (
             select(o.c.id, o.c.kind, o.c.chat_key, o.c.dossier_id, o.c.payload, o.c.attempts,
-                   o.c.subject)
+                   o.c.subject, o.c.created_at)
             .where(o.c.sent_at.is_(None),
                    o.c.next_attempt_at <= bindparam("due", type_=_O.created_at.type),
                    or_(o.c.lease_until.is_(None), o.c.lease_until < now), ~earlier,
@@ -116,7 +117,8 @@ class SqlOutbox:
                                .values(lease_owner=owner, lease_until=params["now"] + lease))
             ciphers = ciphers_of(connection, self._keyring, (r.subject for r in rows))
         return [OutboxItem(r.id, r.kind, r.chat_key, r.dossier_id,
-                           self._opened(r.payload, ciphers.get(r.subject or "")), r.attempts)
+                           self._opened(r.payload, ciphers.get(r.subject or "")), r.attempts,
+                           r.created_at)
                 for r in rows]
 
     @staticmethod
