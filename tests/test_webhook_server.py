@@ -16,7 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.webhook_server import SECRET_HEADER, build_webhook_app, serve
+from bot import webhook_server
+from bot.webhook_server import SECRET_HEADER, build_status_app, build_webhook_app, serve
 from tests import webhook_memory_server
 
 SECRET = "s3cret-Token_1"
@@ -143,14 +144,56 @@ async def test_receive_failing_is_503_and_logs_the_type_only(caplog: pytest.LogC
 
 async def test_healthz() -> None:
     async def broken() -> dict[str, Any]:
-        raise ConnectionError("database down")
+        raise ConnectionError(f"database down while reading {PERSONAL}")
 
     async with client(make_app(Inbox())) as http:
         response = await http.get("/healthz")
     assert response.status_code == 200 and response.json() == {"ok": True, "inbox": 3}
     async with client(make_app(Inbox(), health=broken)) as http:
         response = await http.get("/healthz")
-    assert response.status_code == 503 and response.json() == {"ok": False}
+    # A short reason: the type, never the message (which may carry anything).
+    assert response.status_code == 503
+    assert response.json() == {"ok": False,
+                               "reason": "the database did not answer (ConnectionError)"}
+
+
+async def test_healthz_answers_503_when_the_database_hangs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(webhook_server, "HEALTH_TIMEOUT", 0.05)
+
+    async def stuck() -> dict[str, Any]:
+        await asyncio.sleep(10)
+        return {"ok": True}
+
+    async with client(make_app(Inbox(), health=stuck)) as http:
+        response = await http.get("/healthz")
+    assert response.status_code == 503 and "did not answer within" in response.json()["reason"]
+
+
+async def exposition() -> str:
+    return "# HELP x_total X.\n# TYPE x_total counter\nx_total 1\n"
+
+
+async def test_metrics_beside_the_webhook_and_in_the_status_app() -> None:
+    webhook = build_webhook_app(path="telegram/hook", secret=SECRET, receive=Inbox().receive,
+                                health=healthy, max_body=MAX_BODY, metrics=exposition)
+    for app in (webhook, build_status_app(health=healthy, metrics=exposition)):
+        async with client(app) as http:
+            response = await http.get("/metrics")
+            assert response.status_code == 200 and response.text.endswith("x_total 1\n")
+            assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+            assert (await http.get("/healthz")).json() == {"ok": True, "inbox": 3}
+            assert (await http.post("/telegram/hook", json=UPDATE, headers=AUTH)).status_code == (
+                200 if app is webhook else 404)
+    # Without a metrics callable there is no /metrics.
+    async with client(make_app(Inbox())) as http:
+        assert (await http.get("/metrics")).status_code == 404
+
+
+@pytest.mark.parametrize("path", ["healthz", "/metrics", "metrics/"])
+def test_refuses_a_webhook_path_that_is_a_status_path(path: str) -> None:
+    with pytest.raises(ValueError, match="taken"):
+        build_webhook_app(path=path, secret=SECRET, receive=Inbox().receive, health=healthy,
+                          max_body=MAX_BODY)
 
 
 async def test_routing_404_and_405() -> None:

@@ -1,0 +1,304 @@
+"""Ready to deploy: the container's entry command, run here with the container's environment.
+
+No container daemon runs on the test machine, so the Dockerfile's CMD/ENTRYPOINT and ENV and
+compose's environment of a worker are read from the files and run as a subprocess: paths
+inside the image mapped onto the checkout and a temporary folder, the database a throw-away
+PostgreSQL database (SQLite when none is reachable), Telegram the fake Bot API over HTTP.
+The process must come up (/healthz), take a webhook post, answer through the fake Telegram,
+count it in /metrics, say its start-up line, and stop on SIGTERM with exit 0. The compose
+file and the Caddyfile are checked for what the README promises.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.fake_bot_api import BOT_USERNAME
+from bot.fake_bot_server import FakeBotServer
+from bot.webhook_server import SECRET_HEADER
+from main import load_vacancies
+from tests.db_fixtures import TemporaryPostgres, sqlite_url
+from tests.deploy_files import (
+    CADDYFILE,
+    COMPOSE,
+    ROOT,
+    compose,
+    dockerfile,
+    interpolate,
+    parse_metrics,
+    sample,
+    service_env,
+    workers,
+)
+from tests.webhook_cluster import free_port, indexed_server, wait_reply, wait_until
+
+SECRET = "deploy-test-secret_1"
+DOMAIN = "bot.example.org"
+USER = 4242
+VACANCY = "vera-projectcoordinator"
+PRIVACY_NOTICE = "We bewaren niets tot je hieronder akkoord gaat"
+
+
+def compose_variables(server: FakeBotServer) -> dict[str, str]:
+    """What an operator puts in the .env beside compose.yaml (WEBHOOK_PATH left to its default)."""
+    return {"TELEGRAM_BOT_TOKEN": server.telegram.token, "POSTGRES_PASSWORD": "unused-here",
+            "DOMAIN": DOMAIN, "WEBHOOK_SECRET": SECRET, "MASTER_KEY": os.environ["MASTER_KEY"]}
+
+
+def container_env(server: FakeBotServer, database_url: str, data: Path, port: int,
+                  service: dict[str, Any] | None) -> dict[str, str]:
+    """The image's ENV and the compose service's environment, with what only exists inside
+    the container swapped for its local counterpart."""
+    image = dockerfile()
+    env = {**image.env, **(service_env(service, compose_variables(server)) if service else {})}
+    for key, value in env.items():
+        if value.startswith(image.workdir.rstrip("/") + "/"):
+            env[key] = str(ROOT / value.removeprefix(image.workdir.rstrip("/") + "/"))
+        elif value.startswith("/data/"):
+            env[key] = str(data / value.removeprefix("/data/"))
+    env.update({
+        "PATH": os.environ.get("PATH", ""),
+        "DATABASE_URL": database_url,  # not the compose network's `postgres` host
+        "TELEGRAM_API_BASE_URL": server.api_base_url,
+        "TELEGRAM_FILE_BASE_URL": server.file_base_url,
+        "LISTEN_ADDRESS": "127.0.0.1",  # not every interface of a shared test machine
+        "PORT": str(port),  # 8443 may be taken here
+    })
+    if service is None:  # `docker run` of the image alone: polling, token and key given
+        env.update({"TELEGRAM_BOT_TOKEN": server.telegram.token,
+                    "MASTER_KEY": os.environ["MASTER_KEY"]})
+    return env
+
+
+def entry_command() -> list[str]:
+    command = dockerfile().command
+    assert command[0] == "python", command
+    return [sys.executable, *command[1:]]  # the image's python is this one's counterpart
+
+
+@pytest.fixture
+def database(postgres: TemporaryPostgres, tmp_path: Path) -> str:
+    return postgres.fresh_url() if postgres.error is None else sqlite_url(tmp_path)
+
+
+class Running:
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.log_path = log
+        self.port = int(env["PORT"])
+        with log.open("wb") as out:
+            self.process = subprocess.Popen(entry_command(), cwd=ROOT, env=env,
+                                            stdin=subprocess.DEVNULL, stdout=out, stderr=out)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def healthy(self) -> bool:
+        assert self.process.poll() is None, f"exited {self.process.returncode}:\n{self.log()}"
+        try:
+            return httpx.get(f"{self.base}/healthz", timeout=2).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def metrics(self) -> dict[Any, float]:
+        response = httpx.get(f"{self.base}/metrics", timeout=5)
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+        return parse_metrics(response.text)
+
+    def terminate(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            raise AssertionError(f"no clean stop within 20 s:\n{self.log()}") from None
+
+
+@pytest.fixture
+def server() -> Iterator[FakeBotServer]:
+    with indexed_server() as fake:
+        with fake.lock:
+            fake.telegram.add_user(USER)
+        yield fake
+
+
+def start_line(mode: str, database_kind: str) -> str:
+    vacancies = load_vacancies(ROOT / "vacancies")
+    assert vacancies
+    return (f"INFO main: starting: {mode} mode, bot @{BOT_USERNAME}, {database_kind} database, "
+            f"{len(vacancies)} vacancies: {', '.join(sorted(vacancies))}")
+
+
+def test_the_container_command_serves_the_webhook_health_and_metrics_and_stops_cleanly(
+        server: FakeBotServer, database: str, tmp_path: Path):
+    worker = next(iter(workers(compose()).values()))
+    env = container_env(server, database, tmp_path, free_port(), worker)
+    assert env["WEBHOOK_URL"] == f"https://{DOMAIN}/telegram" and env["LOG_LEVEL"] == "INFO"
+    started = time.time()
+    bot = Running(env, tmp_path / "bot.log")
+    try:
+        wait_until(bot.healthy, "GET /healthz to answer 200", 60)
+        health = httpx.get(f"{bot.base}/healthz", timeout=5)
+        assert health.headers["content-type"] == "application/json"
+        assert health.json()["ok"] is True
+        with server.lock:
+            calls = [params for method, params in server.telegram.calls if method == "setWebhook"]
+        assert [(c["url"], c["secret_token"]) for c in calls] == [(env["WEBHOOK_URL"], SECRET)]
+
+        # What Caddy forwards: the webhook path, with Telegram's secret header.
+        with server.lock:
+            update = server.telegram.text_update(USER, f"/start {VACANCY}")
+            server.telegram.updates.clear()  # nothing polls in webhook mode
+        hook = f"{bot.base}/telegram"
+        assert httpx.post(hook, json=update, headers={SECRET_HEADER: "wrong"}).status_code == 403
+        assert httpx.post(hook, json=update, headers={SECRET_HEADER: SECRET}).status_code == 200
+        wait_reply(server, USER, 0, PRIVACY_NOTICE, 30)
+
+        # The reply is recorded as delivered just after it went out.
+        wait_until(lambda: sample(bot.metrics(), "intake_messages_delivered_total",
+                                  to="candidate") == 1, "the delivery to be counted", 20)
+        metrics = bot.metrics()
+        assert sample(metrics, "intake_updates_received_total") == 1
+        assert sample(metrics, "intake_updates_handled_total", outcome="done") == 1
+        for outcome in ("retried", "failed", "quarantined"):
+            assert sample(metrics, "intake_updates_handled_total", outcome=outcome) == 0
+        assert sample(metrics, "intake_messages_delivered_total", to="recruiters") == 0
+        assert sample(metrics, "intake_dossiers_submitted_total") == 0
+        assert sample(metrics, "intake_database_up") == 1
+        assert sample(metrics, "intake_inbox_pending") == 0
+        assert sample(metrics, "intake_outbox_pending") == 0
+        assert sample(metrics, "intake_outbox_lag_seconds") == 0
+        assert started - 1 <= sample(metrics, "intake_process_start_time_seconds") <= time.time()
+        assert not [key for key in metrics if key[0] == "intake_errors_total"]
+    finally:
+        code = bot.terminate()
+    log = bot.log()
+    assert code == 0, log
+    kind = "postgresql" if database.startswith("postgresql") else "sqlite"
+    assert start_line("webhook", kind) in log, log
+    assert "Traceback" not in log and "ERROR" not in log, log
+    # Nothing of the configuration's secrets: no URL with a password, no token, no secret.
+    for secret in (database, server.telegram.token, SECRET, os.environ["MASTER_KEY"]):
+        assert secret not in log
+    # Ours at INFO: the start-up line; not a line per candidate message.
+    ours = [line for line in log.splitlines() if " INFO " in line and " telegram." not in line]
+    assert len(ours) == 1 and ours[0].endswith(start_line("webhook", kind)), ours
+
+
+def test_the_image_alone_polls_and_still_serves_health_and_metrics(server: FakeBotServer,
+                                                                   tmp_path: Path):
+    """`docker run` with a token and a key only: polling on the image's SQLite under /data;
+    the health check the Dockerfile declares must answer all the same."""
+    env = container_env(server, dockerfile().env["DATABASE_URL"], tmp_path, free_port(), None)
+    assert env["DATABASE_URL"].startswith("sqlite:////data/")
+    env["DATABASE_URL"] = "sqlite:///" + str(tmp_path / env["DATABASE_URL"].removeprefix(
+        "sqlite:////data/"))
+    bot = Running(env, tmp_path / "bot.log")
+    try:
+        wait_until(bot.healthy, "GET /healthz to answer 200", 60)
+        with server.lock:
+            server.telegram.text_update(USER, f"/start {VACANCY}")
+            server.lock.notify_all()
+        wait_reply(server, USER, 0, PRIVACY_NOTICE, 30)
+        wait_until(lambda: sample(bot.metrics(), "intake_updates_handled_total",
+                                  outcome="done") == 1, "the update to be counted", 20)
+        assert sample(bot.metrics(), "intake_updates_received_total") == 1
+        assert httpx.post(f"{bot.base}/telegram", json={}, timeout=5).status_code == 404
+    finally:
+        code = bot.terminate()
+    log = bot.log()
+    assert code == 0, log
+    assert start_line("polling", "sqlite") in log, log
+    assert (tmp_path / "intake.sqlite3").exists()  # the database where the image keeps it
+    assert "Traceback" not in log and "ERROR" not in log, log
+
+
+# ---------------------------------------------------------------------------- the files
+
+
+def test_the_image_runs_as_a_user_with_a_data_volume_and_a_health_check():
+    image = dockerfile()
+    assert image.all("FROM") == ["python:3.11-slim"]
+    users = image.all("USER")
+    assert users and users[-1] not in ("root", "0")
+    assert any("pip install" in run and " ." in run for run in image.all("RUN"))
+    assert any("/data" in volume for volume in image.all("VOLUME"))
+    assert image.env["UPLOAD_DIR"].startswith("/data/")
+    (check,) = image.all("HEALTHCHECK")
+    assert "/healthz" in check and "PORT" in check
+    assert image.command == ["python", "main.py", "run"]
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    for private in (".env", "data", ".git", ".venv"):
+        assert private in ignored
+
+
+def test_compose_runs_two_workers_on_postgresql_behind_caddy():
+    spec = compose()
+    services = spec["services"]
+    bots = workers(spec)
+    assert len(bots) >= 2 and {"postgres", "caddy"} <= set(services)
+    variables = {"TELEGRAM_BOT_TOKEN": "t", "POSTGRES_PASSWORD": "p", "DOMAIN": DOMAIN,
+                 "WEBHOOK_SECRET": "s", "MASTER_KEY": "k"}
+    envs = [service_env(bot, variables) for bot in bots.values()]
+    assert all(env == envs[0] for env in envs), "every worker the same configuration"
+    env = envs[0]
+    assert env["DATABASE_URL"].startswith("postgresql+psycopg://") and "@postgres:" in env[
+        "DATABASE_URL"]
+    assert env["WEBHOOK_URL"] == f"https://{DOMAIN}/telegram"
+    assert int(env["TELEGRAM_MAX_RATE"]) * len(bots) <= 30  # Telegram's ~30 messages/s per bot
+    for required in ("TELEGRAM_BOT_TOKEN", "WEBHOOK_SECRET", "MASTER_KEY", "POSTGRES_PASSWORD"):
+        with pytest.raises(KeyError, match=required):
+            service_env(next(iter(bots.values())), {**variables, required: ""})
+    # One upload volume, shared, mounted where UPLOAD_DIR points; PostgreSQL keeps its data.
+    for bot in bots.values():
+        assert f"uploads:{env['UPLOAD_DIR']}" in bot["volumes"]
+        assert "ports" not in bot, "workers are reached through Caddy only"
+        assert bot["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert {"uploads", "pgdata"} <= set(spec["volumes"])
+    assert any(v.startswith("pgdata:/var/lib/postgresql") for v in services["postgres"]["volumes"])
+    # Caddy: TLS on 443, the Caddyfile from deploy/.
+    caddy = services["caddy"]
+    assert "443:443" in caddy["ports"]
+    assert any(v.startswith("./deploy/Caddyfile:") for v in caddy["volumes"])
+    assert interpolate(caddy["environment"]["WEBHOOK_PATH"], variables) == "telegram"
+
+
+def test_the_caddyfile_forwards_only_the_webhook_path_to_every_worker():
+    text = re.sub(r"#[^\n]*", "", CADDYFILE.read_text(encoding="utf-8"))
+    assert text.lstrip().startswith("{$DOMAIN} {"), "a site address: automatic HTTPS"
+    handles = re.findall(r"^\s*handle\b([^\n]*)\{\s*$", text, re.MULTILINE)
+    assert [h.strip() for h in handles] == ["/{$WEBHOOK_PATH}", ""]
+    webhook, rest = text.split("handle {", 1)
+    upstreams = re.search(r"reverse_proxy ([^{]+)\{", webhook)
+    assert upstreams is not None
+    port = service_env(next(iter(workers(compose()).values())), {
+        "TELEGRAM_BOT_TOKEN": "t", "POSTGRES_PASSWORD": "p", "DOMAIN": DOMAIN,
+        "WEBHOOK_SECRET": "s", "MASTER_KEY": "k"})["PORT"]
+    assert sorted(upstreams.group(1).split()) == sorted(f"{name}:{port}"
+                                                        for name in workers(compose()))
+    assert "lb_policy round_robin" in webhook and "health_uri /healthz" in webhook
+    assert "reverse_proxy" not in rest and "respond 404" in rest
+    assert "metrics" not in text
+    assert "log" not in text.split(), "an access log would record the secret header"
+
+
+def test_compose_file_is_what_the_readme_names():
+    assert COMPOSE.name == "compose.yaml"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "## Deployment" in readme and "docker compose up" in readme
