@@ -18,12 +18,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from bot import sample_files
 from bot.fake_bot_api import BOT_USERNAME
 from bot.fake_bot_server import FakeBotServer
 from bot.webhook_server import SECRET_HEADER
@@ -41,7 +43,16 @@ from tests.deploy_files import (
     service_env,
     workers,
 )
-from tests.webhook_cluster import free_port, indexed_server, wait_reply, wait_until
+from tests.webhook_cluster import (
+    Balancer,
+    free_port,
+    indexed_server,
+    start_processes,
+    stop_processes,
+    wait_healthy,
+    wait_reply,
+    wait_until,
+)
 
 SECRET = "deploy-test-secret_1"
 DOMAIN = "bot.example.org"
@@ -302,3 +313,126 @@ def test_compose_file_is_what_the_readme_names():
     assert COMPOSE.name == "compose.yaml"
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "## Deployment" in readme and "docker compose up" in readme
+
+
+# ---------------------------------------------------------------------------- two workers
+
+RECRUITER = 999  # the recruiters' chat: the recruiter's private chat (a group allows 20/min)
+CANDIDATES = 6
+UPLOADS = ("cv", "motivatie", "diploma")
+
+
+def test_two_workers_on_one_postgresql_each_update_once_replies_in_order(
+        postgres: TemporaryPostgres, tmp_path: Path):
+    """Two workers with compose's settings; each candidate's updates alternate between them,
+    and the pipelined ones (name then e-mail, the three documents) are posted without waiting
+    for the reply: the inbox must handle them once each, in the order they were posted."""
+    if postgres.error is not None:
+        pytest.skip(postgres.skip_reason)
+    url = postgres.fresh_url()
+    users = [700_000 + i for i in range(CANDIDATES)]
+    with indexed_server() as server:
+        tg = server.telegram
+        with server.lock:
+            for user in (*users, RECRUITER):
+                tg.add_user(user)
+        worker = next(iter(workers(compose()).values()))
+        settings = {k: v for k, v in service_env(worker, compose_variables(server)).items()
+                    if k in ("TELEGRAM_MAX_RATE", "LOG_LEVEL", "RECRUITER_LANGUAGE")}
+        processes = start_processes(server, url, tmp_path, 2, RECRUITER, **settings)
+        balancer = Balancer(processes, duplicate_every=4)  # every 4th also to the other one
+        try:
+            wait_healthy(processes, 60)
+            with ThreadPoolExecutor(CANDIDATES) as pool:
+                list(pool.map(lambda i: apply(server, balancer, users[i], i), range(CANDIDATES)))
+            wait_until(lambda: len(tg.by_chat[RECRUITER]) == 4 * CANDIDATES,
+                       "every recruiter notification", 60, server)
+            wait_until(lambda: all(sample(metrics_of(p), "intake_outbox_pending") == 0
+                                   for p in processes), "the outbox to drain", 30)
+            scraped = [metrics_of(p) for p in processes]
+        finally:
+            balancer.close()
+            stop_processes(processes)
+    logs = [p.log() for p in processes]
+    assert [p.process.returncode for p in processes] == [0, 0], logs
+    assert not any("Traceback" in log for log in logs), logs
+    updates = CANDIDATES * len(CONVERSATION)
+    assert balancer.posted == updates and balancer.duplicated > 0
+
+    # Each update stored once, handled once (by one of the two), whatever was posted twice.
+    def total(name: str, **labels: str) -> float:
+        return sum(sample(s, name, **labels) for s in scraped)
+
+    assert total("intake_updates_received_total") == updates
+    assert total("intake_updates_handled_total", outcome="done") == updates
+    assert all(sample(s, "intake_updates_handled_total", outcome="done") > 0 for s in scraped)
+    assert total("intake_dossiers_submitted_total") == CANDIDATES
+    assert total("intake_messages_delivered_total", to="recruiters") == CANDIDATES
+    # The gauges are the shared database's: the same from either worker.
+    assert {sample(s, "intake_inbox_pending") for s in scraped} == {0}
+
+    # Replies in the order of the updates, each once.
+    for user in users:
+        said = [m.text or "" for m in tg.by_chat[user]]
+        seen = [next(i for i, text in enumerate(said) if expect in text)
+                for _, _, expect in CONVERSATION]
+        assert seen == sorted(seen), (user, said)
+        for _, _, expect in CONVERSATION:
+            assert sum(expect in text for text in said) == 1, (user, expect, said)
+    # The documents went to the dossier in the order sent: each file under its own kind.
+    for document in (m.document for m in tg.by_chat[RECRUITER] if m.document is not None):
+        kind = str(document["caption"]).rsplit(" · ", 1)[1]  # "cv", "motivatiebrief", ...
+        sent_as = str(document["file_name"]).split("-")[0]  # "cv", "motivatie", "diploma"
+        assert kind.startswith(sent_as), (document["caption"], document["file_name"])
+
+    # The INFO lines: one per dossier submitted, one per recruiter notification delivered.
+    joined = "\n".join(logs)
+    assert len(re.findall(r"INFO bot\.metrics: dossier \d+ submitted for vacancy "
+                          + VACANCY, joined)) == CANDIDATES
+    assert len(re.findall(r"INFO bot\.metrics: outbox \d+ delivered: dossier_submitted to "
+                          r"the recruiters, lag \d+ ms", joined)) == CANDIDATES
+
+
+# (kind, value, what the reply says); "pipe": posted without waiting for the previous reply.
+CONVERSATION = (
+    ("text", f"/start {VACANCY}", PRIVACY_NOTICE), ("press", "Akkoord", "Hoe heet je?"),
+    ("pipe", "Lena Peeters", "Op welk e-mailadres"),
+    ("pipe", "lena@example.be", "hoogste behaalde diploma"),
+    ("press", "Master", "buitenland"), ("press", "Nee", "Nederlandstalige opleiding"),
+    ("press", "Ja", "Stuur nu je cv"),
+    ("upload", "cv", "Stuur nu je motivatiebrief"),
+    ("upload", "motivatie", "Stuur nu je kopie van je diploma"),
+    ("upload", "diploma", "is volledig en doorgestuurd"),
+)
+
+
+def metrics_of(process: Any) -> dict[Any, float]:
+    return parse_metrics(httpx.get(f"{process.base_url}/metrics", timeout=5).text)
+
+
+def apply(server: FakeBotServer, balancer: Balancer, user: int, index: int) -> None:
+    """One application; a pipelined run of updates is awaited by its last reply only."""
+    tg = server.telegram
+    group_start: int | None = None  # messages to the user before the first unanswered update
+    for step, (kind, value, expect) in enumerate(CONVERSATION):
+        with server.lock:
+            before = len(tg.by_chat[user])
+            if kind == "press":
+                data = next(b["callback_data"] for m in reversed(tg.by_chat[user])
+                            for row in m.buttons for b in row if value in b["text"])
+                message = next(m for m in reversed(tg.by_chat[user])
+                               if any(b["callback_data"] == data for row in m.buttons for b in row))
+                update = tg.press_update(user, message, data)
+            elif kind == "upload":
+                update = tg.document_update(user, f"{value}-{user}.pdf",
+                                            sample_files.pdf(f"{value} {user}"),
+                                            "application/pdf")
+            else:
+                update = tg.text_update(user, value)
+            tg.updates.clear()  # nothing polls in webhook mode
+        group_start = before if group_start is None else group_start
+        balancer.post(update, turn=index + step)  # A, B, A, ...: every other update
+        following = CONVERSATION[step + 1][0] if step + 1 < len(CONVERSATION) else None
+        if not (kind in ("pipe", "upload") and following == kind):
+            wait_reply(server, user, group_start, expect, 30)
+            group_start = None
