@@ -11,6 +11,7 @@ file and the Caddyfile are checked for what the README promises.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -98,6 +99,15 @@ def entry_command() -> list[str]:
     return [sys.executable, *command[1:]]  # the image's python is this one's counterpart
 
 
+def health_check(env: dict[str, str]) -> int:
+    """The exit code of the Dockerfile's HEALTHCHECK command in the container's environment."""
+    (check,) = dockerfile().all("HEALTHCHECK")
+    command = json.loads(check.split(" CMD ", 1)[1])
+    assert command[0] == "python"
+    return subprocess.run([sys.executable, *command[1:]], env=env, cwd=ROOT, timeout=30,
+                          capture_output=True).returncode
+
+
 @pytest.fixture
 def database(postgres: TemporaryPostgres, tmp_path: Path) -> str:
     return postgres.fresh_url() if postgres.error is None else sqlite_url(tmp_path)
@@ -168,6 +178,7 @@ def test_the_container_command_serves_the_webhook_health_and_metrics_and_stops_c
         health = httpx.get(f"{bot.base}/healthz", timeout=5)
         assert health.headers["content-type"] == "application/json"
         assert health.json()["ok"] is True
+        assert health_check(env) == 0  # the Dockerfile's HEALTHCHECK, run as Docker would
         with server.lock:
             calls = [params for method, params in server.telegram.calls if method == "setWebhook"]
         assert [(c["url"], c["secret_token"]) for c in calls] == [(env["WEBHOOK_URL"], SECRET)]
@@ -201,6 +212,7 @@ def test_the_container_command_serves_the_webhook_health_and_metrics_and_stops_c
         code = bot.terminate()
     log = bot.log()
     assert code == 0, log
+    assert health_check(env) != 0  # stopped: unhealthy
     kind = "postgresql" if database.startswith("postgresql") else "sqlite"
     assert start_line("webhook", kind) in log, log
     assert "Traceback" not in log and "ERROR" not in log, log
