@@ -78,13 +78,9 @@ def cmd_chat(settings: Settings, vacancies: dict[str, Vacancy], args: argparse.N
     return run_chat(engine, sender, args.vacancy)
 
 
-async def check_telegram(settings: Settings) -> str | None:
-    """One getMe before starting: a clear line instead of python-telegram-bot's retry log."""
-    return (await telegram_username(settings))[1]
-
-
 async def telegram_username(settings: Settings) -> tuple[str | None, str | None]:
-    """The bot's username from one getMe (through TELEGRAM_API_BASE_URL), or why not."""
+    """The bot's username from one getMe (through TELEGRAM_API_BASE_URL), or why not: before
+    starting, a clear line instead of python-telegram-bot's retry log."""
     from telegram import Bot
     from telegram.error import InvalidToken, NetworkError
 
