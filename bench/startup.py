@@ -41,7 +41,7 @@ from settings import Settings
 from bot.log_privacy import configure_logging
 settings = Settings()
 configure_logging(settings)
-vacancies = main.load_vacancies(settings.vacancies_dir)
+vacancies = main.load_vacancies(settings.vacancies_dir, main.vacancy_cache(settings))
 assert vacancies is not None and len(vacancies) == int(sys.argv[1]), "not every vacancy loaded"
 stamps["catalogue"] = time.time()
 clock = main.fixed_or_system_clock(None)
