@@ -24,10 +24,16 @@ from flows.vacancy_loader import CatalogueError, load_catalogue
 from settings import Settings
 
 
-def load_vacancies(folder: Path) -> dict[str, Vacancy] | None:
-    """The catalogue, or None after printing every problem (the product will not start)."""
+def vacancy_cache(settings: Settings) -> Path:
+    """Where validated vacancy models are kept between runs: beside the data, never in git."""
+    return Path(settings.upload_dir).parent / "cache" / "vacancies"
+
+
+def load_vacancies(folder: Path, cache: Path | None = None) -> dict[str, Vacancy] | None:
+    """The catalogue, or None after printing every problem (the product will not start).
+    `cache`: reuse models of unchanged files (`validate` passes none: it checks everything)."""
     try:
-        return load_catalogue(folder)
+        return load_catalogue(folder, cache)
     except CatalogueError as exc:
         print(f"The vacancy catalogue in {folder} is not valid:", file=sys.stderr)
         for problem in exc.problems:
@@ -543,7 +549,7 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_rotate_keys(settings)
     if args.command == "validate":
         return cmd_validate(settings, args)
-    vacancies = load_vacancies(settings.vacancies_dir)
+    vacancies = load_vacancies(settings.vacancies_dir, vacancy_cache(settings))
     if vacancies is None:
         return 1
     if args.command == "chat":

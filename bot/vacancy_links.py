@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import segno
-
 START_PARAMETER = re.compile(r"[A-Za-z0-9_-]{1,64}")
 USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{4,31}")  # Telegram: 5-32 characters
 
@@ -31,4 +29,6 @@ def valid_username(name: str) -> bool:
 def write_qr(link: str, path: Path) -> None:
     """A PNG of the link's QR code: black on white, 10 pixels a module and the quiet zone of
     4 modules a scanner needs; error correction M (readable with a smudge on a poster)."""
+    import segno  # only `main.py links` draws codes: not imported at the bot's start-up
+
     segno.make(link, error="m", micro=False).save(path, kind="png", scale=10, border=4)

@@ -5,12 +5,17 @@ The machine is static (the "static machine" pattern of the transitions FAQ): no 
 attached; each event fires on a throw-away `_Step` whose state comes from the dossier row and
 whose `target` the engine computed from the answers. The machine's conditions are pure
 predicates on that step, so the machine is the single place that says which moves are legal.
+
+The machine is built on the first move, not with the flow: a long questionnaire has thousands
+of transitions (tens of milliseconds), and a catalogue of many vacancies would pay that for
+each at start-up, whether or not anyone applies to it that day.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from transitions import Machine
@@ -71,8 +76,11 @@ class Flow:
         self.index = {q.id: i for i, q in enumerate(self.questions)}
         self.places: dict[str, Place] = places(vacancy, self.questions)
         self.states = [PRIVACY, *(q_state(q) for q in self.questions), *FIXED_STATES[1:]]
-        self.transitions = self._transitions()
-        self.machine = Machine(
+
+    @cached_property
+    def machine(self) -> Machine:
+        # Two threads may both build it once: equal machines, one kept; nothing is attached.
+        return Machine(
             model=None,
             states=self.states,
             transitions=self.transitions,
@@ -81,7 +89,8 @@ class Flow:
             send_event=True,
         )
 
-    def _transitions(self) -> list[dict[str, Any]]:
+    @cached_property
+    def transitions(self) -> list[dict[str, Any]]:
         qs = [q_state(q) for q in self.questions]
         t: list[dict[str, Any]] = []
 

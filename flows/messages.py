@@ -16,10 +16,18 @@ through Babel); the value `n` of the `Msg` picks the form. Numbers: floats and t
 are formatted by Babel in the locale (2,5 in Dutch, 2.5 in English); other integers (dossier
 ids, years in dates) are shown as they are. Durations and years are a `Quantity`, formatted by
 Babel's unit patterns ("1 dag", "2 dagen", "1 day", "2 days").
+
+Parsing a .po file takes tens of milliseconds (paid by the first message after a start); its
+entries are kept beside it as JSON (`intake.po.json`, not in git) with the hash of the .po
+bytes they came from, and parsed again whenever those bytes change.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import os
 import string
 from dataclasses import dataclass, field
 from functools import cache
@@ -27,7 +35,6 @@ from pathlib import Path
 from typing import Any
 
 from babel import Locale
-from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.units import format_unit
 
@@ -109,8 +116,29 @@ def catalogue_path(folder: str) -> Path:
 @cache
 def read_catalogue(folder: str) -> dict[str, Entry]:
     """One .po file as it is: key -> text, or key -> plural forms (untranslated keys left out)."""
-    with catalogue_path(folder).open("rb") as fh:
-        po = read_po(fh, locale=folder)
+    path = catalogue_path(folder)
+    content = path.read_bytes()
+    digest = hashlib.sha256(content).hexdigest()
+    compiled = path.with_name(path.name + ".json")
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        kept = json.loads(compiled.read_bytes())
+        if kept["sha256"] == digest:
+            return {k: v if isinstance(v, str) else tuple(v) for k, v in kept["entries"].items()}
+    entries = _parse_po(content, folder)
+    with contextlib.suppress(OSError):  # a read-only install parses at each start: still right
+        partial = compiled.with_name(f"{compiled.name}.{os.getpid()}.tmp")
+        partial.write_text(json.dumps({"sha256": digest, "entries": entries},
+                                      ensure_ascii=False), encoding="utf-8")
+        partial.replace(compiled)
+    return entries
+
+
+def _parse_po(content: bytes, folder: str) -> dict[str, Entry]:
+    import io
+
+    from babel.messages.pofile import read_po
+
+    po = read_po(io.BytesIO(content), locale=folder)
     entries: dict[str, Entry] = {}
     for m in po:
         if not m.id:

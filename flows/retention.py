@@ -19,11 +19,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 from flows.eligibility import add_months
-from flows.ports import DossierRecord
 from flows.vacancy import Vacancy
+
+
+class Applied(Protocol):
+    """What the retention of a dossier depends on (a `DossierRecord`, or a light row of the
+    retention job that never opens the sealed fields)."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def consented_at(self) -> datetime: ...
 
 
 @dataclass(frozen=True)
@@ -80,7 +91,7 @@ def promise(vacancy: Vacancy) -> Promise:
                    not vacancy.retention.stated)
 
 
-def kept(vacancy: Vacancy, dossier: DossierRecord) -> Kept:
+def kept(vacancy: Vacancy, dossier: Applied) -> Kept:
     """How long this dossier is kept, and why; times in the vacancy's zone."""
     said = promise(vacancy)
     started = max(dossier.created_at, dossier.consented_at).astimezone(vacancy.zone)
@@ -99,6 +110,6 @@ def kept(vacancy: Vacancy, dossier: DossierRecord) -> Kept:
     return period
 
 
-def keep_until(vacancy: Vacancy, dossier: DossierRecord) -> datetime:
+def keep_until(vacancy: Vacancy, dossier: Applied) -> datetime:
     """The moment after which the dossier, its answers and files are deleted."""
     return kept(vacancy, dossier).until

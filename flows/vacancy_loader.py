@@ -2,20 +2,33 @@
 
 A message names the file, the field path, what is wrong and what is allowed, so whoever writes
 a vacancy can fix it without reading our code.
+
+Parsing and validating a file costs tens of milliseconds; at start-up (`cache` given) each valid
+file's model is kept as a pickle named by the hash of the file's bytes and of the code that
+validates it, so a restart validates only what changed. A changed file has another hash: the
+cache never serves a stale vacancy. `main.py validate` uses no cache.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
+import pickle
+import sys
 import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+import pydantic
 from pydantic import BaseModel, ValidationError
 
+from flows import vacancy as vacancy_module
 from flows.vacancy import Vacancy
+
+CACHE_FORMAT = 1
 
 
 @dataclass(frozen=True)
@@ -130,9 +143,15 @@ def _explain(err: dict[str, Any]) -> list[Problem]:
 
 def load_file(path: Path) -> Vacancy:
     """One vacancy file, or CatalogueError with every problem in it."""
+    return _compile(path, path.read_bytes())
+
+
+def _compile(path: Path, content: bytes) -> Vacancy:
+    import yaml  # a cached catalogue needs no YAML parser
+
     name = str(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(content.decode("utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -149,8 +168,40 @@ def load_file(path: Path) -> Vacancy:
         raise CatalogueError(problems) from None
 
 
-def load_catalogue(folder: Path) -> dict[str, Vacancy]:
-    """Every `*.yaml`/`*.yml` in `folder`, keyed by id; all problems of all files at once."""
+def _code_hash() -> bytes:
+    """What a cached model depends on besides the file: the code that validated it."""
+    code = Path(vacancy_module.__file__ or "").read_bytes()
+    return hashlib.sha256(b"%d|%s|%s|" % (CACHE_FORMAT, pydantic.VERSION.encode(),
+                                           sys.version.encode()) + code).digest()
+
+
+def _cache_key(content: bytes, code: bytes) -> str:
+    return hashlib.sha256(code + content).hexdigest()
+
+
+def _cached(path: Path, content: bytes, cache: Path, code: bytes) -> Vacancy:
+    """The file's model from the cache, else compiled and stored there (only when valid)."""
+    entry = cache / f"{_cache_key(content, code)}.pickle"
+    try:
+        found = pickle.loads(entry.read_bytes())
+    except Exception:  # none yet, or a torn or foreign file: compile again
+        found = None
+    if isinstance(found, Vacancy):
+        return found
+    vacancy = _compile(path, content)
+    with contextlib.suppress(OSError):
+        cache.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # Written aside and renamed: a reader never sees half a pickle.
+        partial = entry.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_bytes(pickle.dumps(vacancy, protocol=pickle.HIGHEST_PROTOCOL))
+        partial.replace(entry)
+    return vacancy
+
+
+def load_catalogue(folder: Path, cache: Path | None = None) -> dict[str, Vacancy]:
+    """Every `*.yaml`/`*.yml` in `folder`, keyed by id; all problems of all files at once.
+
+    `cache`: a folder where validated models are kept between runs (see the module's doc)."""
     if not folder.is_dir():
         raise CatalogueError([Problem(str(folder), "", "no such folder of vacancy files")])
     files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
@@ -159,9 +210,12 @@ def load_catalogue(folder: Path) -> dict[str, Vacancy]:
     problems: list[Problem] = []
     vacancies: dict[str, Vacancy] = {}
     first_file: dict[str, Path] = {}
+    code = _code_hash() if cache is not None else b""
     for path in files:
         try:
-            vacancy = load_file(path)
+            content = path.read_bytes()
+            vacancy = (_cached(path, content, cache, code) if cache is not None
+                       else _compile(path, content))
         except CatalogueError as exc:
             problems += exc.problems
             continue
@@ -174,4 +228,14 @@ def load_catalogue(folder: Path) -> dict[str, Vacancy]:
         first_file[vacancy.id] = path
     if problems:
         raise CatalogueError(problems)
+    if cache is not None:
+        _forget_others(cache, {_cache_key(p.read_bytes(), code) for p in first_file.values()})
     return vacancies
+
+
+def _forget_others(cache: Path, used: set[str]) -> None:
+    """Drop entries of files that changed or went: the cache holds the catalogue, no history."""
+    for entry in cache.glob("*.pickle"):
+        if entry.stem not in used:
+            with contextlib.suppress(OSError):
+                entry.unlink()

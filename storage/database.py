@@ -35,23 +35,25 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sqlite3
 import stat
+import sys
 import threading
 import time
 import weakref
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from flows.ports import ConcurrentUpdate
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 log = logging.getLogger(__name__)
@@ -174,7 +176,9 @@ def is_transient(error: BaseException) -> bool:
         if error.connection_invalidated:
             return True
         cause = error.orig
-    if isinstance(cause, psycopg.Error):
+    # psycopg is imported only with a PostgreSQL engine: without it, no error can be its.
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is not None and isinstance(cause, psycopg.Error):
         state = cause.sqlstate
         if state is None:
             # Raised by the client itself: with OperationalError, a failed or lost connection.
@@ -192,6 +196,8 @@ def is_transient(error: BaseException) -> bool:
 
 def alembic_config(url: str | None = None) -> Config:
     """An Alembic Config built in code, pointing at `storage/migrations`."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
     if url is not None:
@@ -208,7 +214,12 @@ def migrate(engine: Engine) -> None:
 
     The connection is handed to env.py through `config.attributes`, so this works for any
     engine, including a SQLite database in memory.
+
+    A database already at the newest revision is told by one query, without Alembic (whose
+    import alone costs a large part of a start-up).
     """
+    if _at_head(engine):
+        return
     config = alembic_config()
     if not is_sqlite(engine):
         with engine.connect() as connection:
@@ -234,7 +245,38 @@ def migrate(engine: Engine) -> None:
             raw.execute("PRAGMA foreign_keys=ON")
 
 
+_REVISION = re.compile(r'^(down_)?revision\b[^=]*=\s*(?:"([^"]*)"|None)', re.MULTILINE)
+
+
+def head_revision() -> str | None:
+    """The newest revision of storage/migrations, read from the files' `revision` and
+    `down_revision` lines (None if they do not form one chain: then Alembic decides)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        for down, value in _REVISION.findall(path.read_text(encoding="utf-8")):
+            if value:
+                (parents if down else revisions).add(value)
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _at_head(engine: Engine) -> bool:
+    head = head_revision()
+    if head is None:
+        return False
+    try:
+        with engine.connect() as connection:
+            current = connection.execute(
+                text("SELECT version_num FROM alembic_version")).scalars().all()
+    except DBAPIError:
+        return False  # no such table yet: a new database
+    return current == [head]
+
+
 def _upgrade(config: Config, connection: Connection) -> None:
+    from alembic import command
+
     with connection.begin():
         if is_postgresql(connection.engine):
             # A migration may take longer than any event should, and a second process must

@@ -113,7 +113,8 @@ class DocumentRow(SQLModel, table=True):
     """One uploaded file of a dossier; the bytes live in the file store under `stored_path`."""
 
     __tablename__: ClassVar[str] = "document"  # type: ignore[misc]
-    __table_args__ = (Index("ix_document_dossier_id", "dossier_id"), NEVER_REUSED_IDS)
+    __table_args__ = (Index("ix_document_dossier_id", "dossier_id"),
+                      Index("ix_document_stored_path", "stored_path"), NEVER_REUSED_IDS)
 
     id: int | None = Field(default=None, primary_key=True)
     dossier_id: int = Field(
