@@ -35,7 +35,7 @@ from telegram import Bot, Message
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.rendering import keyboard, message_parts, split_text
-from bot.work_pool import keep_busy
+from bot.work_pool import LocalFirst, keep_busy
 from flows.decisions import decision_choices
 from flows.dossier_summary import (
     document_caption,
@@ -105,12 +105,21 @@ class OutboxSender:
         self.owner = owner
         self.lease = lease
         self.timeout = timeout
+        # Replies leased to this process in the transaction that wrote them (storage/handoff.py).
+        self.local: LocalFirst[OutboxItem] = LocalFirst(self._claim_stored)
 
-    async def claim(self, limit: int) -> list[OutboxItem]:
+    async def _claim_stored(self, limit: int) -> list[OutboxItem]:
         # Without a recruiters' chat, notifications wait in the outbox (`main.py export`).
         skip = (RECRUITERS,) if self.recruiter_chat is None else ()
         return await asyncio.to_thread(self.outbox.claim, self.owner, self.clock(), self.lease,
                                        limit, skip)
+
+    async def claim(self, limit: int) -> list[OutboxItem]:
+        return await self.local.claim(limit)
+
+    def hand(self, items: list[OutboxItem]) -> None:
+        """Rows already leased to this process: delivered before any claim query."""
+        self.local.add(items)
 
     async def run_once(self, bot: Bot, limit: int = 64) -> int:
         """Claim what is due (one row per chat) and send it; return how many rows were claimed."""
