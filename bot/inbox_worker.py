@@ -20,13 +20,14 @@ from telegram.error import NetworkError
 from telegram.ext import Application, CallbackContext
 
 from bot import metrics
-from bot.work_pool import keep_busy
+from bot.work_pool import LocalFirst, keep_busy
 from flows.engine import Engine
 from flows.events import Inbound, Sender
 from flows.messages import Msg, normalise_language, render
+from storage import handoff
 from storage.database import is_transient
 from storage.inbox import InboxItem, Received, SqlInbox
-from storage.outbox import SqlOutbox
+from storage.outbox import OutboxItem, SqlOutbox
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
@@ -86,7 +87,8 @@ def transient(error: BaseException) -> bool:
 class InboxWorker:
     def __init__(self, app: Application, inbox: SqlInbox, outbox: SqlOutbox, engine: Engine,
                  owner: str, lease: timedelta, concurrency: int = 32,
-                 on_handled: Callable[[], None] = lambda: None) -> None:
+                 on_handled: Callable[[], None] = lambda: None,
+                 on_replies: Callable[[list[OutboxItem]], None] = lambda items: None) -> None:
         self.app = app
         self.inbox = inbox
         self.outbox = outbox
@@ -95,6 +97,10 @@ class InboxWorker:
         self.lease = lease
         self.concurrency = concurrency
         self.on_handled = on_handled
+        # Replies the update's own transaction leased to this process: the sender's to deliver.
+        self.on_replies = on_replies
+        # Rows leased to this process when they arrived (storage.inbox.receive_and_take).
+        self.local: LocalFirst[InboxItem] = LocalFirst(self._claim_stored)
         self._errors: dict[int, BaseException] = {}
         app.add_error_handler(self._remember_error)
 
@@ -102,8 +108,15 @@ class InboxWorker:
         if isinstance(update, Update) and context.error is not None:
             self._errors[update.update_id] = context.error
 
-    async def claim(self, limit: int) -> list[InboxItem]:
+    async def _claim_stored(self, limit: int) -> list[InboxItem]:
         return await asyncio.to_thread(self.inbox.claim, self.owner, self.lease, limit)
+
+    async def claim(self, limit: int) -> list[InboxItem]:
+        return await self.local.claim(limit)
+
+    def hand(self, items: list[InboxItem]) -> None:
+        """Rows this process received and leased: handled before any claim query."""
+        self.local.add(items)
 
     async def run_once(self) -> int:
         """Claim what may be handled now and handle it; return how many rows were claimed."""
@@ -134,8 +147,25 @@ class InboxWorker:
             await self.quarantine(item, raw, exc)
             return
         self._errors.pop(update.update_id, None)
-        await self.app.process_update(update)
+        now = self.inbox.now()
+        settled = handoff.Handoff(item.id, self.owner, now, now + self.lease)
+        handoff.current.set(settled)  # this task's context only: each row has its own task
+        try:
+            await self.app.process_update(update)
+        finally:
+            handoff.current.set(None)
+            if settled.outbox:
+                self.on_replies([OutboxItem(row_id, kind, chat, dossier, payload, 0, now)
+                                 for row_id, kind, chat, dossier, payload in settled.outbox])
         error = self._errors.pop(update.update_id, None)
+        if settled.inbox_done:
+            # Applied and marked done in one commit: whatever failed after it (a courtesy
+            # message, say) cannot be fixed by handling the update again.
+            if error is not None:
+                log.warning("update %s: %s after it was applied", item.update_id,
+                            type(error).__name__)
+            metrics.handled("done")
+            return
         if error is None:
             await asyncio.to_thread(self.inbox.done, item.id)
             metrics.handled("done")

@@ -29,14 +29,15 @@ import logging
 import warnings
 from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from telegram import Bot, Message
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.warnings import PTBUserWarning
 
 from bot import metrics
-from bot.rendering import keyboard, message_parts, split_text
-from bot.work_pool import keep_busy
+from bot.rendering import keyboard_rows, message_parts, split_text
+from bot.work_pool import LocalFirst, keep_busy
 from flows.decisions import decision_choices
 from flows.dossier_summary import (
     document_caption,
@@ -63,6 +64,22 @@ MAX_BACKOFF = timedelta(minutes=30)
 # Rows that take the recruiters' chat messages about a dossier back before saying so.
 TAKE_BACK = ("dossier_withdrawn", "candidate_erased")
 MAX_DELETE_BATCH = 100  # message ids per deleteMessages call (Telegram's limit)
+# The library suggests Bot.send_message over do_api_request("sendMessage"), which parses the
+# answer: exactly what `send_text` avoids. (A filter set once: catch_warnings is not safe in
+# concurrent tasks.)
+warnings.filterwarnings("ignore", message="Please use 'Bot.sendMessage'", category=PTBUserWarning)
+
+
+class Delivered(NamedTuple):
+    """What the sender needs of a message Telegram took."""
+
+    chat_id: int
+    message_id: int
+    document: bool  # it carries a file
+
+
+def delivered(message: Message) -> Delivered:
+    return Delivered(message.chat_id, message.message_id, message.document is not None)
 
 
 class ErasedMeanwhile(Exception):
@@ -106,12 +123,21 @@ class OutboxSender:
         self.owner = owner
         self.lease = lease
         self.timeout = timeout
+        # Replies leased to this process in the transaction that wrote them (storage/handoff.py).
+        self.local: LocalFirst[OutboxItem] = LocalFirst(self._claim_stored)
 
-    async def claim(self, limit: int) -> list[OutboxItem]:
+    async def _claim_stored(self, limit: int) -> list[OutboxItem]:
         # Without a recruiters' chat, notifications wait in the outbox (`main.py export`).
         skip = (RECRUITERS,) if self.recruiter_chat is None else ()
         return await asyncio.to_thread(self.outbox.claim, self.owner, self.clock(), self.lease,
                                        limit, skip)
+
+    async def claim(self, limit: int) -> list[OutboxItem]:
+        return await self.local.claim(limit)
+
+    def hand(self, items: list[OutboxItem]) -> None:
+        """Rows already leased to this process: delivered before any claim query."""
+        self.local.add(items)
 
     async def run_once(self, bot: Bot, limit: int = 64) -> int:
         """Claim what is due (one row per chat) and send it; return how many rows were claimed."""
@@ -139,7 +165,9 @@ class OutboxSender:
                 item, self.take_back(bot, item.id, payload)):
             return
         try:
-            parts = await asyncio.to_thread(self.parts_of, item, payload)
+            # A reply's parts are in the row; others are rendered from the database.
+            parts = (self.parts_of(item, payload) if item.kind == "message" else
+                     await asyncio.to_thread(self.parts_of, item, payload))
         except LookupError as exc:  # a retired vacancy file: keep it pending (export shows it)
             await asyncio.to_thread(self.outbox.failed, item.id, type(exc).__name__,
                                     self.clock() + backoff(item.attempts))
@@ -202,7 +230,7 @@ class OutboxSender:
                 await asyncio.to_thread(self.outbox.progress, item.id, payload)
 
     def after_sending(self, item: OutboxItem, index: int, part: dict[str, Any],
-                      sent: Message) -> None:
+                      sent: Delivered) -> None:
         """Right after Telegram took a part (before the progress is saved): remember where a
         question landed, remember what the recruiters' chat holds about a dossier, and delete
         a criminal-record extract's file now that the recruiters have it."""
@@ -215,7 +243,7 @@ class OutboxSender:
                 self.store.engine, int(dossier_id), sent.chat_id, sent.message_id,
                 self.clock(), outbox_id=item.id):
             raise ErasedMeanwhile(sent)
-        if part.get("reduce") and sent.document is not None:
+        if part.get("reduce") and sent.document:
             path = recruiter_messages.reduce_document(self.store.engine,
                                                       int(part["document_id"]), self.clock())
             if path:
@@ -332,13 +360,11 @@ class OutboxSender:
         return {"read_timeout": self.timeout, "write_timeout": self.timeout,
                 "connect_timeout": self.timeout, "pool_timeout": self.timeout}
 
-    async def send_part(self, bot: Bot, chat: int | None, part: dict[str, Any]) -> Message | None:
+    async def send_part(self, bot: Bot, chat: int | None, part: dict[str, Any]) -> Delivered | None:
         timeouts = self.timeouts()
         if "text" in part:
-            return await bot.send_message(chat, part["text"],
-                                          reply_markup=keyboard(part.get("choices") or [],
-                                                                part.get("links")),
-                                          message_thread_id=part.get("thread_id"), **timeouts)
+            return await self.send_text(bot, chat, part["text"], part.get("choices") or [],
+                                        part.get("links"), part.get("thread_id"))
         if "document_id" in part:
             found = await asyncio.to_thread(self.store.open_document, part["document_id"])
             if found is None:
@@ -348,25 +374,40 @@ class OutboxSender:
                 if part.get("reduce"):
                     return None  # this very notification delivered it before a crash
                 # Its file went once the recruiters had it: say so, keep the facts.
-                return await bot.send_message(chat, await asyncio.to_thread(
-                    self.file_deleted_line, doc, part.get("caption")), **timeouts)
+                return await self.send_text(bot, chat, await asyncio.to_thread(
+                    self.file_deleted_line, doc, part.get("caption")))
             try:
                 data = await asyncio.to_thread(self.files.read, doc.stored_path, sealer)
             except FileNotFoundError:  # erased from disk meanwhile: retrying cannot help
                 log.warning("document %s has no file; not sent", doc.id)
                 return None
-            return await bot.send_document(chat, document=data,
-                                           filename=display_name(doc.original_name),
-                                           caption=part.get("caption"), **timeouts)
+            return delivered(await bot.send_document(
+                chat, document=data, filename=display_name(doc.original_name),
+                caption=part.get("caption"), **timeouts))
         if "file_data" in part:
-            return await bot.send_document(chat, document=base64.b64decode(part["file_data"]),
-                                           filename=part["file_name"],
-                                           caption=part.get("caption"), **timeouts)
+            return delivered(await bot.send_document(
+                chat, document=base64.b64decode(part["file_data"]), filename=part["file_name"],
+                caption=part.get("caption"), **timeouts))
         if "photo_data" in part:  # a picture drawn for the recruiters (the /stats chart)
-            return await bot.send_photo(chat, photo=base64.b64decode(part["photo_data"]),
-                                        filename=part.get("file_name"),
-                                        caption=part.get("caption"), **timeouts)
+            return delivered(await bot.send_photo(
+                chat, photo=base64.b64decode(part["photo_data"]), filename=part.get("file_name"),
+                caption=part.get("caption"), **timeouts))
         return None
+
+    async def send_text(self, bot: Bot, chat: int | None, text: str,
+                        choices: list[list[str]] | None = None, links: list[list[str]] | None = None,
+                        thread_id: int | None = None) -> Delivered:
+        """sendMessage with the answer left as JSON: building a Message object from it costs
+        more than the rest of delivering a reply, and only its ids are needed. The call still
+        goes through the bot's rate limiter and error handling."""
+        params: dict[str, Any] = {"chat_id": chat, "text": text}
+        rows = keyboard_rows(choices or [], links)
+        if rows:
+            params["reply_markup"] = {"inline_keyboard": rows}
+        if thread_id is not None:
+            params["message_thread_id"] = thread_id
+        sent = await bot.do_api_request("sendMessage", api_kwargs=params, **self.timeouts())
+        return Delivered(int(sent["chat"]["id"]), int(sent["message_id"]), False)
 
     def file_deleted_line(self, doc: DocumentRecord, caption: str | None) -> str:
         """ "#12 · Lena Peeters · uittreksel uit het strafregister: bestand verwijderd na

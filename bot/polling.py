@@ -11,18 +11,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBUserWarning
 
-from bot import metrics
-from bot.failpoints import failpoint
 from bot.inbox_worker import received
 from bot.outbox_sender import retry_after
-from storage.inbox import SqlInbox
+from storage.inbox import Received
 
 log = logging.getLogger(__name__)
 LONG_POLL = 25  # seconds Telegram holds a getUpdates open when there is nothing new
@@ -38,11 +36,10 @@ async def _pause(stop: asyncio.Event, seconds: float) -> None:
 
 
 class Poller:
-    def __init__(self, bot: Bot, inbox: SqlInbox, on_received: Callable[[], None],
+    def __init__(self, bot: Bot, store: Callable[[list[Received]], Awaitable[Any]],
                  long_poll: int = LONG_POLL) -> None:
         self.bot = bot
-        self.inbox = inbox
-        self.on_received = on_received
+        self.store = store  # committed when it returns (bot.runtime.Runtime.store)
         self.long_poll = long_poll
         self.offset: int | None = None
 
@@ -63,11 +60,8 @@ class Poller:
             log.warning("getUpdates: %s entries without an update id ignored",
                         len(updates) - len(rows))
         if rows:
-            # Committed before confirming.
-            metrics.received(await asyncio.to_thread(self.inbox.receive, rows))
-            failpoint("received")
+            await self.store(rows)  # committed before confirming (and counted)
             self.offset = max(row.update_id for row in rows) + 1
-            self.on_received()
         return len(rows)
 
     async def fetch_or_stop(self, stop: asyncio.Event) -> bool:

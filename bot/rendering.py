@@ -26,22 +26,31 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     return chunks
 
 
-def keyboard(choices: list[list[str]],
-             links: list[list[str]] | None = None) -> InlineKeyboardMarkup | None:
-    """Buttons from [token, label] pairs; short labels go two to a row, like "Ja | Nee".
-    `links`, [label, url] pairs, open a URL (a deep link), each on a row of its own."""
-    if not choices and not links:
-        return None
-    rows: list[list[InlineKeyboardButton]] = []
+def keyboard_rows(choices: list[list[str]],
+                  links: list[list[str]] | None = None) -> list[list[dict[str, str]]]:
+    """Buttons from [token, label] pairs, as the Bot API's inline keyboard rows; short labels
+    go two to a row, like "Ja | Nee". `links`, [label, url] pairs, open a URL (a deep link),
+    each on a row of its own."""
+    rows: list[list[dict[str, str]]] = []
     for token, label in choices:
-        button = InlineKeyboardButton(label[:64], callback_data=token)
-        if (rows and len(rows[-1]) == 1 and len(rows[-1][0].text) <= SHORT_LABEL
-                and len(button.text) <= SHORT_LABEL):
+        button = {"text": label[:64], "callback_data": token}
+        if (rows and len(rows[-1]) == 1 and len(rows[-1][0]["text"]) <= SHORT_LABEL
+                and len(button["text"]) <= SHORT_LABEL):
             rows[-1].append(button)
         else:
             rows.append([button])
-    rows += [[InlineKeyboardButton(label[:64], url=url)] for label, url in links or []]
-    return InlineKeyboardMarkup(rows)
+    rows += [[{"text": label[:64], "url": url}] for label, url in links or []]
+    return rows
+
+
+def keyboard(choices: list[list[str]],
+             links: list[list[str]] | None = None) -> InlineKeyboardMarkup | None:
+    """`keyboard_rows` as python-telegram-bot's markup (None without buttons)."""
+    rows = keyboard_rows(choices, links)
+    if not rows:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(**button) for button in row]
+                                 for row in rows])
 
 
 def message_parts(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -26,7 +26,7 @@ from bot.failpoints import failpoint
 from bot.inbox_worker import InboxWorker, received
 from bot.outbox_sender import OutboxSender
 from bot.polling import Poller, _pause
-from storage.inbox import SqlInbox
+from storage.inbox import Received, SqlInbox
 from storage.job_lease import take_job_lease
 from storage.outbox import RECRUITERS, SqlOutbox
 
@@ -98,6 +98,7 @@ class Runtime:
         self.arrived = asyncio.Event()  # an update was stored or handled: claim again
         self.queued = asyncio.Event()  # something may wait in the outbox: send again
         worker.on_handled = self.handled
+        worker.on_replies = sender.hand
 
     def handled(self) -> None:
         self.arrived.set()
@@ -107,10 +108,16 @@ class Runtime:
 
     async def receive(self, raw_updates: list[dict[str, Any]]) -> int:
         """Store updates (committed when this returns) and wake the worker."""
-        rows = [row for row in map(received, raw_updates) if row is not None]
-        new = await asyncio.to_thread(self.inbox.receive, rows)
+        return await self.store([row for row in map(received, raw_updates) if row is not None])
+
+    async def store(self, rows: list[Received]) -> int:
+        """Store received rows, committed when this returns; those leased to this process on
+        the way in go straight to the worker. Returns how many were new."""
+        new, taken = await asyncio.to_thread(self.inbox.receive_and_take, rows, self.owner,
+                                             self.lease)
         metrics.received(new)
         failpoint("received")
+        self.worker.hand(taken)
         self.arrived.set()
         return new
 
@@ -219,7 +226,7 @@ class Runtime:
 
 async def polling(runtime: Runtime) -> Callable[[asyncio.Event], Awaitable[None]]:
     await runtime.app.bot.delete_webhook(drop_pending_updates=False)
-    poller = Poller(runtime.app.bot, runtime.inbox, runtime.arrived.set)
+    poller = Poller(runtime.app.bot, runtime.store)
     return poller.run
 
 

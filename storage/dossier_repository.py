@@ -60,7 +60,7 @@ from flows.ports import (
     QuestionRecord,
     Sealer,
 )
-from storage import candidate_data, funnel_queries
+from storage import candidate_data, funnel_queries, handoff
 from storage.crypto import KeyGone, Keyring, SubjectCipher, is_sealed, process_keyring
 from storage.database import BEGIN_MODE, is_postgresql, is_sqlite, writer_lock
 from storage.subject_keys import cipher_of, ciphers_of
@@ -251,6 +251,7 @@ _SELECT_DECISIONS = (
 _INSERT_DECISION = insert(decision_table).returning(_DC.id)
 
 _INSERT_OUTBOX = insert(outbox_table)
+_INSERT_OUTBOX_LEASED = insert(outbox_table).returning(outbox_table.c.id)
 _INSERT_AUDIT = insert(audit_table)
 
 
@@ -789,8 +790,12 @@ class SqlUnitOfWork:
         # A reply to the candidate may quote them: sealed with their key. Notifications hold
         # ids only; after an erasure the goodbye is plain (their key is gone).
         cipher = self._cipher(create=True) if kind == "message" else None
-        self._connection.execute(
-            _INSERT_OUTBOX,
+        # A reply due now, written while a worker handles the update it answers, goes to the
+        # sender from memory (storage/handoff.py): no claim query, no second decryption.
+        lease = (handoff.lease_for_new_row(self._connection, chat_key)
+                 if kind == "message" and due <= now else {})
+        written = self._connection.execute(
+            _INSERT_OUTBOX_LEASED if lease else _INSERT_OUTBOX,
             {
                 "kind": kind,
                 "chat_key": chat_key,
@@ -800,8 +805,11 @@ class SqlUnitOfWork:
                 "created_at": now,
                 "next_attempt_at": due,
                 "attempts": 0,
+                **lease,
             },
         )
+        if lease:
+            handoff.hand_to_sender(written.scalar_one(), kind, chat_key, dossier_id, payload)
 
     def claim_event(self, event_id: int) -> bool:
         """Record that this channel event is applied; False when it already was."""
@@ -815,6 +823,8 @@ class SqlUnitOfWork:
         applied = self._connection.execute(statement).first() is not None
         if applied:
             self._event_id = event_id  # the update this unit of work answers
+            # This transaction applies the update: its inbox row is done with the same commit.
+            handoff.settle_inbox(self._connection)
         return applied
 
     def count_notice_shown(self, vacancy_id: str, day: date) -> None:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Engine, bindparam, delete, func, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -36,6 +36,11 @@ from storage.tables import inbox_table
 
 Clock = Callable[[], datetime]
 _I = inbox_table.c
+_PENDING_OF_KEY = (select(_I.id).where(_I.channel == bindparam("channel"),
+                                       _I.status == "pending", _I.key == bindparam("key"))
+                   .limit(1))
+# Transaction-scoped, in the one-bigint key space (storage/database.py explains the spaces).
+_PG_KEY_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
 MAX_ERROR = 200
 
 
@@ -93,22 +98,53 @@ class SqlInbox:
     def receive(self, updates: Iterable[Received]) -> int:
         """Store the updates (one transaction); one already stored is ignored. Returns how many
         were new."""
+        return self.receive_and_take(updates)[0]
+
+    def receive_and_take(self, updates: Iterable[Received], owner: str | None = None,
+                         lease: timedelta | None = None) -> tuple[int, list[InboxItem]]:
+        """Store the updates (one transaction) and, given an `owner`, lease to it at once each
+        new row that is the only pending one of its key: the receiving process handles those
+        from memory, with no claim query. Returns how many were new, and the rows taken."""
         now = self._clock()
         updates = list(updates)
         if not updates:
-            return 0
+            return 0, []
         with write_transaction(self._engine) as connection:
-            rows = []
+            rows, taken = [], set()
+            busy: set[str] = set()  # keys with a pending row (stored, or earlier in the batch)
             for u in updates:
                 subject = self.subject(u.key)
                 cipher = cipher_of(connection, self._keyring, subject, create=True, lock=True)
                 assert cipher is not None
+                take = owner is not None and u.key not in busy and not self._pending(
+                    connection, u.key)
+                busy.add(u.key)
+                if take:
+                    taken.add(u.update_id)
                 rows.append({"channel": self._channel, "update_id": u.update_id,
                              "digest": digest(u.raw), "key": u.key[:64],
                              "raw": cipher.seal_json(u.raw), "subject": subject,
-                             "received_at": now, "status": "pending", "attempts": 0,
-                             "next_attempt_at": now})
-            return len(connection.execute(self._insert.returning(_I.id), rows).all())
+                             "received_at": now, "status": "pending",
+                             "attempts": 1 if take else 0, "next_attempt_at": now,
+                             "lease_owner": owner if take else None,
+                             "lease_until": now + lease if take and lease else None})
+            stored = connection.execute(self._insert.returning(_I.id, _I.update_id), rows).all()
+        raw = {u.update_id: u for u in updates}
+        return len(stored), [InboxItem(r.id, r.update_id, raw[r.update_id].key,
+                                       raw[r.update_id].raw, 1)
+                             for r in stored if r.update_id in taken]
+
+    def _pending(self, connection: Connection, key: str) -> bool:
+        """Whether `key` has a pending row. On PostgreSQL the key is locked first, so that two
+        processes receiving the same person's updates at once cannot both take one."""
+        if self._postgresql:
+            connection.execute(_PG_KEY_LOCK, {"key": f"inbox:{self._channel}:{key}"})
+        return connection.execute(_PENDING_OF_KEY, {"channel": self._channel,
+                                                    "key": key[:64]}).first() is not None
+
+    def now(self) -> datetime:
+        """The lease clock (leases, retries and handling times run on it)."""
+        return self._clock()
 
     def subject(self, key: str) -> str:
         """Whose key seals an update: a user's updates (key "u:<id>") share the key of the

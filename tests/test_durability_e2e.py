@@ -90,14 +90,16 @@ def test_sigkill_between_receipt_and_reply_applies_the_answer_once(harness: Harn
     answer = h.post(lambda: h.tg.text_update(111, "lena@example.be"))
     assert dying.wait() == -9, dying.log_text()  # it killed itself at the failpoint
     update_id = answer["update_id"]
-    assert inbox_rows(h, update_id) == ["pending"]  # stored, not marked handled
     assert len(h.tg.messages_to(111)) == seen  # nothing sent before the death
     if moment == "received":
+        assert inbox_rows(h, update_id) == ["pending"]  # stored, not marked handled
         assert dossier(h, 111)[0] == version_111  # not applied
         assert answer in h.tg.updates  # never confirmed: Telegram will deliver it again
     else:
         version, answers = dossier(h, 111)
         assert version > version_111 and "lena@example.be" in json.dumps(answers)  # applied
+        # ... and its inbox row marked done in that same commit: it is never handled again.
+        assert inbox_rows(h, update_id) == ["done"]
         unsent = h.query("SELECT count(*) FROM outbox WHERE chat_key = '111' "
                          "AND sent_at IS NULL")[0][0]
         assert unsent > 0  # the reply waits in the outbox
