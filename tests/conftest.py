@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine
 
 from storage.database import make_engine, migrate
-from tests.db_fixtures import TemporaryPostgres, sqlite_url
+from tests.db_fixtures import TemporaryPostgres, migrated_sqlite, sqlite_url
 
 # Every store seals personal data with a key wrapped by MASTER_KEY; tests (and the processes
 # they start, which inherit the environment) use a fixed one, never a real one.
@@ -35,10 +35,22 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, postgres: Tempo
 
 
 @pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
+def migrated_database_url(database_url: str, postgres: TemporaryPostgres) -> str:
+    """`database_url` (the same URL, the same parameters), already at the newest schema
+    revision with no rows: a copy of a database migrated once per session, on which
+    `migrate()` is a no-op. For tests that would migrate an empty database first thing."""
+    if database_url.startswith("sqlite:///"):
+        migrated_sqlite(Path(database_url.removeprefix("sqlite:///")))
+        return database_url
+    assert database_url == postgres.url
+    return postgres.migrated_url()
+
+
+@pytest.fixture
+def engine(migrated_database_url: str) -> Iterator[Engine]:
     """A migrated database of each kind (a suite may define its own `engine` instead)."""
-    engine = make_engine(database_url)
-    migrate(engine)
+    engine = make_engine(migrated_database_url)
+    migrate(engine)  # finds the copied schema current
     yield engine
     engine.dispose()
 

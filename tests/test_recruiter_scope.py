@@ -25,12 +25,12 @@ from bot.outbox_sender import OutboxSender
 from bot.recruiter_commands import RecruiterCommands, addressed_elsewhere
 from flows.messages import Msg, render
 from flows.ports import CandidateRecord, DocumentRecord, DossierRecord
-from flows.vacancy_loader import load_catalogue
 from storage.database import make_engine, migrate
 from storage.dossier_repository import SqlDossierStore
 from storage.file_store import LocalFileStore
 from storage.outbox import SqlOutbox
 from storage.tables import outbox_table
+from tests.conversation import shipped_vacancies
 from tests.db_fixtures import opened, sqlite_url
 
 T0 = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
@@ -133,7 +133,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
     migrate(engine)
     store = SqlDossierStore(engine, clock=lambda: T0)
     files = LocalFileStore(tmp_path / "files", clock=lambda: T0)
-    vacancies = load_catalogue(Path("vacancies"))
+    vacancies = shipped_vacancies()
     dossier_id = make_dossier(store, files, tmp_path)
     outbox = SqlOutbox(engine)
     telegram = FakeTelegram()

@@ -16,13 +16,13 @@ import pytest
 from bot import sample_files
 from flows.engine import Engine
 from flows.events import Inbound, Reply, Sender, Upload
-from flows.vacancy_loader import load_catalogue
 from storage.database import make_engine, migrate
 from storage.dossier_repository import SqlDossierStore
 from storage.file_store import LocalFileStore
+from tests.conversation import shipped_vacancies
 
 ROOT = Path(__file__).resolve().parents[1]
-VACANCIES = load_catalogue(ROOT / "vacancies")
+VACANCIES = shipped_vacancies()
 
 # What a candidate answers, by question id (a button label's option value or typed text).
 ANSWERS: dict[str, Any] = {

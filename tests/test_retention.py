@@ -14,16 +14,16 @@ from flows.events import Inbound, Sender, Upload
 from flows.ports import DossierRecord
 from flows.retention import keep_until, kept
 from flows.vacancy import Vacancy
-from flows.vacancy_loader import load_catalogue
 from storage.database import make_engine, migrate
 from storage.dossier_repository import SqlDossierStore
 from storage.file_store import LocalFileStore
 from storage.job_lease import take_job_lease
 from storage.retention import Purged, PurgePlan, plan_purge, purge_expired
 from tests.bot_harness import CANDIDATE, running_bot
+from tests.conversation import shipped_vacancies
 
 ROOT = Path(__file__).resolve().parents[1]
-VACANCIES = load_catalogue(ROOT / "vacancies")
+VACANCIES = shipped_vacancies()
 
 
 def _dossier(vacancy_id: str, created: datetime, status: str = "submitted") -> DossierRecord:
