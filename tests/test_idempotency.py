@@ -18,8 +18,8 @@ NOW = datetime(2026, 11, 22, 10, tzinfo=UTC)
 
 
 @pytest.fixture
-def engine(database_url: str, tmp_path: Path) -> Engine:
-    db = make_engine(database_url)
+def engine(migrated_database_url: str, tmp_path: Path) -> Engine:
+    db = make_engine(migrated_database_url)
     migrate(db)
     return Engine(shipped_vacancies(), SqlDossierStore(db, clock=lambda: NOW),
                   LocalFileStore(tmp_path), lambda: NOW)

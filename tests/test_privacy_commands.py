@@ -431,9 +431,9 @@ def test_the_goodbye_queued_after_an_erasure_holds_no_personal_data(engine):
 
 
 @pytest.fixture
-def sql_engine(database_url: str, tmp_path: Path) -> Engine:
+def sql_engine(migrated_database_url: str, tmp_path: Path) -> Engine:
     now = datetime(2026, 11, 22, 9, tzinfo=UTC)
-    db = make_engine(database_url)
+    db = make_engine(migrated_database_url)
     migrate(db)
     return Engine(shipped_vacancies(), SqlDossierStore(db, clock=lambda: now),
                   LocalFileStore(tmp_path / "files"), lambda: now)
