@@ -51,8 +51,12 @@ from tests.webhook_cluster import (
     wait_until,
 )
 
-pytestmark = pytest.mark.skipif(not Path("/proc/self/status").exists(),
-                                reason="reads process memory and CPU time from /proc")
+pytestmark = [
+    pytest.mark.skipif(not Path("/proc/self/status").exists(),
+                       reason="reads process memory and CPU time from /proc"),
+    # Under pytest-xdist (--dist loadgroup) every test here runs on one worker: one cluster.
+    pytest.mark.xdist_group("multiprocess-cluster"),
+]
 
 VACANCY = "vera-projectcoordinator"
 RECRUITER = 999
