@@ -61,3 +61,33 @@ def postgres_url(postgres: TemporaryPostgres) -> str:
     if postgres.error is not None:
         pytest.skip(postgres.skip_reason)
     return postgres.fresh_url()
+
+
+# The longest tests (real processes, load runs) go first when pytest-xdist spreads the suite over
+# workers, so none of them starts last and leaves the other workers idle at the end. A plain
+# serial run keeps the file order.
+LONGEST_FIRST = (
+    "tests/test_multiprocess.py::",
+    "tests/test_durability.py::test_200_candidates_apply_at_once_on_sqlite",
+    "tests/test_durability_e2e.py::",
+    "tests/test_end_to_end.py::",
+    "tests/test_restart_safety.py::test_restart_after_any_step_gives_the_same_dossier",
+    "tests/test_erasure_end_to_end.py::",
+    "tests/test_terminal_chat.py::",
+    "tests/test_cli_export_purge.py::",
+    "tests/test_funnel.py::",
+    "tests/test_engine_fuzz.py::test_random",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not hasattr(config, "workerinput"):  # not a pytest-xdist worker
+        return
+
+    def rank(item: pytest.Item) -> int:
+        for index, prefix in enumerate(LONGEST_FIRST):
+            if item.nodeid.startswith(prefix):
+                return index
+        return len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: the file order within each rank
