@@ -206,7 +206,9 @@ def test_an_update_arriving_during_an_erasure_is_never_sealed_with_the_erased_ke
     import threading
     import time
 
-    engine = make_engine(postgres_url)
+    # A lock timeout far beyond the watcher's deadline: on a busy machine the receive must
+    # still be waiting (not given up after the default 5 s) when the watcher looks.
+    engine = make_engine(postgres_url, lock_timeout=60)
     migrate(engine)
     store = SqlDossierStore(engine, clock=lambda: T0)
     inbox = SqlInbox(engine, keyring=store.keyring)

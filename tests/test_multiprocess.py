@@ -54,8 +54,9 @@ from tests.webhook_cluster import (
 pytestmark = [
     pytest.mark.skipif(not Path("/proc/self/status").exists(),
                        reason="reads process memory and CPU time from /proc"),
-    # Under pytest-xdist (--dist loadgroup) every test here runs on one worker: one cluster.
-    pytest.mark.xdist_group("multiprocess-cluster"),
+    # Under pytest-xdist (--dist loadgroup) every test here runs on one worker: one cluster
+    # (with test_durability's 200 candidates at once, so the two load runs never overlap).
+    pytest.mark.xdist_group("load-runs"),
 ]
 
 VACANCY = "vera-projectcoordinator"
