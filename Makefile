@@ -17,7 +17,7 @@ run: $(STAMP)
 
 # The suite on TEST_WORKERS parallel pytest-xdist workers; tests that share a module-scoped
 # process group (xdist_group) stay on one worker. `make test TEST_WORKERS=0` runs it serially.
-TEST_WORKERS ?= 3
+TEST_WORKERS ?= 2
 
 test: $(STAMP)
 	$(BIN)/ruff check .
