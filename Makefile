@@ -15,9 +15,13 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/python main.py
 
+# The suite on TEST_WORKERS parallel pytest-xdist workers; tests that share a module-scoped
+# process group (xdist_group) stay on one worker. `make test TEST_WORKERS=0` runs it serially.
+TEST_WORKERS ?= 2
+
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 validate: $(STAMP)
 	$(BIN)/python main.py validate

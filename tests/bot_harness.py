@@ -42,10 +42,11 @@ from bot.telegram_app import BotParts, build_application
 from flows.engine import Engine
 from flows.ports import DocumentRecord, DossierRecord
 from flows.vacancy import Vacancy
-from flows.vacancy_loader import load_catalogue
 from main import build_engine
 from settings import Settings
 from storage.dossier_repository import PendingMessage, SqlDossierStore
+from tests.conversation import shipped_vacancies
+from tests.db_fixtures import migrated_sqlite
 
 ROOT = Path(__file__).resolve().parents[1]
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -61,15 +62,9 @@ PDF = sample_files.pdf()
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 JPEG = sample_files.jpeg()
 
-_CATALOGUE: dict[str, Vacancy] | None = None
-
-
 def catalogue() -> dict[str, Vacancy]:
-    """The shipped vacancies, loaded once (they are frozen)."""
-    global _CATALOGUE
-    if _CATALOGUE is None:
-        _CATALOGUE = load_catalogue(ROOT / "vacancies")
-    return _CATALOGUE
+    """The shipped vacancies, loaded once per session (they are frozen)."""
+    return shipped_vacancies()
 
 
 class Clock:
@@ -164,6 +159,12 @@ class BotHarness:
 
     async def open(self) -> BotHarness:
         settings = self.settings
+        if "database_url" not in self.settings_overrides:
+            # The harness's own SQLite file starts as a copy of a migrated one (migrating each
+            # test's new file costs more than the test); build_engine's migrate() finds it current.
+            database = self.root / "intake.sqlite3"
+            if self.root.is_dir() and not database.exists():
+                migrated_sqlite(database)
         vacancies = catalogue()
         clock = self.clock
         self.engine = build_engine(settings, vacancies, lambda: clock.now)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine
 
 from storage.database import make_engine, migrate
-from tests.db_fixtures import TemporaryPostgres, sqlite_url
+from tests.db_fixtures import TemporaryPostgres, migrated_sqlite, sqlite_url
 
 # Every store seals personal data with a key wrapped by MASTER_KEY; tests (and the processes
 # they start, which inherit the environment) use a fixed one, never a real one.
@@ -35,10 +35,22 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, postgres: Tempo
 
 
 @pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
+def migrated_database_url(database_url: str, postgres: TemporaryPostgres) -> str:
+    """`database_url` (the same URL, the same parameters), already at the newest schema
+    revision with no rows: a copy of a database migrated once per session, on which
+    `migrate()` is a no-op. For tests that would migrate an empty database first thing."""
+    if database_url.startswith("sqlite:///"):
+        migrated_sqlite(Path(database_url.removeprefix("sqlite:///")))
+        return database_url
+    assert database_url == postgres.url
+    return postgres.migrated_url()
+
+
+@pytest.fixture
+def engine(migrated_database_url: str) -> Iterator[Engine]:
     """A migrated database of each kind (a suite may define its own `engine` instead)."""
-    engine = make_engine(database_url)
-    migrate(engine)
+    engine = make_engine(migrated_database_url)
+    migrate(engine)  # finds the copied schema current
     yield engine
     engine.dispose()
 
@@ -49,3 +61,33 @@ def postgres_url(postgres: TemporaryPostgres) -> str:
     if postgres.error is not None:
         pytest.skip(postgres.skip_reason)
     return postgres.fresh_url()
+
+
+# The longest tests (real processes, load runs) go first when pytest-xdist spreads the suite over
+# workers, so none of them starts last and leaves the other workers idle at the end. A plain
+# serial run keeps the file order.
+LONGEST_FIRST = (
+    "tests/test_multiprocess.py::",
+    "tests/test_durability.py::test_200_candidates_apply_at_once_on_sqlite",
+    "tests/test_durability_e2e.py::",
+    "tests/test_end_to_end.py::",
+    "tests/test_restart_safety.py::test_restart_after_any_step_gives_the_same_dossier",
+    "tests/test_erasure_end_to_end.py::",
+    "tests/test_terminal_chat.py::",
+    "tests/test_cli_export_purge.py::",
+    "tests/test_funnel.py::",
+    "tests/test_engine_fuzz.py::test_random",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not hasattr(config, "workerinput"):  # not a pytest-xdist worker
+        return
+
+    def rank(item: pytest.Item) -> int:
+        for index, prefix in enumerate(LONGEST_FIRST):
+            if item.nodeid.startswith(prefix):
+                return index
+        return len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: the file order within each rank

@@ -4,7 +4,14 @@ A plain module (not a conftest) so any test module can build its own fixtures fr
 
     postgres = TemporaryPostgres.create()   # once per session; .error says why it is unusable
     url = postgres.fresh_url()              # empty public schema, for one test
+    url = postgres.migrated_url()           # the newest schema and no rows, for one test
     postgres.drop()                         # at the end of the session
+    migrated_sqlite(path)                   # a migrated, empty SQLite file at `path`
+
+The migrated ones are copies of a database Alembic upgraded once per session (per process:
+each pytest-xdist worker has its own session database and its own templates), so a test
+pays for a file copy or a `CREATE DATABASE ... TEMPLATE` instead of every migration. The
+product's `migrate()` on such a copy finds the schema current and does nothing.
 
 PostgreSQL is expected on 127.0.0.1:5432 with trust authentication for user `postgres`;
 `TEST_POSTGRES_ADMIN_URL` points elsewhere.
@@ -12,8 +19,12 @@ PostgreSQL is expected on 127.0.0.1:5432 with trust authentication for user `pos
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
+import tempfile
+import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +42,47 @@ DEFAULT_ADMIN_URLS = (
 
 def sqlite_url(folder: Path) -> str:
     return f"sqlite:///{folder / 'intake.db'}"
+
+
+_sqlite_template: Path | None = None
+_sqlite_template_lock = threading.Lock()
+
+
+def _migrated_sqlite_template() -> Path:
+    """An empty SQLite database at the newest revision, made once per process."""
+    global _sqlite_template
+    with _sqlite_template_lock:
+        if _sqlite_template is None:
+            from storage.database import make_engine, migrate
+
+            folder = Path(tempfile.mkdtemp(prefix="intake-sqlite-template-"))
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
+            template = folder / "template.db"
+            engine = make_engine(f"sqlite:///{template}")
+            try:
+                migrate(engine)
+                with engine.connect() as connection:  # everything into the main file
+                    connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                engine.dispose()
+            _sqlite_template = template
+        return _sqlite_template
+
+
+def migrated_sqlite(path: Path) -> Path:
+    """Write an empty SQLite database at the newest schema revision to `path` (a new file, 0600,
+    in an existing folder): what `migrate()` makes of a new file, without running Alembic."""
+    template = _migrated_sqlite_template()
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as out, template.open("rb") as source:
+        shutil.copyfileobj(source, out)
+    return path
+
+
+def migrated_sqlite_url(folder: Path) -> str:
+    """`sqlite_url(folder)`, with the database already migrated (see `migrated_sqlite`)."""
+    migrated_sqlite(folder / "intake.db")
+    return sqlite_url(folder)
 
 
 def _admin_urls() -> tuple[str, ...]:
@@ -57,6 +109,7 @@ class TemporaryPostgres:
     url: str | None
     error: str | None
     address: str = POSTGRES_ADDRESS
+    template: str | None = None  # the migrated template database, once one was made
 
     @classmethod
     def create(cls) -> TemporaryPostgres:
@@ -94,6 +147,38 @@ class TemporaryPostgres:
             engine.dispose()
         return self.url
 
+    def migrated_url(self) -> str:
+        """The session database, made again as a copy of a template migrated once per session:
+        the newest schema, no rows. Connections a previous test left open are cut."""
+        assert self.url is not None and self.admin_url is not None, self.skip_reason
+        name = make_url(self.url).database
+        if self.template is None:
+            from storage.database import make_engine, migrate
+
+            template = f"{name}_template"
+            admin = _admin_engine(self.admin_url)
+            try:
+                with admin.connect() as connection:
+                    connection.execute(text(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)'))
+                    connection.execute(text(f'CREATE DATABASE "{template}"'))
+            finally:
+                admin.dispose()
+            engine = make_engine(make_url(self.url).set(database=template)
+                                 .render_as_string(hide_password=False))
+            try:
+                migrate(engine)
+            finally:
+                engine.dispose()
+            self.template = template
+        admin = _admin_engine(self.admin_url)
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"'))
+        finally:
+            admin.dispose()
+        return self.url
+
     def drop(self) -> None:
         if self.admin_url is None or self.url is None:
             return
@@ -102,6 +187,9 @@ class TemporaryPostgres:
         try:
             with engine.connect() as connection:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                if self.template is not None:
+                    connection.execute(
+                        text(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)'))
         finally:
             engine.dispose()
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from bot import sample_files
 from flows.engine import Engine
 from flows.events import Inbound, Sender, Upload
-from flows.vacancy_loader import load_catalogue
+from tests.conversation import shipped_vacancies
 from tests.memory_store import MemoryFileStore, MemoryStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,7 +18,7 @@ NOW = datetime(2026, 11, 22, 10, tzinfo=UTC)
 def _at_the_documents(tmp_path: Path, foreign_diploma: bool) -> tuple[Engine, MemoryStore, Sender]:
     """A VERA candidate who answered everything and is asked for documents."""
     store = MemoryStore()
-    engine = Engine(load_catalogue(ROOT / "vacancies"), store, MemoryFileStore(tmp_path / "f"),
+    engine = Engine(shipped_vacancies(), store, MemoryFileStore(tmp_path / "f"),
                     lambda: NOW)
     me = Sender("telegram", "5")
     privacy = engine.handle(me, Inbound.start("vera-projectcoordinator"))[-1]

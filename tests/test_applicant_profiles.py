@@ -29,10 +29,10 @@ import pytest
 
 from flows.eligibility import Status, evaluate
 from flows.questions import compile_questions
-from flows.vacancy_loader import load_catalogue
+from tests.conversation import shipped_vacancies
 
 ROOT = Path(__file__).resolve().parents[1]
-CATALOGUE = load_catalogue(ROOT / "vacancies")
+CATALOGUE = shipped_vacancies()
 SEEDS = ROOT / "vacancies" / "seeds"
 
 NIEUWPOORT = "nieuwpoort-systeembeheerder-ict"

@@ -9,10 +9,10 @@ import pytest
 
 from flows.flow import COLLECTING, KNOCKED_OUT, PRIVACY, Flow, q_state
 from flows.messages import LANGUAGES, catalogue, placeholders
-from flows.vacancy_loader import load_catalogue
+from tests.conversation import shipped_vacancies
 
 ROOT = Path(__file__).resolve().parents[1]
-VACANCIES = load_catalogue(ROOT / "vacancies")
+VACANCIES = shipped_vacancies()
 
 
 def _imports(package: str) -> dict[str, set[str]]:

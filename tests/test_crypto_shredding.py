@@ -206,7 +206,9 @@ def test_an_update_arriving_during_an_erasure_is_never_sealed_with_the_erased_ke
     import threading
     import time
 
-    engine = make_engine(postgres_url)
+    # A lock timeout far beyond the watcher's deadline: on a busy machine the receive must
+    # still be waiting (not given up after the default 5 s) when the watcher looks.
+    engine = make_engine(postgres_url, lock_timeout=60)
     migrate(engine)
     store = SqlDossierStore(engine, clock=lambda: T0)
     inbox = SqlInbox(engine, keyring=store.keyring)
@@ -222,9 +224,15 @@ def test_an_update_arriving_during_an_erasure_is_never_sealed_with_the_erased_ke
         # Until the erasure commits, the receive waits on the key row (no fixed sleep: look).
         deadline = time.monotonic() + 30
         with engine.connect() as watcher:
-            while watcher.execute(text(
+            while True:
+                waiting = watcher.execute(text(
                     "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND datname = current_database()")).scalar_one() == 0:
+                    "AND datname = current_database()")).scalar_one()
+                # pg_stat_activity is read once per transaction: end it to look again afresh
+                # (in one transaction a first look before the receive blocked saw 0 forever).
+                watcher.rollback()
+                if waiting:
+                    break
                 assert time.monotonic() < deadline, "the receive did not wait for the erasure"
     received.join(30)
     [item] = inbox.claim("w", timedelta(seconds=30))

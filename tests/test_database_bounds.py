@@ -125,6 +125,7 @@ def _race(racers: tuple[Racer, Racer], url: str) -> list[str]:
     return [racer.read_line() for racer in racers]
 
 
+@pytest.mark.xdist_group("migration-racers")  # under pytest-xdist: one worker, one pair
 def test_two_processes_migrate_an_empty_postgresql_database_at_once(
     racers: tuple[Racer, Racer], postgres: TemporaryPostgres
 ):
@@ -136,6 +137,7 @@ def test_two_processes_migrate_an_empty_postgresql_database_at_once(
         _assert_at_head(url)
 
 
+@pytest.mark.xdist_group("migration-racers")
 def test_two_processes_migrate_an_empty_sqlite_file_at_once(racers: tuple[Racer, Racer], tmp_path: Path):
     for round_number in range(ROUNDS):
         url = sqlite_url(tmp_path / str(round_number))

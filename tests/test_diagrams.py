@@ -9,10 +9,10 @@ import pytest
 import main
 from flows.diagram import document, mermaid
 from flows.flow import Flow
-from flows.vacancy_loader import load_catalogue
+from tests.conversation import shipped_vacancies
 
 ROOT = Path(__file__).resolve().parents[1]
-VACANCIES = load_catalogue(ROOT / "vacancies")
+VACANCIES = shipped_vacancies()
 
 
 @pytest.mark.parametrize("vacancy_id", sorted(VACANCIES))

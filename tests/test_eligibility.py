@@ -7,7 +7,6 @@ every vacancy file in `vacancies/`, whoever wrote it.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -36,10 +35,9 @@ from flows.vacancy import (
     Vacancy,
     YesNoRule,
 )
-from flows.vacancy_loader import load_catalogue
+from tests.conversation import shipped_vacancies
 
-VACANCY_DIR = Path(__file__).resolve().parents[1] / "vacancies"
-CATALOGUE = load_catalogue(VACANCY_DIR)
+CATALOGUE = shipped_vacancies()
 NIEUWPOORT = CATALOGUE["nieuwpoort-systeembeheerder-ict"]
 HARDENBERG = CATALOGUE["hardenberg-medewerker-intern-service-punt"]
 

@@ -9,20 +9,19 @@ import pytest
 
 from flows.engine import Engine
 from flows.events import Inbound, Sender
-from flows.vacancy_loader import load_catalogue
 from storage.database import make_engine, migrate
 from storage.dossier_repository import SqlDossierStore
 from storage.file_store import LocalFileStore
-from tests.test_restart_safety import ROOT
+from tests.conversation import shipped_vacancies
 
 NOW = datetime(2026, 11, 22, 10, tzinfo=UTC)
 
 
 @pytest.fixture
-def engine(database_url: str, tmp_path: Path) -> Engine:
-    db = make_engine(database_url)
+def engine(migrated_database_url: str, tmp_path: Path) -> Engine:
+    db = make_engine(migrated_database_url)
     migrate(db)
-    return Engine(load_catalogue(ROOT / "vacancies"), SqlDossierStore(db, clock=lambda: NOW),
+    return Engine(shipped_vacancies(), SqlDossierStore(db, clock=lambda: NOW),
                   LocalFileStore(tmp_path), lambda: NOW)
 
 

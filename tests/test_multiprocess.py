@@ -51,8 +51,13 @@ from tests.webhook_cluster import (
     wait_until,
 )
 
-pytestmark = pytest.mark.skipif(not Path("/proc/self/status").exists(),
-                                reason="reads process memory and CPU time from /proc")
+pytestmark = [
+    pytest.mark.skipif(not Path("/proc/self/status").exists(),
+                       reason="reads process memory and CPU time from /proc"),
+    # Under pytest-xdist (--dist loadgroup) every test here runs on one worker: one cluster
+    # (with test_durability's 200 candidates at once, so the two load runs never overlap).
+    pytest.mark.xdist_group("load-runs"),
+]
 
 VACANCY = "vera-projectcoordinator"
 RECRUITER = 999

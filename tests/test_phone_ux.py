@@ -14,11 +14,11 @@ from flows.answers import parse_text
 from flows.engine import Engine
 from flows.events import Inbound, Sender, Upload
 from flows.questions import compile_questions
-from flows.vacancy_loader import load_catalogue
+from tests.conversation import shipped_vacancies
 from tests.memory_store import MemoryFileStore, MemoryStore
 
 ROOT = Path(__file__).resolve().parents[1]
-VACANCIES = load_catalogue(ROOT / "vacancies")
+VACANCIES = shipped_vacancies()
 
 
 def _engine(tmp_path: Path, now: datetime) -> tuple[Engine, MemoryStore]:

@@ -21,11 +21,10 @@ from flows.engine import Engine
 from flows.events import Inbound, Reply, outgoing
 from flows.messages import Msg
 from flows.ports import DossierRecord
-from flows.vacancy_loader import load_catalogue
 from storage.database import make_engine, migrate
 from storage.dossier_repository import SqlDossierStore
 from storage.file_store import LocalFileStore
-from tests.conversation import ROOT, TODAY, Chat, Clock
+from tests.conversation import TODAY, Chat, Clock, shipped_vacancies
 from tests.conversation import make_engine as memory_engine
 from tests.memory_store import RecruiterMessage
 from tests.test_engine import IDENTITY, SCHOOL, SPECS, VERA, applicant, nieuwpoort_matrix, upload_all
@@ -432,11 +431,11 @@ def test_the_goodbye_queued_after_an_erasure_holds_no_personal_data(engine):
 
 
 @pytest.fixture
-def sql_engine(database_url: str, tmp_path: Path) -> Engine:
+def sql_engine(migrated_database_url: str, tmp_path: Path) -> Engine:
     now = datetime(2026, 11, 22, 9, tzinfo=UTC)
-    db = make_engine(database_url)
+    db = make_engine(migrated_database_url)
     migrate(db)
-    return Engine(load_catalogue(ROOT / "vacancies"), SqlDossierStore(db, clock=lambda: now),
+    return Engine(shipped_vacancies(), SqlDossierStore(db, clock=lambda: now),
                   LocalFileStore(tmp_path / "files"), lambda: now)
 
 

@@ -6,15 +6,14 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 from flows import replies as R
 from flows.dossier_summary import csv_export, summary
 from flows.eligibility import evaluate
 from flows.ports import CandidateRecord, DossierRecord
-from flows.vacancy_loader import load_catalogue
+from tests.conversation import shipped_vacancies
 
-CATALOGUE = load_catalogue(Path(__file__).resolve().parents[1] / "vacancies")
+CATALOGUE = shipped_vacancies()
 SPL = CATALOGUE["sint-pieters-leeuw-projectmedewerker-samenleven"]
 NIEUWPOORT = CATALOGUE["nieuwpoort-systeembeheerder-ict"]
 SPL_NOW = datetime(2026, 11, 22, 9, tzinfo=UTC)

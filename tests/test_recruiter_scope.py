@@ -25,13 +25,13 @@ from bot.outbox_sender import OutboxSender
 from bot.recruiter_commands import RecruiterCommands, addressed_elsewhere
 from flows.messages import Msg, render
 from flows.ports import CandidateRecord, DocumentRecord, DossierRecord
-from flows.vacancy_loader import load_catalogue
 from storage.database import make_engine, migrate
 from storage.dossier_repository import SqlDossierStore
 from storage.file_store import LocalFileStore
 from storage.outbox import SqlOutbox
 from storage.tables import outbox_table
-from tests.db_fixtures import opened, sqlite_url
+from tests.conversation import shipped_vacancies
+from tests.db_fixtures import migrated_sqlite_url, opened
 
 T0 = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 FAR_FUTURE = datetime(2100, 1, 1, tzinfo=UTC)
@@ -129,11 +129,11 @@ def make_dossier(store: SqlDossierStore, files: LocalFileStore, tmp_path: Path) 
 
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
-    engine = make_engine(sqlite_url(tmp_path))
+    engine = make_engine(migrated_sqlite_url(tmp_path))
     migrate(engine)
     store = SqlDossierStore(engine, clock=lambda: T0)
     files = LocalFileStore(tmp_path / "files", clock=lambda: T0)
-    vacancies = load_catalogue(Path("vacancies"))
+    vacancies = shipped_vacancies()
     dossier_id = make_dossier(store, files, tmp_path)
     outbox = SqlOutbox(engine)
     telegram = FakeTelegram()

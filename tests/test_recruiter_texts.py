@@ -44,6 +44,9 @@ QUOTED = re.compile(r"“[^”]*”")
 # "withdrawn" and "expired" are the English words themselves.
 RAW_STATUSES = {"nl": STATUSES, "en": ("draft", "ineligible", "collecting")}
 KEYS = sorted((k for k in read_catalogue("nl") if "." in k), key=len, reverse=True)
+# Compiled once: ~600 patterns overflow the re module's cache, which then compiled every one
+# again for every text checked.
+KEY_PATTERNS = [(k, re.compile(rf"(?<![\w.]){re.escape(k)}(?![\w.])")) for k in KEYS]
 
 
 def language(locale: str) -> str:
@@ -60,7 +63,8 @@ def problems(text: str, vacancy: Vacancy, locale: str, *, third_person: bool) ->
         found.append(f"vacancy slug {vacancy.id!r}")
     found += [f"status {s!r}" for s in RAW_STATUSES[language(locale)]
               if re.search(rf"\b{s}\b", text)]
-    found += [f"catalogue key {k!r}" for k in KEYS if re.search(rf"(?<![\w.]){re.escape(k)}(?![\w.])", text)]
+    found += [f"catalogue key {k!r}" for k, pattern in KEY_PATTERNS
+              if k in text and pattern.search(text)]
     found += [f"placeholder {p!r}" for p in re.findall(r"\{\w+\}", text)]
     if third_person:
         found += [f"second person {w!r}" for w in

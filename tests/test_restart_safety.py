@@ -16,13 +16,13 @@ import pytest
 from bot import sample_files
 from flows.engine import Engine
 from flows.events import Inbound, Reply, Sender, Upload
-from flows.vacancy_loader import load_catalogue
 from storage.database import make_engine, migrate
 from storage.dossier_repository import SqlDossierStore
 from storage.file_store import LocalFileStore
+from tests.conversation import shipped_vacancies
 
 ROOT = Path(__file__).resolve().parents[1]
-VACANCIES = load_catalogue(ROOT / "vacancies")
+VACANCIES = shipped_vacancies()
 
 # What a candidate answers, by question id (a button label's option value or typed text).
 ANSWERS: dict[str, Any] = {
@@ -98,7 +98,9 @@ def _snapshot(engine: Engine, sender: Sender) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("vacancy_id", "now"), CASES, ids=[c[0].split("-")[0] for c in CASES])
-def test_restart_after_any_step_gives_the_same_dossier(database_url, tmp_path, vacancy_id, now):
+def test_restart_after_any_step_gives_the_same_dossier(migrated_database_url, tmp_path, vacancy_id,
+                                                       now):
+    database_url = migrated_database_url
     pdf = tmp_path / "doc.pdf"
     pdf.write_bytes(sample_files.pdf())
     files = tmp_path / "files"
@@ -120,7 +122,9 @@ def test_restart_after_any_step_gives_the_same_dossier(database_url, tmp_path, v
         assert _snapshot(after, sender) == expected, f"differs when stopped after step {cut}"
 
 
-def test_an_acknowledged_answer_survives_a_crash_before_the_next_event(database_url, tmp_path):
+def test_an_acknowledged_answer_survives_a_crash_before_the_next_event(migrated_database_url,
+                                                                      tmp_path):
+    database_url = migrated_database_url
     now = datetime(2026, 11, 22, 10, tzinfo=UTC)
     engine = _engine(database_url, tmp_path / "files", now, fresh=True)
     sender = Sender("terminal", "crash")

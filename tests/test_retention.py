@@ -14,16 +14,16 @@ from flows.events import Inbound, Sender, Upload
 from flows.ports import DossierRecord
 from flows.retention import keep_until, kept
 from flows.vacancy import Vacancy
-from flows.vacancy_loader import load_catalogue
 from storage.database import make_engine, migrate
 from storage.dossier_repository import SqlDossierStore
 from storage.file_store import LocalFileStore
 from storage.job_lease import take_job_lease
 from storage.retention import Purged, PurgePlan, plan_purge, purge_expired
 from tests.bot_harness import CANDIDATE, running_bot
+from tests.conversation import shipped_vacancies
 
 ROOT = Path(__file__).resolve().parents[1]
-VACANCIES = load_catalogue(ROOT / "vacancies")
+VACANCIES = shipped_vacancies()
 
 
 def _dossier(vacancy_id: str, created: datetime, status: str = "submitted") -> DossierRecord:
@@ -95,9 +95,9 @@ def test_without_a_reserve_at_most_one_year():
     assert keep_until(vacancy, _dossier(vacancy.id, created)) == datetime(2027, 2, 28, 10, tzinfo=UTC)
 
 
-def test_purge_expired_deletes_rows_and_files_and_keeps_the_rest(database_url, tmp_path):
+def test_purge_expired_deletes_rows_and_files_and_keeps_the_rest(migrated_database_url, tmp_path):
     clock = [datetime(2026, 11, 22, 10, tzinfo=UTC)]
-    db = make_engine(database_url)
+    db = make_engine(migrated_database_url)
     migrate(db)
     store = SqlDossierStore(db, clock=lambda: clock[0])
     files = LocalFileStore(tmp_path / "files")
@@ -137,11 +137,12 @@ def test_purge_expired_deletes_rows_and_files_and_keeps_the_rest(database_url, t
     db.dispose()
 
 
-def test_a_re_application_since_the_plan_is_not_purged(database_url, tmp_path, monkeypatch):
+def test_a_re_application_since_the_plan_is_not_purged(migrated_database_url, tmp_path,
+                                                       monkeypatch):
     """The plan is read without locks; each dossier is judged again under its candidate's lock,
     so one withdrawn and applied for again in between (the same row, a new consent) stays."""
     clock = [datetime(2026, 11, 22, 10, tzinfo=UTC)]
-    db = make_engine(database_url)
+    db = make_engine(migrated_database_url)
     migrate(db)
     store = SqlDossierStore(db, clock=lambda: clock[0])
     files = LocalFileStore(tmp_path / "files")

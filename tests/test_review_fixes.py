@@ -10,11 +10,11 @@ from flows.engine import Engine
 from flows.events import Inbound, Sender, Upload
 from flows.ports import DossierRecord
 from flows.retention import keep_until
-from flows.vacancy_loader import load_catalogue
+from tests.conversation import shipped_vacancies
 from tests.memory_store import MemoryFileStore, MemoryStore
 
 ROOT = Path(__file__).resolve().parents[1]
-VACANCIES = load_catalogue(ROOT / "vacancies")
+VACANCIES = shipped_vacancies()
 
 
 class Clock:

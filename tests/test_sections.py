@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from itertools import pairwise
-from pathlib import Path
 
 import pytest
 
@@ -11,9 +10,9 @@ from flows.flow import Flow
 from flows.messages import LANGUAGES, render
 from flows.questions import next_question
 from flows.replies import progress
-from flows.vacancy_loader import load_catalogue
+from tests.conversation import shipped_vacancies
 
-VACANCIES = load_catalogue(Path(__file__).resolve().parents[1] / "vacancies")
+VACANCIES = shipped_vacancies()
 
 
 def _paths(flow: Flow, limit: int = 400) -> list[list[str]]:

@@ -16,8 +16,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+import flows.vacancy_loader
 import main
 from bot.simulation import Result, ScriptError, load_script, run_script, script_paths
+from tests.conversation import shipped_vacancies
+from tests.db_fixtures import migrated_sqlite
 
 ROOT = Path(__file__).resolve().parents[1]
 CONVERSATIONS = ROOT / "conversations"
@@ -36,6 +39,29 @@ steps:
       - says: Privacy
 """
 FAILING_EXPECTATION = "Dit zegt de bot nooit"
+
+
+@pytest.fixture(autouse=True)
+def _shared_setup(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What every run repeats and these tests do not test, done once per session: the runner's
+    new SQLite file starts as a copy of a migrated one (its `migrate()` then finds the schema
+    current; migrations are tested in test_storage), and the shipped vacancy folder is parsed
+    once (a script naming another folder still has it loaded)."""
+    real_build_engine, real_load_catalogue = main.build_engine, flows.vacancy_loader.load_catalogue
+
+    def build_engine(settings, vacancies, clock):
+        url = settings.database_url
+        if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+            migrated_sqlite(Path(url.removeprefix("sqlite:///")))
+        return real_build_engine(settings, vacancies, clock)
+
+    def load_catalogue(folder: Path):
+        if Path(folder).resolve() == VACANCIES.resolve():
+            return shipped_vacancies()
+        return real_load_catalogue(folder)
+
+    monkeypatch.setattr(main, "build_engine", build_engine)
+    monkeypatch.setattr(flows.vacancy_loader, "load_catalogue", load_catalogue)
 
 
 def _run(path: Path) -> Result:

@@ -57,9 +57,11 @@ def empty_engine(database_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def engine(empty_engine: Engine) -> Engine:
-    migrate(empty_engine)
-    return empty_engine
+def engine(migrated_database_url: str) -> Iterator[Engine]:
+    engine = make_engine(migrated_database_url)
+    migrate(engine)  # a copy of a migrated database: finds the schema current
+    yield engine
+    engine.dispose()
 
 
 class Clock:
