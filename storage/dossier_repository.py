@@ -898,14 +898,16 @@ class SqlDossierStore:
         self._sqlite = is_sqlite(engine)
 
     @contextmanager
-    def unit_of_work(self, channel: str, external_id: str) -> Iterator[SqlUnitOfWork]:
-        """Lock this candidate, yield their unit of work; commit on success, roll back on error."""
+    def unit_of_work(self, channel: str, external_id: str,
+                     compact: bool = True) -> Iterator[SqlUnitOfWork]:
+        """Lock this candidate, yield their unit of work; commit on success, roll back on error.
+        `compact=False`: the caller runs `after_erasure` itself, once for many erasures."""
         with self._write() as connection:
             if self._postgresql:
                 connection.execute(_PG_CANDIDATE_LOCK, {"key": f"{channel}:{external_id}"})
             uow = SqlUnitOfWork(connection, channel, external_id, self._clock, self._keyring)
             yield uow
-        if uow.erased:
+        if uow.erased and compact:
             self.after_erasure()
 
     @property
