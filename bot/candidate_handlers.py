@@ -23,7 +23,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import metrics
+from bot import metrics, raw_calls
 from bot.failpoints import failpoint
 from bot.message_kinds import CONTENT_KINDS, DOCUMENT, SERVICE
 from flows.answers import yes_or_no
@@ -132,7 +132,8 @@ class CandidateHandlers:
         await self.run(update, Inbound.press(query.data or ""))
         # The pressed message's buttons have done their job; leaving them invites stale presses.
         try:
-            await query.edit_message_reply_markup(None)
+            await raw_calls.remove_buttons(context.bot, query.message.chat.id,
+                                           query.message.message_id)
         except TelegramError:
             pass  # best effort: the message may be too old, or Telegram slow
 

@@ -33,9 +33,8 @@ from typing import Any, NamedTuple
 
 from telegram import Bot, Message
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
-from telegram.warnings import PTBUserWarning
 
-from bot import metrics
+from bot import metrics, raw_calls
 from bot.rendering import keyboard_rows, message_parts, split_text
 from bot.work_pool import LocalFirst, keep_busy
 from flows.decisions import decision_choices
@@ -64,10 +63,6 @@ MAX_BACKOFF = timedelta(minutes=30)
 # Rows that take the recruiters' chat messages about a dossier back before saying so.
 TAKE_BACK = ("dossier_withdrawn", "candidate_erased")
 MAX_DELETE_BATCH = 100  # message ids per deleteMessages call (Telegram's limit)
-# The library suggests Bot.send_message over do_api_request("sendMessage"), which parses the
-# answer: exactly what `send_text` avoids. (A filter set once: catch_warnings is not safe in
-# concurrent tasks.)
-warnings.filterwarnings("ignore", message="Please use 'Bot.sendMessage'", category=PTBUserWarning)
 
 
 class Delivered(NamedTuple):
@@ -397,16 +392,15 @@ class OutboxSender:
     async def send_text(self, bot: Bot, chat: int | None, text: str,
                         choices: list[list[str]] | None = None, links: list[list[str]] | None = None,
                         thread_id: int | None = None) -> Delivered:
-        """sendMessage with the answer left as JSON: building a Message object from it costs
-        more than the rest of delivering a reply, and only its ids are needed. The call still
-        goes through the bot's rate limiter and error handling."""
+        """sendMessage with the answer left as JSON (bot/raw_calls.py): only its ids are
+        needed."""
         params: dict[str, Any] = {"chat_id": chat, "text": text}
         rows = keyboard_rows(choices or [], links)
         if rows:
             params["reply_markup"] = {"inline_keyboard": rows}
         if thread_id is not None:
             params["message_thread_id"] = thread_id
-        sent = await bot.do_api_request("sendMessage", api_kwargs=params, **self.timeouts())
+        sent = await raw_calls.call(bot, "sendMessage", params, **self.timeouts())
         return Delivered(int(sent["chat"]["id"]), int(sent["message_id"]), False)
 
     def file_deleted_line(self, doc: DocumentRecord, caption: str | None) -> str:

@@ -251,6 +251,9 @@ _SELECT_DECISIONS = (
 _INSERT_DECISION = insert(decision_table).returning(_DC.id)
 
 _INSERT_OUTBOX = insert(outbox_table)
+_CLAIM_EVENT_SQLITE, _CLAIM_EVENT_PG = (
+    insert_(applied_event_table).on_conflict_do_nothing(index_elements=["channel", "event_id"])
+    .returning(applied_event_table.c.event_id) for insert_ in (sqlite_insert, pg_insert))
 _INSERT_OUTBOX_LEASED = insert(outbox_table).returning(outbox_table.c.id)
 _INSERT_AUDIT = insert(audit_table)
 
@@ -813,14 +816,12 @@ class SqlUnitOfWork:
 
     def claim_event(self, event_id: int) -> bool:
         """Record that this channel event is applied; False when it already was."""
-        insert_ = sqlite_insert if self._connection.dialect.name == "sqlite" else pg_insert
-        statement = insert_(applied_event_table).values(
-            channel=self._channel, event_id=event_id, at=_to_utc(self._clock())
-        ).on_conflict_do_nothing(index_elements=["channel", "event_id"]).returning(
-            applied_event_table.c.event_id
-        )
+        statement = (_CLAIM_EVENT_SQLITE if self._connection.dialect.name == "sqlite"
+                     else _CLAIM_EVENT_PG)
         # A row comes back only when it was inserted (rowcount is not reliable with RETURNING).
-        applied = self._connection.execute(statement).first() is not None
+        applied = self._connection.execute(statement, {
+            "channel": self._channel, "event_id": event_id, "at": _to_utc(self._clock())},
+        ).first() is not None
         if applied:
             self._event_id = event_id  # the update this unit of work answers
             # This transaction applies the update: its inbox row is done with the same commit.
@@ -898,14 +899,16 @@ class SqlDossierStore:
         self._sqlite = is_sqlite(engine)
 
     @contextmanager
-    def unit_of_work(self, channel: str, external_id: str) -> Iterator[SqlUnitOfWork]:
-        """Lock this candidate, yield their unit of work; commit on success, roll back on error."""
+    def unit_of_work(self, channel: str, external_id: str,
+                     compact: bool = True) -> Iterator[SqlUnitOfWork]:
+        """Lock this candidate, yield their unit of work; commit on success, roll back on error.
+        `compact=False`: the caller runs `after_erasure` itself, once for many erasures."""
         with self._write() as connection:
             if self._postgresql:
                 connection.execute(_PG_CANDIDATE_LOCK, {"key": f"{channel}:{external_id}"})
             uow = SqlUnitOfWork(connection, channel, external_id, self._clock, self._keyring)
             yield uow
-        if uow.erased:
+        if uow.erased and compact:
             self.after_erasure()
 
     @property

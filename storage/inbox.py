@@ -39,6 +39,9 @@ _I = inbox_table.c
 _PENDING_OF_KEY = (select(_I.id).where(_I.channel == bindparam("channel"),
                                        _I.status == "pending", _I.key == bindparam("key"))
                    .limit(1))
+_DONE = (update(inbox_table).where(_I.id == bindparam("row_id"))
+         .values(status=bindparam("status"), raw=None, subject=None, handled_at=bindparam("at"),
+                 lease_owner=None, lease_until=None, error=bindparam("error")))
 # Transaction-scoped, in the one-bigint key space (storage/database.py explains the spaces).
 _PG_KEY_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
 MAX_ERROR = 200
@@ -200,9 +203,9 @@ class SqlInbox:
     def done(self, item_id: int, status: str = "done", error: str | None = None) -> None:
         """Handled (or failed for good): the raw update is no longer needed, and is cleared."""
         with write_transaction(self._engine) as connection:
-            connection.execute(update(inbox_table).where(_I.id == item_id).values(
-                status=status, raw=None, subject=None, handled_at=self._clock(), lease_owner=None,
-                lease_until=None, error=error[:MAX_ERROR] if error else None))
+            connection.execute(_DONE, {"row_id": item_id, "status": status,
+                                       "at": self._clock(),
+                                       "error": error[:MAX_ERROR] if error else None})
 
     def quarantine(self, item_id: int, error: str,
                    notice: tuple[str, list[dict[str, Any]]] | None = None) -> None:

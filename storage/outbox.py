@@ -74,6 +74,12 @@ def insert_messages(connection: Connection, chat_id: str, messages: list[dict[st
         next_attempt_at=now.astimezone(UTC), attempts=0))
 
 
+# Built once: a statement built per call costs more than running it on SQLite.
+_SENT = (update(outbox_table).where(_O.id == bindparam("row_id"))
+         .values(sent_at=bindparam("at"), lease_owner=None, lease_until=None, last_error=None))
+_SENT_KEEPING = _SENT.values(payload=bindparam("keep", type_=_O.payload.type), subject=None)
+
+
 class SqlOutbox:
     def __init__(self, engine: Engine, lease_clock: Clock = wall_clock,
                  keyring: Keyring | None = None) -> None:
@@ -176,11 +182,11 @@ class SqlOutbox:
         """Delivered. The payload is replaced by `keep` (ids only): the texts sent to a candidate
         are personal and need not outlive their delivery."""
         with write_transaction(self._engine) as connection:
-            values: dict[str, Any] = {"sent_at": at.astimezone(UTC), "lease_owner": None,
-                                      "lease_until": None, "last_error": None}
-            if keep is not None:
-                values["payload"], values["subject"] = keep, None
-            connection.execute(update(outbox_table).where(_O.id == item_id).values(values))
+            if keep is None:
+                connection.execute(_SENT, {"row_id": item_id, "at": at.astimezone(UTC)})
+            else:
+                connection.execute(_SENT_KEEPING, {"row_id": item_id, "at": at.astimezone(UTC),
+                                                   "keep": keep})
 
     def prune(self, sent_before: datetime) -> int:
         """Forget rows delivered (or dropped) before `sent_before`: once sent they hold ids

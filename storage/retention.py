@@ -116,7 +116,9 @@ def purge_expired(store: SqlDossierStore, files: FileStore, vacancies: dict[str,
     dossiers = files_deleted = candidates = 0
     for batch in expired_batches(store, vacancies, now, limit):
         for row, how in batch:
-            with store.unit_of_work(row.channel, row.external_id) as uow:
+            # Compacted once at the end: a WAL checkpoint per erased candidate made a purge of
+            # thousands take minutes.
+            with store.unit_of_work(row.channel, row.external_id, compact=False) as uow:
                 if not _still_expired(uow.dossier(row.dossier_id), vacancies, now):
                     continue
                 # Its copies in the recruiters' chat are years old by now: the bot cannot
@@ -134,6 +136,8 @@ def purge_expired(store: SqlDossierStore, files: FileStore, vacancies: dict[str,
             dossiers += 1
             files_deleted += len(paths)
             candidates += last
+    if candidates:
+        store.after_erasure()
     return Purged(dossiers, files_deleted, candidates)
 
 

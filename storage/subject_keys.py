@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -18,6 +18,8 @@ from storage.crypto import Keyring, SubjectCipher
 from storage.tables import subject_key_table
 
 _K = subject_key_table.c
+_KEY = select(_K.wrapped, _K.master).where(_K.subject == bindparam("subject"))
+_KEY_LOCKED = _KEY.with_for_update(read=True)
 
 
 def cipher_of(connection: Connection, keyring: Keyring, subject: str, *,
@@ -28,8 +30,7 @@ def cipher_of(connection: Connection, keyring: Keyring, subject: str, *,
     is not under the person's lock (the inbox): an erasure deleting the key waits for it, or
     it waits for the erasure and then makes a fresh key — never seals with a key being
     deleted."""
-    query = select(_K.wrapped, _K.master).where(_K.subject == subject)
-    row = connection.execute(query.with_for_update(read=True) if lock else query).first()
+    row = connection.execute(_KEY_LOCKED if lock else _KEY, {"subject": subject}).first()
     if row is not None:
         return keyring.cipher(row.wrapped, row.master, subject)
     if not create:
