@@ -68,7 +68,7 @@ def postgres_url(postgres: TemporaryPostgres) -> str:
 # serial run keeps the file order.
 LONGEST_FIRST = (
     "tests/test_multiprocess.py::",
-    "tests/test_durability.py::test_200_candidates_apply_at_once_on_sqlite",
+    "tests/test_durability.py::test_80_candidates_apply_at_once_on_sqlite",
     "tests/test_durability_e2e.py::",
     "tests/test_end_to_end.py::",
     "tests/test_restart_safety.py::test_restart_after_any_step_gives_the_same_dossier",
