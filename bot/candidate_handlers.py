@@ -24,6 +24,7 @@ from telegram.ext import (
 )
 
 from bot import metrics, raw_calls
+from bot.db_calls import RunDb
 from bot.failpoints import failpoint
 from bot.message_kinds import CONTENT_KINDS, DOCUMENT, SERVICE
 from flows.answers import yes_or_no
@@ -63,8 +64,9 @@ def typed_consent(message: Message) -> str | None:
 
 
 class CandidateHandlers:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, run_db: RunDb = asyncio.to_thread) -> None:
         self.engine = engine
+        self.run_db = run_db  # bot/db_calls.py: inline on SQLite
 
     @property
     def files(self) -> FileStore:
@@ -74,7 +76,7 @@ class CandidateHandlers:
         # The engine is synchronous (one short transaction); keep the event loop free.
         message = update.message
         sent_at = message.date if message is not None else None  # a press has no send time
-        replies = await asyncio.to_thread(self.engine.handle, sender_of(update),
+        replies = await self.run_db(self.engine.handle, sender_of(update),
                                           inbound.numbered(update.update_id, sent_at), True)
         metrics.submitted_in(replies)
         failpoint("committed")
@@ -158,7 +160,7 @@ class CandidateHandlers:
                             group=message.media_group_id)
             file_id = photo.file_id
         sender = sender_of(update)
-        refusal = await asyncio.to_thread(self.engine.check_upload, sender, upload, message.date,
+        refusal = await self.run_db(self.engine.check_upload, sender, upload, message.date,
                                           update.update_id, True)
         if refusal:
             return

@@ -20,6 +20,7 @@ from telegram.error import NetworkError
 from telegram.ext import Application, CallbackContext
 
 from bot import metrics
+from bot.db_calls import RunDb
 from bot.work_pool import LocalFirst, keep_busy
 from flows.engine import Engine
 from flows.events import Inbound, Sender
@@ -88,8 +89,10 @@ class InboxWorker:
     def __init__(self, app: Application, inbox: SqlInbox, outbox: SqlOutbox, engine: Engine,
                  owner: str, lease: timedelta, concurrency: int = 32,
                  on_handled: Callable[[], None] = lambda: None,
-                 on_replies: Callable[[list[OutboxItem]], None] = lambda items: None) -> None:
+                 on_replies: Callable[[list[OutboxItem]], None] = lambda items: None,
+                 run_db: RunDb = asyncio.to_thread) -> None:
         self.app = app
+        self.run_db = run_db  # bot/db_calls.py: inline on SQLite
         self.inbox = inbox
         self.outbox = outbox
         self.engine = engine
@@ -109,7 +112,7 @@ class InboxWorker:
             self._errors[update.update_id] = context.error
 
     async def _claim_stored(self, limit: int) -> list[InboxItem]:
-        return await asyncio.to_thread(self.inbox.claim, self.owner, self.lease, limit)
+        return await self.run_db(self.inbox.claim, self.owner, self.lease, limit)
 
     async def claim(self, limit: int) -> list[InboxItem]:
         return await self.local.claim(limit)
@@ -167,7 +170,7 @@ class InboxWorker:
             metrics.handled("done")
             return
         if error is None:
-            await asyncio.to_thread(self.inbox.done, item.id)
+            await self.run_db(self.inbox.done, item.id)
             metrics.handled("done")
             return
         name = type(error).__name__
@@ -177,12 +180,12 @@ class InboxWorker:
                         delay)
             if item.attempts == 1:
                 await self.notify(raw, "busy.wait")
-            await asyncio.to_thread(self.inbox.retry, item.id, timedelta(seconds=delay), name)
+            await self.run_db(self.inbox.retry, item.id, timedelta(seconds=delay), name)
             metrics.handled("retried", name)
             return
         log.error("update %s failed for good: %s", item.update_id, name)
         await self.give_up(update)
-        await asyncio.to_thread(self.inbox.done, item.id, "failed", name)
+        await self.run_db(self.inbox.done, item.id, "failed", name)
         metrics.handled("failed", name)
 
     async def quarantine(self, item: InboxItem, raw: dict[str, Any], exc: Exception) -> None:
@@ -194,7 +197,7 @@ class InboxWorker:
         if chat is not None:
             notice = (chat[0], [{"text": render(Msg("inbox.unreadable"), chat[1]),
                                  "choices": []}])
-        await asyncio.to_thread(self.inbox.quarantine, item.id, type(exc).__name__, notice)
+        await self.run_db(self.inbox.quarantine, item.id, type(exc).__name__, notice)
         metrics.handled("quarantined", type(exc).__name__)
 
     async def notify(self, raw: dict[str, Any], key: str) -> None:
@@ -216,7 +219,7 @@ class InboxWorker:
         sender = Sender("telegram", str(user.id), chat_id=str(chat.id),
                         language_code=user.language_code)
         try:
-            await asyncio.to_thread(self.engine.handle, sender,
+            await self.run_db(self.engine.handle, sender,
                                     Inbound.failed().numbered(update.update_id), True)
         except Exception as exc:
             log.warning("could not tell update %s where the candidate is: %s",

@@ -35,6 +35,7 @@ from telegram import Bot, Message
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot import metrics, raw_calls
+from bot.db_calls import RunDb
 from bot.rendering import keyboard_rows, message_parts, split_text
 from bot.work_pool import LocalFirst, keep_busy
 from flows.decisions import decision_choices
@@ -105,8 +106,10 @@ class OutboxSender:
     def __init__(self, outbox: SqlOutbox, store: SqlDossierStore, files: FileStore,
                  vacancies: dict[str, Vacancy], recruiter_chat: int | None,
                  clock: Callable[[], datetime], owner: str, lease: timedelta,
-                 timeout: float = 30.0, recruiter_language: str = "nl") -> None:
+                 timeout: float = 30.0, recruiter_language: str = "nl",
+                 run_db: RunDb = asyncio.to_thread) -> None:
         self.outbox = outbox
+        self.run_db = run_db  # bot/db_calls.py: inline on SQLite
         # What the recruiters' chat reads (RECRUITER_LANGUAGE): "nl", as the employer's
         # country says it, or "en".
         self.recruiter_language = recruiter_language
@@ -124,7 +127,7 @@ class OutboxSender:
     async def _claim_stored(self, limit: int) -> list[OutboxItem]:
         # Without a recruiters' chat, notifications wait in the outbox (`main.py export`).
         skip = (RECRUITERS,) if self.recruiter_chat is None else ()
-        return await asyncio.to_thread(self.outbox.claim, self.owner, self.clock(), self.lease,
+        return await self.run_db(self.outbox.claim, self.owner, self.clock(), self.lease,
                                        limit, skip)
 
     async def claim(self, limit: int) -> list[OutboxItem]:
@@ -164,7 +167,7 @@ class OutboxSender:
             parts = (self.parts_of(item, payload) if item.kind == "message" else
                      await asyncio.to_thread(self.parts_of, item, payload))
         except LookupError as exc:  # a retired vacancy file: keep it pending (export shows it)
-            await asyncio.to_thread(self.outbox.failed, item.id, type(exc).__name__,
+            await self.run_db(self.outbox.failed, item.id, type(exc).__name__,
                                     self.clock() + backoff(item.attempts))
             return
         try:
@@ -175,7 +178,7 @@ class OutboxSender:
             return  # the row went with the erasure
         # Delivered: what was said to a candidate need not be kept; notifications keep ids.
         keep = {} if item.kind == "message" else {"dossier_id": item.dossier_id}
-        await asyncio.to_thread(self.outbox.sent, item.id, self.clock(), keep)
+        await self.run_db(self.outbox.sent, item.id, self.clock(), keep)
         metrics.delivered(item, self.clock())
 
     async def attempt(self, item: OutboxItem, work: Coroutine[Any, Any, None]) -> bool:
@@ -185,7 +188,7 @@ class OutboxSender:
             await work
         except RetryAfter as exc:
             metrics.error("outbox", "RetryAfter")
-            await asyncio.to_thread(self.outbox.failed, item.id, "RetryAfter",
+            await self.run_db(self.outbox.failed, item.id, "RetryAfter",
                                     self.clock() + retry_after(exc))
             return False
         except (Forbidden, BadRequest) as exc:
@@ -193,12 +196,12 @@ class OutboxSender:
             # good: retrying cannot help, and later messages to the chat must not wait for it.
             log.warning("outbox %s dropped: %s", item.id, type(exc).__name__)
             metrics.error("outbox", type(exc).__name__)
-            await asyncio.to_thread(self.outbox.dropped, item.id, self.clock(), type(exc).__name__)
+            await self.run_db(self.outbox.dropped, item.id, self.clock(), type(exc).__name__)
             return False
         except (TelegramError, OSError) as exc:
             log.warning("outbox %s failed: %s", item.id, type(exc).__name__)
             metrics.error("outbox", type(exc).__name__)
-            await asyncio.to_thread(self.outbox.failed, item.id, type(exc).__name__,
+            await self.run_db(self.outbox.failed, item.id, type(exc).__name__,
                                     self.clock() + backoff(item.attempts))
             return False
         return True
@@ -213,7 +216,7 @@ class OutboxSender:
             sent = await self.send_part(bot, chat, parts[index])
             if sent is not None:
                 try:
-                    await asyncio.to_thread(self.after_sending, item, index, parts[index], sent)
+                    await self.run_db(self.after_sending, item, index, parts[index], sent)
                 except ErasedMeanwhile:
                     # The dossier was erased while this went out: take it back, send no more.
                     with contextlib.suppress(TelegramError):
@@ -222,7 +225,7 @@ class OutboxSender:
                     raise
             if index < len(parts) - 1:
                 payload["parts_sent"] = index + 1
-                await asyncio.to_thread(self.outbox.progress, item.id, payload)
+                await self.run_db(self.outbox.progress, item.id, payload)
 
     def after_sending(self, item: OutboxItem, index: int, part: dict[str, Any],
                       sent: Delivered) -> None:
@@ -260,13 +263,13 @@ class OutboxSender:
                 end += 1
             again = payload.get("deleting") == start
             payload["deleting"] = start
-            await asyncio.to_thread(self.outbox.progress, item_id, payload)
+            await self.run_db(self.outbox.progress, item_id, payload)
             try:
                 await bot.delete_messages(chat, [m for _, m in targets[start:end]],
                                           **self.timeouts())
             except RetryAfter:
                 del payload["deleting"]  # refused before anything was done
-                await asyncio.to_thread(self.outbox.progress, item_id, payload)
+                await self.run_db(self.outbox.progress, item_id, payload)
                 raise
             except (BadRequest, Forbidden) as exc:
                 if not again:
@@ -275,7 +278,7 @@ class OutboxSender:
                          0 if again else end - start, end - start, type(exc).__name__)
             del payload["deleting"]
             payload["deleted_upto"] = start = end
-            await asyncio.to_thread(self.outbox.progress, item_id, payload)
+            await self.run_db(self.outbox.progress, item_id, payload)
 
     def parts_of(self, item: OutboxItem, payload: dict[str, Any]) -> list[dict[str, Any]]:
         if item.kind == "message":
@@ -361,7 +364,7 @@ class OutboxSender:
             return await self.send_text(bot, chat, part["text"], part.get("choices") or [],
                                         part.get("links"), part.get("thread_id"))
         if "document_id" in part:
-            found = await asyncio.to_thread(self.store.open_document, part["document_id"])
+            found = await self.run_db(self.store.open_document, part["document_id"])
             if found is None:
                 return None  # deleted meanwhile (withdrawn, erased): nothing to send
             doc, sealer = found

@@ -113,7 +113,7 @@ class Runtime:
     async def store(self, rows: list[Received]) -> int:
         """Store received rows, committed when this returns; those leased to this process on
         the way in go straight to the worker. Returns how many were new."""
-        new, taken = await asyncio.to_thread(self.inbox.receive_and_take, rows, self.owner,
+        new, taken = await self.worker.run_db(self.inbox.receive_and_take, rows, self.owner,
                                              self.lease)
         metrics.received(new)
         failpoint("received")

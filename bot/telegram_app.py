@@ -23,6 +23,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import BaseRequest
 
 from bot.candidate_handlers import CandidateHandlers
+from bot.db_calls import runner_for
 from bot.group_messages import GroupMessages
 from bot.ignored_updates import IgnoredUpdates
 from bot.inbox_worker import InboxWorker
@@ -98,6 +99,7 @@ def build_application(settings: Settings, engine: Engine, store: SqlDossierStore
 
     db = store.engine
     owner = process_name()
+    run_db = runner_for(db)  # the per-update path's database calls: inline on SQLite
     lease = timedelta(seconds=settings.lease_seconds)
     inbox = SqlInbox(db, lease_clock=lease_clock, keyring=store.keyring)
     outbox = SqlOutbox(db, lease_clock=lease_clock, keyring=store.keyring)
@@ -113,14 +115,15 @@ def build_application(settings: Settings, engine: Engine, store: SqlDossierStore
                      outbox, clock).register(app)
     RecruiterDecisions(engine, store, vacancies, settings.recruiter_user_ids,
                        settings.recruiter_chat_id, outbox, clock).register(app)
-    CandidateHandlers(engine).register(app)
+    CandidateHandlers(engine, run_db).register(app)
     GroupMessages(vacancies.keys(), group_notices, settings.recruiter_chat_id, ignored,
                   clock, outbox).register(app)
     ignored.register(app)
 
-    worker = InboxWorker(app, inbox, outbox, engine, owner, lease)
+    worker = InboxWorker(app, inbox, outbox, engine, owner, lease, run_db=run_db)
     sender = OutboxSender(outbox, store, files, vacancies, settings.recruiter_chat_id, clock,
-                          owner, lease, settings.telegram_timeout, settings.recruiter_language)
+                          owner, lease, settings.telegram_timeout, settings.recruiter_language,
+                          run_db)
 
     async def retention() -> None:
         purged = await asyncio.to_thread(purge_expired, store, files, vacancies, clock())
