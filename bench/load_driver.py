@@ -137,7 +137,8 @@ class Driver:
         """Per candidate: every expected reply arrived, once, in order (no personal data)."""
         problems = []
         for c in self.candidates:
-            texts = [normalised(text) for text, _, _ in c.received]
+            texts = [text if c.expected.prefix_only else normalised(text)
+                     for text, _, _ in c.received]
             want = c.expected.texts
             if len(texts) != len(want):
                 problems.append(f"candidate {c.user - FIRST_USER}: {len(texts)} replies, "
