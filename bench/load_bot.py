@@ -149,10 +149,10 @@ async def calibrate(applications: list[Application], root: Path) -> dict[str, Ex
             candidate = driver.candidates[index]
             assert candidate.user == user_id(index)
             counts = []
-            for step in application.steps:
+            for number in range(len(application.steps)):
                 before = len(transcripts.get(candidate.user, []))
                 token = FROZEN.set(application.now)
-                await parts.runtime.receive([driver.update(candidate, step)])
+                await parts.runtime.receive([driver.update(candidate, number)])
                 await parts.runtime.drain()
                 FROZEN.reset(token)
                 counts.append(len(transcripts.get(candidate.user, [])) - before)

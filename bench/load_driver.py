@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.load_scripts import Application, Step
+from bench.load_scripts import Application
 
 FIRST_USER = 1_000_000
 RECRUITERS = -100_100  # the recruiters' chat (a group)
@@ -118,7 +118,7 @@ class Driver:
         vacancy = self._vacancy_index[candidate.application.vacancy]
         for index, step in enumerate(candidate.application.steps):
             candidate.target += candidate.expected.counts[index]
-            raw = self.update(candidate, step)
+            raw = self.update(candidate, index)
             candidate.waiter = loop.create_future()
             started = time.perf_counter()
             await submit(raw)
@@ -154,8 +154,10 @@ class Driver:
 
     # ------------------------------------------------------------------ updates
 
-    def update(self, candidate: Candidate, step: Step) -> dict[str, Any]:
+    def update(self, candidate: Candidate, index: int) -> dict[str, Any]:
+        """The raw update of the candidate's step `index`, as Telegram would send it."""
         application = candidate.application
+        step = application.steps[index]
         date = int(application.now.timestamp())
         user = {"id": candidate.user, "is_bot": False, "first_name": "Kandidaat",
                 "language_code": application.language}
@@ -163,7 +165,8 @@ class Driver:
         number = next(self._ids)
         message: dict[str, Any] = {"message_id": number, "date": date, "chat": chat, "from": user}
         if step.kind == "upload":
-            file_id = f"f{number}"
+            # The id says which script file it is: any process can answer its download.
+            file_id = f"f{number}-{self._vacancy_index[application.vacancy]}-{index}"
             self.files[file_id] = step.data
             size = step.declared_size if step.declared_size is not None else len(step.data)
             if step.photo:

@@ -46,6 +46,16 @@ def build(system: str, spec: dict[str, Any], apps: list[Any]) -> Any:
     return FormBot(root)
 
 
+def peak_rss_kb() -> int:
+    """This process's peak resident memory. Not `getrusage(RUSAGE_SELF).ru_maxrss`: Linux
+    carries a process's peak across exec, so a child would report its parent's peak at the
+    fork; VmHWM belongs to the address space the program runs in."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def database_bytes(database_url: str) -> int:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
@@ -95,7 +105,7 @@ async def measure(spec: dict[str, Any]) -> dict[str, Any]:
         "order_problems": driver.order_problems(),
         "recruiter_messages": driver.recruiter_messages,
         "strays": driver.strays,
-        "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "rss_kb": peak_rss_kb(),
         "db_bytes": (database_bytes(spec["database_url"])
                      if system_name in ("bot", "durable", "floor") else 0),
     })
