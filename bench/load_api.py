@@ -40,6 +40,7 @@ class InstantApi(BaseRequest):
         self.files = files
         self.latency = latency
         self._ids = itertools.count(1)
+        self.calls = 0  # Bot API calls and downloads: what a rate limiter counts
 
     @property
     def read_timeout(self) -> float | None:
@@ -54,6 +55,7 @@ class InstantApi(BaseRequest):
     async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
                          read_timeout: Any = None, write_timeout: Any = None,
                          connect_timeout: Any = None, pool_timeout: Any = None) -> tuple[int, bytes]:
+        self.calls += 1
         if self.latency:
             await asyncio.sleep(self.latency)
         if "/file/bot" in url:

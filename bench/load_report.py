@@ -114,6 +114,16 @@ def latency_report(results: dict[str, dict[str, Any]], latency_ms: float) -> lis
              f"per system, all candidates at once:"]
     for system, result in results.items():
         problems = result["order_problems"]
+        calls = result["telegram_calls"] / result["seconds"]
         lines.append(f"  {NAMES.get(system, system):26} {throughput(result):>8,.1f} updates/s   "
+                     f"{calls:>6,.1f} Telegram calls/s   "
                      f"replies in order: {'yes' if not problems else f'NO ({len(problems)})'}")
+    limited = results.get("bot-limited")
+    if limited is not None:
+        per_update = limited["telegram_calls"] / limited["updates"]
+        lines.append(f"  with its rate limiter (30 calls/s overall, 20/min per group) this bot makes "
+                     f"{per_update:.2f} calls per update (replies, answered presses, removed "
+                     f"buttons, downloads): at most {30 / per_update:,.1f} updates/s — Telegram's "
+                     f"limit, not the bot, bounds it; the recruiters' group gets 20 messages a "
+                     f"minute, so notifications queue in the outbox.")
     return lines

@@ -101,6 +101,7 @@ async def measure(spec: dict[str, Any]) -> dict[str, Any]:
         await system.stop()
     result.update({
         "updates": len(driver.timings),
+        "telegram_calls": api.calls,
         "timings": [(t.vacancy, t.step, t.kind, round(t.micros)) for t in driver.timings],
         "order_problems": driver.order_problems(),
         "recruiter_messages": driver.recruiter_messages,
