@@ -76,8 +76,7 @@ class Databases:
             self.postgres.drop()
 
 
-def problems_of(result: dict[str, Any], candidates: int, calibrated: int,
-                notifications: bool = True) -> list[str]:
+def problems_of(result: dict[str, Any], candidates: int, notifications: bool = True) -> list[str]:
     problems = [f"{result['system']}: {p}" for p in result["order_problems"][:5]]
     counts = result.get("counts")
     if counts is not None:
@@ -129,7 +128,7 @@ def measure(args: argparse.Namespace, apps: list[Any], databases: Databases, tmp
         result = run_system({**base, "system": system.removesuffix("-limited"),
                              "database_url": url, "root": str(root), **extra})
         result["system"] = system
-        problems.extend(problems_of(result, args.candidates, len(apps),
+        problems.extend(problems_of(result, args.candidates,
                                     notifications=not extra.get("rate_limit")))
         return result
 

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import text
 
 from bench.load_api import TOKEN, InstantApi
-from bench.load_driver import RECRUITERS, Expected, application_of, normalised, user_id
+from bench.load_driver import RECRUITERS, Driver, Expected, application_of, normalised, user_id
 from bench.load_scripts import Application
 from bot.telegram_app import DB_THREADS, BotParts, build_application
 from flows.vacancy_loader import load_catalogue
@@ -133,8 +133,7 @@ async def calibrate(applications: list[Application], root: Path) -> dict[str, Ex
     many messages each step's replies are, and their texts, for the load run to expect."""
     transcripts: dict[int, list[str]] = {}
     system = BotSystem(f"sqlite:///{root / 'calibration.sqlite3'}", root, applications)
-    from bench.load_driver import Driver  # the same candidates and updates as the load run
-
+    # The same candidates and updates as the load run; what they expect is what is measured.
     driver = Driver(applications, len(applications), lambda a: Expected.one_reply_each(
         len(a.steps)))
 
