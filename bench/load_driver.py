@@ -20,7 +20,7 @@ from bench.load_scripts import Application
 
 FIRST_USER = 1_000_000
 RECRUITERS = -100_100  # the recruiters' chat (a group)
-STALL = 120.0  # seconds a candidate may wait for a reply before the run counts as stuck
+STALL = 600.0  # seconds a candidate may wait for a reply before the run counts as stuck
 DIGITS = re.compile(r"\d+")
 
 
