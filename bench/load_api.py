@@ -40,7 +40,8 @@ class InstantApi(BaseRequest):
         self.files = files
         self.latency = latency
         self._ids = itertools.count(1)
-        self.calls = 0  # Bot API calls and downloads: what a rate limiter counts
+        self.calls = 0  # Bot API calls and downloads
+        self.chat_calls = 0  # those naming a chat: what AIORateLimiter counts
 
     @property
     def read_timeout(self) -> float | None:
@@ -62,6 +63,7 @@ class InstantApi(BaseRequest):
             return 200, self.files[url.rsplit("/", 1)[-1]]
         api_method = url.rsplit("/", 1)[-1]
         params = dict(request_data.json_parameters) if request_data is not None else {}
+        self.chat_calls += "chat_id" in params
         return 200, json.dumps({"ok": True, "result": self.answer(api_method, params)}).encode()
 
     def answer(self, api_method: str, params: dict[str, Any]) -> Any:

@@ -120,10 +120,11 @@ def latency_report(results: dict[str, dict[str, Any]], latency_ms: float) -> lis
                      f"replies in order: {'yes' if not problems else f'NO ({len(problems)})'}")
     limited = results.get("bot-limited")
     if limited is not None:
-        per_update = limited["telegram_calls"] / limited["updates"]
-        lines.append(f"  with its rate limiter (30 calls/s overall, 20/min per group) this bot makes "
-                     f"{per_update:.2f} calls per update (replies, answered presses, removed "
-                     f"buttons, downloads): at most {30 / per_update:,.1f} updates/s — Telegram's "
-                     f"limit, not the bot, bounds it; the recruiters' group gets 20 messages a "
-                     f"minute, so notifications queue in the outbox.")
+        per_update = limited["chat_calls"] / limited["updates"]
+        lines.append(f"  AIORateLimiter (TELEGRAM_MAX_RATE=30 calls/s over the calls that name a chat,"
+                     f" 20/min per group) — this bot makes {per_update:.2f} such calls per update "
+                     f"(replies, removed buttons; answered presses and downloads name none): at most"
+                     f" {30 / per_update:,.1f} updates/s. That limit, not the bot, bounds it as "
+                     f"deployed; the recruiters' group gets 20 messages a minute, so notifications "
+                     f"queue in the outbox.")
     return lines

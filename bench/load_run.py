@@ -102,6 +102,7 @@ async def measure(spec: dict[str, Any]) -> dict[str, Any]:
     result.update({
         "updates": len(driver.timings),
         "telegram_calls": api.calls,
+        "chat_calls": api.chat_calls,
         "timings": [(t.vacancy, t.step, t.kind, round(t.micros)) for t in driver.timings],
         "order_problems": driver.order_problems(),
         "recruiter_messages": driver.recruiter_messages,
