@@ -176,11 +176,13 @@ class DurableFloorBot(FloorBot):
         claim = self.CLAIM.format(lock="" if db.sqlite else " FOR UPDATE SKIP LOCKED")
         inflight: set[asyncio.Task[None]] = set()
         while not self.stopping.is_set():
-            self.wake.clear()
+            # Finished pieces out and the wake-up cleared before claiming, with no await in
+            # between: a piece that finishes later sets it again, none is missed.
+            inflight = {t for t in inflight if not t.done()}
             free = self.CONCURRENCY - len(inflight)
+            self.wake.clear()
             rows = (await db.run(lambda c, n=free: db.execute(c, claim, n).fetchall())) if free else []
             inflight |= {asyncio.create_task(self.handle(r[0], r[1])) for r in rows}
-            inflight = {t for t in inflight if not t.done()}
             if not rows:
                 await self.wake.wait()
         await asyncio.gather(*inflight)
