@@ -218,6 +218,13 @@ class Runtime:
         await asyncio.wait([*loops, stopper], return_when=asyncio.FIRST_COMPLETED)
         self.stop.set()
         results = await asyncio.gather(*loops, return_exceptions=True)
+        try:
+            # Rows leased to this process on arrival but not yet handled (storage/handoff.py):
+            # free for the next process now, rather than when their leases run out.
+            await asyncio.to_thread(self.inbox.release, {self.owner})
+            await asyncio.to_thread(self.outbox.release, {self.owner})
+        except Exception as exc:  # the database is away: the leases run out instead
+            log.warning("leases not released at stop: %s", type(exc).__name__)
         for result in results:
             if isinstance(result, BaseException) and not isinstance(result,
                                                                     asyncio.CancelledError):
