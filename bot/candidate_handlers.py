@@ -72,12 +72,14 @@ class CandidateHandlers:
     def files(self) -> FileStore:
         return self.engine.files
 
-    async def run(self, update: Update, inbound: Inbound) -> None:
-        # The engine is synchronous (one short transaction); keep the event loop free.
+    async def run(self, update: Update, inbound: Inbound, run_db: RunDb | None = None) -> None:
+        # The engine is synchronous (one short transaction): inline on SQLite, else in a
+        # thread (bot/db_calls.py); `run_db` overrides that for a long turn.
         message = update.message
         sent_at = message.date if message is not None else None  # a press has no send time
-        replies = await self.run_db(self.engine.handle, sender_of(update),
-                                          inbound.numbered(update.update_id, sent_at), True)
+        replies = await (run_db or self.run_db)(self.engine.handle, sender_of(update),
+                                                inbound.numbered(update.update_id, sent_at),
+                                                True)
         metrics.submitted_in(replies)
         failpoint("committed")
 
@@ -170,7 +172,8 @@ class CandidateHandlers:
             telegram_file = await context.bot.get_file(file_id)
             await telegram_file.download_to_drive(path)
             upload = replace(upload, path=path, size=path.stat().st_size)
-            await self.run(update, Inbound.send_file(upload))
+            # Inspecting, sealing and writing a file of up to 20 MB: never on the event loop.
+            await self.run(update, Inbound.send_file(upload), asyncio.to_thread)
 
     def register(self, app: Application) -> None:
         app.add_handler(CommandHandler("start", self.start, filters=PRIVATE))

@@ -150,15 +150,15 @@ class InboxWorker:
             await self.quarantine(item, raw, exc)
             return
         self._errors.pop(update.update_id, None)
-        now = self.inbox.now()
-        settled = handoff.Handoff(item.id, self.owner, now, now + self.lease)
-        handoff.current.set(settled)  # this task's context only: each row has its own task
+        settled = handoff.Handoff(item.id, self.owner, self.inbox.now, self.lease)
+        token = handoff.current.set(settled)  # this task's context only: each row has its own
         try:
             await self.app.process_update(update)
         finally:
-            handoff.current.set(None)
-            if settled.outbox:
-                self.on_replies([OutboxItem(row_id, kind, chat, dossier, payload, 0, now)
+            handoff.current.reset(token)
+            if settled.outbox:  # committed: a rolled-back turn took its rows off the list
+                at = self.inbox.now()
+                self.on_replies([OutboxItem(row_id, kind, chat, dossier, payload, 0, at)
                                  for row_id, kind, chat, dossier, payload in settled.outbox])
         error = self._errors.pop(update.update_id, None)
         if settled.inbox_done:

@@ -34,11 +34,20 @@ class LocalFirst(Generic[T]):
         self._handed.extend(items)
 
     async def claim(self, limit: int) -> list[T]:
-        taken = [self._handed.popleft() for _ in range(min(limit, len(self._handed)))]
-        if len(taken) < limit and (not taken
-                                   or time.monotonic() - self._asked > STORED_EVERY):
+        due = time.monotonic() - self._asked > STORED_EVERY
+        # When the database is due, one slot at least is kept for it: handed-over work alone
+        # must not starve retries, later rows of a chat or other processes' leftovers.
+        handed = min(len(self._handed), limit - 1 if due else limit)
+        taken = [self._handed.popleft() for _ in range(handed)]
+        if len(taken) < limit and (due or not taken):
             self._asked = time.monotonic()
-            taken += await self._claim_stored(limit - len(taken))
+            try:
+                taken += await self._claim_stored(limit - len(taken))
+            except Exception:
+                self._handed.extendleft(reversed(taken))  # leased to us: never dropped
+                raise
+        if not taken and self._handed:  # the database had nothing: the handed-over then
+            taken = [self._handed.popleft()]
         return taken
 
 

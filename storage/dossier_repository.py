@@ -903,7 +903,7 @@ class SqlDossierStore:
                      compact: bool = True) -> Iterator[SqlUnitOfWork]:
         """Lock this candidate, yield their unit of work; commit on success, roll back on error.
         `compact=False`: the caller runs `after_erasure` itself, once for many erasures."""
-        with self._write() as connection:
+        with handoff.transaction(), self._write() as connection:
             if self._postgresql:
                 connection.execute(_PG_CANDIDATE_LOCK, {"key": f"{channel}:{external_id}"})
             uow = SqlUnitOfWork(connection, channel, external_id, self._clock, self._keyring)

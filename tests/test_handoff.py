@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, select
 
+from bot.work_pool import LocalFirst
 from storage import handoff
 from storage.crypto import fixed_keyring
 from storage.dossier_repository import SqlDossierStore
@@ -45,16 +47,18 @@ def test_a_reply_is_handed_to_the_sender_only_when_nothing_older_waits_for_its_c
     store = SqlDossierStore(engine, keyring=fixed_keyring())
     inbox = SqlInbox(engine, keyring=fixed_keyring())
     _, (row,) = inbox.receive_and_take([update(10, 7)], "me", LEASE)
-    now = datetime.now(UTC)
-    settled = handoff.Handoff(row.id, "me", now, now + LEASE)
+    settled = handoff.Handoff(row.id, "me", lambda: datetime.now(UTC), LEASE)
     token = handoff.current.set(settled)
     try:
         with store.unit_of_work("telegram", "7") as uow:
+            assert uow.claim_event(10)  # as the engine does: the event first
             uow.add_outbox("message", None, {"chat_id": "7", "messages": [{"text": "a"}]},
                            chat_key="7")
             uow.add_outbox("message", None, {"chat_id": "7", "messages": [{"text": "b"}]},
                            chat_key="7")
-            assert uow.claim_event(10)
+            # A message for the recruiters' chat (which may be unset) is never handed over.
+            uow.add_outbox("message", None, {"chat_id": "recruiters", "messages": [
+                {"text": "r"}]}, chat_key="recruiters")
     finally:
         handoff.current.reset(token)
     # The first is leased to this process and listed; the second waits behind it in the
@@ -65,14 +69,14 @@ def test_a_reply_is_handed_to_the_sender_only_when_nothing_older_waits_for_its_c
                                     .order_by(outbox_table.c.id)).scalars().all()
         status = connection.execute(select(inbox_table.c.status)
                                     .where(inbox_table.c.id == row.id)).scalar_one()
-    assert leases == ["me", None]
+    assert leases == ["me", None, None]
     assert status == "done" and settled.inbox_done  # marked in the applying transaction
     outbox = SqlOutbox(engine, keyring=fixed_keyring())
-    due = datetime.now(UTC)
-    assert outbox.claim("other", due, LEASE) == []  # a's lease holds the chat
+    due, skip = datetime.now(UTC), ("recruiters",)  # as a sender without a recruiters' chat
+    assert outbox.claim("other", due, LEASE, skip_keys=skip) == []  # a's lease holds the chat
     outbox.sent(settled.outbox[0][0], due)
     assert [item.payload["messages"][0]["text"]
-            for item in outbox.claim("other", due, LEASE)] == ["b"]
+            for item in outbox.claim("other", due, LEASE, skip_keys=skip)] == ["b"]
 
 
 def test_nothing_is_leased_outside_a_worker(engine: Engine):
@@ -102,3 +106,48 @@ async def test_updates_taken_on_arrival_are_freed_when_the_process_stops(tmp_pat
         assert (owner, status) == (None, "pending")  # any process takes it at once
     finally:
         await bot.close()
+
+
+def test_a_turn_that_rolls_back_settles_nothing(engine: Engine):
+    """The update was not applied: its row stays pending for a retry, its replies never
+    existed, and the sender is given nothing."""
+    store = SqlDossierStore(engine, keyring=fixed_keyring())
+    inbox = SqlInbox(engine, keyring=fixed_keyring())
+    _, (row,) = inbox.receive_and_take([update(20, 7)], "me", LEASE)
+    settled = handoff.Handoff(row.id, "me", lambda: datetime.now(UTC), LEASE)
+    token = handoff.current.set(settled)
+    try:
+        with pytest.raises(RuntimeError), store.unit_of_work("telegram", "7") as uow:
+            assert uow.claim_event(20)
+            uow.add_outbox("message", None, {"chat_id": "7", "messages": [{"text": "a"}]},
+                           chat_key="7")
+            raise RuntimeError("a lock timeout, say")
+    finally:
+        handoff.current.reset(token)
+    assert not settled.inbox_done and settled.outbox == []
+    with engine.connect() as connection:
+        assert connection.execute(select(inbox_table.c.status)).scalar_one() == "pending"
+        assert connection.execute(select(outbox_table.c.id)).all() == []
+
+
+async def test_handed_work_survives_a_failing_claim_and_never_starves_the_database():
+    asked: list[int] = []
+    failing = True
+
+    async def stored(limit: int) -> list[str]:
+        asked.append(limit)
+        if failing:
+            raise OSError("database away")
+        return ["stored"]
+
+    pool: LocalFirst[str] = LocalFirst(stored)
+    pool.add(["a", "b"])
+    with pytest.raises(OSError):
+        await pool.claim(4)  # the database is asked first (never asked yet), and fails
+    failing = False
+    assert await pool.claim(4) == ["a", "b"]  # nothing handed over was lost
+    pool.add(["c", "d"])
+    assert await pool.claim(1) == ["c"]  # asked a moment ago: handed-over work first
+    pool._asked -= 1.0  # a second later: the database is due, and gets the slot
+    assert await pool.claim(1) == ["stored"] and asked[-1] == 1
+    assert await pool.claim(1) == ["d"]
