@@ -24,7 +24,10 @@ RUN pip install --no-deps . \
 # The message catalogues parsed once, here: /app is not writable at run time, and parsing the
 # .po files at every start would cost more than a second (flows/messages.py keeps the result).
 RUN python -c "from flows import messages as m; [m.read_catalogue(p.parents[1].name) for p in m.LOCALE_DIR.glob('*/LC_MESSAGES/intake.po')]" \
-    && ls flows/locale/*/LC_MESSAGES/intake.po.json
+    && ls flows/locale/*/LC_MESSAGES/intake.po.json \
+    && python -m compileall -q /app
+# (compileall: bytecode made once here; /app is read-only at run time, so a start would
+# otherwise compile every module again.)
 
 # Defaults for the container; compose.yaml (or `docker run -e`) sets the rest.
 # LISTEN_ADDRESS 0.0.0.0: the container's own network; what is published is compose's choice.

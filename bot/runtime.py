@@ -16,6 +16,7 @@ import os
 import socket
 import uuid
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -95,6 +96,7 @@ class Runtime:
         self.db_engine = db_engine
         self.lease_clock = lease_clock
         self.stop = asyncio.Event()
+        self._health_pool = ThreadPoolExecutor(1, thread_name_prefix="health")
         self.arrived = asyncio.Event()  # an update was stored or handled: claim again
         self.queued = asyncio.Event()  # something may wait in the outbox: send again
         worker.on_handled = self.handled
@@ -127,7 +129,10 @@ class Runtime:
 
     async def health(self) -> dict[str, Any]:
         """The process runs (it answers) and the database answers (it raises if not)."""
-        counts = await asyncio.to_thread(self.inbox.counts)
+        # A thread of its own: behind a burst of per-update work queued in the shared pool,
+        # the check would time out and a healthy worker be taken out of the proxy's rotation.
+        counts = await asyncio.get_running_loop().run_in_executor(self._health_pool,
+                                                                  self.inbox.open_counts)
         return {"ok": True, "inbox_pending": counts.get("pending", 0),
                 "inbox_quarantined": counts.get("quarantined", 0),
                 "inbox_failed": counts.get("failed", 0)}

@@ -29,6 +29,7 @@ import hashlib
 import json
 import os
 import string
+import tempfile
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -118,7 +119,8 @@ def read_catalogue(folder: str) -> dict[str, Entry]:
     """One .po file as it is: key -> text, or key -> plural forms (untranslated keys left out)."""
     path = catalogue_path(folder)
     content = path.read_bytes()
-    digest = hashlib.sha256(content).hexdigest()
+    # The parser (this module) is part of the key: a change to it must not serve old entries.
+    digest = hashlib.sha256(content + Path(__file__).read_bytes()).hexdigest()
     compiled = path.with_name(path.name + ".json")
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
         kept = json.loads(compiled.read_bytes())
@@ -126,10 +128,15 @@ def read_catalogue(folder: str) -> dict[str, Entry]:
             return {k: v if isinstance(v, str) else tuple(v) for k, v in kept["entries"].items()}
     entries = _parse_po(content, folder)
     with contextlib.suppress(OSError):  # a read-only install parses at each start: still right
-        partial = compiled.with_name(f"{compiled.name}.{os.getpid()}.tmp")
-        partial.write_text(json.dumps({"sha256": digest, "entries": entries},
-                                      ensure_ascii=False), encoding="utf-8")
-        partial.replace(compiled)
+        handle, partial = tempfile.mkstemp(dir=compiled.parent, suffix=".tmp")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(json.dumps({"sha256": digest, "entries": entries}, ensure_ascii=False))
+            os.chmod(partial, 0o644)  # texts of the product, not data: readable by the service
+            os.replace(partial, compiled)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(partial)
     return entries
 
 

@@ -16,6 +16,7 @@ import hashlib
 import os
 import pickle
 import sys
+import tempfile
 import types
 import typing
 from dataclasses import dataclass
@@ -169,10 +170,14 @@ def _compile(path: Path, content: bytes) -> Vacancy:
 
 
 def _code_hash() -> bytes:
-    """What a cached model depends on besides the file: the code that validated it."""
-    code = Path(vacancy_module.__file__ or "").read_bytes()
-    return hashlib.sha256(b"%d|%s|%s|" % (CACHE_FORMAT, pydantic.VERSION.encode(),
-                                           sys.version.encode()) + code).digest()
+    """What a cached model depends on besides the file: the code that parsed and validated
+    it (this module, flows/vacancy.py, pydantic and PyYAML, Python)."""
+    import yaml
+
+    code = Path(vacancy_module.__file__ or "").read_bytes() + Path(__file__).read_bytes()
+    return hashlib.sha256(b"%d|%s|%s|%s|" % (CACHE_FORMAT, pydantic.VERSION.encode(),
+                                              yaml.__version__.encode(),
+                                              sys.version.encode()) + code).digest()
 
 
 def _cache_key(content: bytes, code: bytes) -> str:
@@ -191,10 +196,16 @@ def _cached(path: Path, content: bytes, cache: Path, code: bytes) -> Vacancy:
     vacancy = _compile(path, content)
     with contextlib.suppress(OSError):
         cache.mkdir(parents=True, exist_ok=True, mode=0o700)
-        # Written aside and renamed: a reader never sees half a pickle.
-        partial = entry.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_bytes(pickle.dumps(vacancy, protocol=pickle.HIGHEST_PROTOCOL))
-        partial.replace(entry)
+        # Written aside (a name of its own: containers sharing the folder all run as pid 1)
+        # and renamed, so a reader never sees half a pickle.
+        handle, partial = tempfile.mkstemp(dir=cache, suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(pickle.dumps(vacancy, protocol=pickle.HIGHEST_PROTOCOL))
+            os.replace(partial, entry)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(partial)
     return vacancy
 
 

@@ -245,7 +245,9 @@ def migrate(engine: Engine) -> None:
             raw.execute("PRAGMA foreign_keys=ON")
 
 
-_REVISION = re.compile(r'^(down_)?revision\b[^=]*=\s*(?:"([^"]*)"|None)', re.MULTILINE)
+# Either quote style: Alembic's template (script.py.mako) writes repr(), i.e. single quotes.
+_REVISION = re.compile(r"""^(down_)?revision\b[^=]*=\s*(?:"([^"]*)"|'([^']*)'|None)""",
+                       re.MULTILINE)
 
 
 def head_revision() -> str | None:
@@ -254,9 +256,12 @@ def head_revision() -> str | None:
     revisions: set[str] = set()
     parents: set[str] = set()
     for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
-        for down, value in _REVISION.findall(path.read_text(encoding="utf-8")):
-            if value:
-                (parents if down else revisions).add(value)
+        found = _REVISION.findall(path.read_text(encoding="utf-8"))
+        if not any(not down and (double or single) for down, double, single in found):
+            return None  # a revision this reader cannot see: let Alembic look
+        for down, double, single in found:
+            if double or single:
+                (parents if down else revisions).add(double or single)
     heads = revisions - parents
     return heads.pop() if len(heads) == 1 else None
 
