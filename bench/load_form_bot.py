@@ -16,7 +16,6 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
-    Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
@@ -29,6 +28,7 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bench.load_api import TOKEN, InstantApi
+from bench.load_references import QueuedBot
 from flows.flow import Flow
 from flows.messages import Msg, render
 from flows.vacancy_loader import load_catalogue
@@ -59,11 +59,10 @@ def questions_of(vacancy: Any, lang: str = "nl") -> list[tuple[str, list[str]]]:
     return asked
 
 
-class FormBot:
+class FormBot(QueuedBot):
     def __init__(self, root: Path) -> None:
         self.path = root / "form-bot.pickle"
         self.forms = {vid: questions_of(v) for vid, v in load_catalogue(ROOT / "vacancies").items()}
-        self.app: Application | None = None
 
     async def say(self, update: Update, context: ContextTypes.DEFAULT_TYPE, text: str,
                   options: list[str] = ()) -> None:  # type: ignore[assignment]
@@ -126,17 +125,7 @@ class FormBot:
                 name="intake", persistent=True, allow_reentry=True)
 
     async def start(self, api: InstantApi) -> None:
-        self.app = (ApplicationBuilder().token(TOKEN).request(api).updater(None)
-                    .job_queue(None).persistence(PicklePersistence(self.path)).build())
-        self.app.add_handler(self.conversation())
-        await self.app.initialize()
-        await self.app.start()
-
-    async def submit(self, raw: dict[str, Any]) -> None:
-        assert self.app is not None
-        await self.app.update_queue.put(Update.de_json(raw, self.app.bot))
-
-    async def stop(self) -> None:
-        assert self.app is not None
-        await self.app.stop()
-        await self.app.shutdown()
+        app = (ApplicationBuilder().token(TOKEN).request(api).updater(None)
+               .job_queue(None).persistence(PicklePersistence(self.path)).build())
+        app.add_handler(self.conversation())
+        await self.serve(app)

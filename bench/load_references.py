@@ -45,23 +45,15 @@ def application(api: InstantApi, handler: Any) -> Application:
     return app
 
 
-class EchoBot:
-    """Replies to every update; remembers only a counter in memory."""
+class QueuedBot:
+    """A python-telegram-bot Application fed through its update queue, as its Updater would."""
 
-    def __init__(self) -> None:
-        self.seen: dict[int, int] = {}
-        self.app: Application | None = None
+    app: Application | None = None
 
-    async def reply(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        user = update.effective_user
-        assert user is not None
-        n = self.seen[user.id] = self.seen.get(user.id, 0) + 1
-        await context.bot.send_message(user.id, f"{n}|{what_was_said(update)[:50] or 'ok'}")
-
-    async def start(self, api: InstantApi) -> None:
-        self.app = application(api, self.reply)
-        await self.app.initialize()
-        await self.app.start()
+    async def serve(self, app: Application) -> None:
+        self.app = app
+        await app.initialize()
+        await app.start()
 
     async def submit(self, raw: dict[str, Any]) -> None:
         assert self.app is not None
@@ -71,6 +63,22 @@ class EchoBot:
         assert self.app is not None
         await self.app.stop()
         await self.app.shutdown()
+
+
+class EchoBot(QueuedBot):
+    """Replies to every update; remembers only a counter in memory."""
+
+    def __init__(self) -> None:
+        self.seen: dict[int, int] = {}
+
+    async def reply(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        user = update.effective_user
+        assert user is not None
+        n = self.seen[user.id] = self.seen.get(user.id, 0) + 1
+        await context.bot.send_message(user.id, f"{n}|{what_was_said(update)[:50] or 'ok'}")
+
+    async def start(self, api: InstantApi) -> None:
+        await self.serve(application(api, self.reply))
 
 
 class FloorBot(EchoBot):

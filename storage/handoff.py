@@ -34,10 +34,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
 
-from storage.tables import inbox_table, outbox_table
-
-# = storage.outbox.RECRUITERS (that module imports this one's users).
-RECRUITERS = "recruiters"
+from storage.tables import RECRUITERS, inbox_table, outbox_table
 
 _I = inbox_table.c
 _O = outbox_table.c
@@ -57,9 +54,11 @@ class Handoff:
 current: ContextVar[Handoff | None] = ContextVar("intake_handoff", default=None)
 
 # Built once: statement construction is a visible part of a turn's cost.
+# An inbox row handled (storage/inbox.py's `done` too): its raw update is no longer needed.
 MARK_DONE = (update(inbox_table).where(_I.id == bindparam("row_id"))
-             .values(status="done", raw=None, subject=None, handled_at=bindparam("at"),
-                     lease_owner=None, lease_until=None, error=None))
+             .values(status=bindparam("status"), raw=None, subject=None,
+                     handled_at=bindparam("at"), lease_owner=None, lease_until=None,
+                     error=bindparam("error")))
 # The chat's newest row: rows go out in id order, so when it is sent (or closed) every earlier
 # one is too, and a new row may go straight to the sender.
 _LAST_IN_CHAT = (select(_O.sent_at).where(_O.chat_key == bindparam("chat_key"))
@@ -87,7 +86,8 @@ def settle_inbox(connection: Connection) -> None:
     """Mark the handed-off inbox row done in this transaction (once)."""
     handoff = current.get()
     if handoff is not None and not handoff.inbox_done:
-        connection.execute(MARK_DONE, {"row_id": handoff.inbox_id, "at": handoff.clock()})
+        connection.execute(MARK_DONE, {"row_id": handoff.inbox_id, "at": handoff.clock(),
+                                       "status": "done", "error": None})
         handoff.inbox_done = True
 
 

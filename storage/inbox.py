@@ -26,6 +26,7 @@ from sqlalchemy import Connection, Engine, bindparam, delete, func, or_, select,
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from storage import handoff
 from storage.crypto import KeyGone, Keyring, process_keyring
 from storage.database import is_postgresql, is_sqlite
 from storage.dossier_repository import write_transaction
@@ -41,9 +42,6 @@ _PENDING_OF_KEY = (select(_I.id).where(_I.channel == bindparam("channel"),
                    .limit(1))
 _OPEN_COUNTS = (select(_I.status, func.count())
                 .where(_I.status.in_(("pending", "quarantined", "failed"))).group_by(_I.status))
-_DONE = (update(inbox_table).where(_I.id == bindparam("row_id"))
-         .values(status=bindparam("status"), raw=None, subject=None, handled_at=bindparam("at"),
-                 lease_owner=None, lease_until=None, error=bindparam("error")))
 # Transaction-scoped, in the one-bigint key space (storage/database.py explains the spaces).
 _PG_KEY_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
 MAX_ERROR = 200
@@ -205,7 +203,7 @@ class SqlInbox:
     def done(self, item_id: int, status: str = "done", error: str | None = None) -> None:
         """Handled (or failed for good): the raw update is no longer needed, and is cleared."""
         with write_transaction(self._engine) as connection:
-            connection.execute(_DONE, {"row_id": item_id, "status": status,
+            connection.execute(handoff.MARK_DONE, {"row_id": item_id, "status": status,
                                        "at": self._clock(),
                                        "error": error[:MAX_ERROR] if error else None})
 

@@ -29,11 +29,11 @@ from storage.database import is_postgresql
 from storage.dossier_repository import MAX_ERROR_LENGTH, write_transaction
 from storage.leases import lease_owners, release_leases
 from storage.subject_keys import cipher_of, ciphers_of
+from storage.tables import RECRUITERS as RECRUITERS  # the recruiters' chat_key, re-exported
 from storage.tables import applied_event_table, outbox_table
 
 Clock = Callable[[], datetime]
 _O = outbox_table.c
-RECRUITERS = "recruiters"  # the chat_key of recruiter notifications
 
 
 def wall_clock() -> datetime:

@@ -41,6 +41,9 @@ FALSE = text("false")  # a boolean column's server default (a column named `text
 NEVER_REUSED_IDS: dict[str, Any] = {"sqlite_autoincrement": True}
 
 
+# The chat_key of outbox rows for the recruiters' chat (whose id is a setting, maybe unset).
+RECRUITERS = "recruiters"
+
 class CandidateRow(SQLModel, table=True):
     """A person on one channel: (channel, external_id) is who they are there."""
 

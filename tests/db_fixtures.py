@@ -156,13 +156,7 @@ class TemporaryPostgres:
             from storage.database import make_engine, migrate
 
             template = f"{name}_template"
-            admin = _admin_engine(self.admin_url)
-            try:
-                with admin.connect() as connection:
-                    connection.execute(text(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)'))
-                    connection.execute(text(f'CREATE DATABASE "{template}"'))
-            finally:
-                admin.dispose()
+            self._recreate(template)
             engine = make_engine(make_url(self.url).set(database=template)
                                  .render_as_string(hide_password=False))
             try:
@@ -170,14 +164,21 @@ class TemporaryPostgres:
             finally:
                 engine.dispose()
             self.template = template
+        self._recreate(name, self.template)
+        return self.url
+
+    def _recreate(self, name: str | None, template: str | None = None) -> None:
+        """Drop the database `name` (cutting its connections) and create it again, empty or
+        as a copy of `template`."""
+        assert self.admin_url is not None
         admin = _admin_engine(self.admin_url)
         try:
             with admin.connect() as connection:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"'))
+                copy = f' TEMPLATE "{template}"' if template else ""
+                connection.execute(text(f'CREATE DATABASE "{name}"{copy}'))
         finally:
             admin.dispose()
-        return self.url
 
     def drop(self) -> None:
         if self.admin_url is None or self.url is None:
