@@ -370,6 +370,42 @@ class RecruiterMessageRow(SQLModel, table=True):
     sent_at: datetime = Field(sa_type=UTC_DATETIME)
 
 
+class DashboardLinkRow(SQLModel, table=True):
+    """A one-time sign-in link to the recruiters' dashboard, for a browser outside Telegram.
+    Only the token's sha256 is stored: the row cannot be turned back into a working link.
+    Pruned once used or expired."""
+
+    __tablename__: ClassVar[str] = "dashboard_link"  # type: ignore[misc]
+    __table_args__ = (Index("ix_dashboard_link_expires_at", "expires_at"),)
+
+    token_hash: str = Field(sa_type=String(64), primary_key=True)
+    user_id: int = Field(sa_type=BigInteger)  # the recruiter's Telegram user id
+    name: str = Field(sa_type=String(64))  # their first name, as greeted on the pages
+    language: str = Field(sa_type=String(16))
+    created_at: datetime = Field(sa_type=UTC_DATETIME)
+    expires_at: datetime = Field(sa_type=UTC_DATETIME)
+    used_at: datetime | None = Field(default=None, sa_type=UTC_DATETIME)
+
+
+class DashboardSessionRow(SQLModel, table=True):
+    """A recruiter signed in to the dashboard: the cookie's token, hashed. It ends at
+    `expires_at`, or once unused for `idle_seconds` (kept in the row: a setting changed later
+    does not stretch the sessions already open)."""
+
+    __tablename__: ClassVar[str] = "dashboard_session"  # type: ignore[misc]
+    __table_args__ = (Index("ix_dashboard_session_expires_at", "expires_at"),)
+
+    token_hash: str = Field(sa_type=String(64), primary_key=True)
+    user_id: int = Field(sa_type=BigInteger)
+    name: str = Field(sa_type=String(64))
+    language: str = Field(sa_type=String(16))
+    csrf: str = Field(sa_type=String(64))  # the forms' token; worthless without the cookie
+    created_at: datetime = Field(sa_type=UTC_DATETIME)
+    seen_at: datetime = Field(sa_type=UTC_DATETIME)
+    expires_at: datetime = Field(sa_type=UTC_DATETIME)
+    idle_seconds: int = Field(sa_type=Integer)
+
+
 def _table(model: type[SQLModel]) -> Table:
     table = model.__table__  # type: ignore[attr-defined]
     assert isinstance(table, Table)
@@ -391,5 +427,7 @@ decision_table = _table(DecisionRow)
 subject_key_table = _table(SubjectKeyRow)
 recruiter_message_table = _table(RecruiterMessageRow)
 funnel_count_table = _table(FunnelCountRow)
+dashboard_link_table = _table(DashboardLinkRow)
+dashboard_session_table = _table(DashboardSessionRow)
 
 metadata = SQLModel.metadata

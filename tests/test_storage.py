@@ -43,7 +43,8 @@ BRUSSELS = ZoneInfo("Europe/Brussels")
 T0 = datetime(2025, 3, 14, 9, 30, 15, 123456, tzinfo=UTC)
 TABLES = {"candidate", "dossier", "document", "outbox", "audit", "applied_event", "inbox",
           "job_lease", "group_notice", "candidate_question", "question_answer",
-          "subject_key", "recruiter_message", "decision", "funnel_count"}
+          "subject_key", "recruiter_message", "decision", "funnel_count",
+          "dashboard_link", "dashboard_session"}
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -152,7 +153,7 @@ def test_migrate_creates_the_schema_and_a_second_run_is_a_no_op(empty_engine: En
     with empty_engine.connect() as connection:
         second = MigrationContext.configure(connection).get_current_revision()
 
-    assert first == second == head == "0012"
+    assert first == second == head == "0013"
     assert tables == TABLES | {"alembic_version"}
     assert set(inspect(empty_engine).get_table_names()) == tables
 
