@@ -31,7 +31,7 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 from flows import decisions as D
 from flows.engine import Engine
 from flows.events import Reply, outgoing
-from flows.messages import Msg, locale_for, normalise_language, render
+from flows.messages import Msg, normalise_language, render
 from flows.replies import locale_of
 from flows.text_cleaning import clean_text
 from flows.vacancy import Vacancy
@@ -119,42 +119,29 @@ class RecruiterDecisions:
 
     def ask(self, press: D.Press) -> Messages:
         """The next question about a press: which reason, which document, or "confirm?" with
-        the candidate's message as they would read it."""
+        the candidate's message as they would read it (`flows.decisions.preview`)."""
         found = self.store.get_dossier(press.dossier_id)
-        vacancy = self.vacancies.get(found[0].vacancy_id) if found is not None else None
-        if found is None or vacancy is None or found[0].status != "submitted":
+        if found is None:
             return say(Msg("rec.decide.gone", {"id": press.dossier_id}))
         dossier, candidate, documents = found
         assert dossier.id is not None
-        if dossier.decision_version != press.version or dossier.decision in D.FINAL:
+        vacancy = self.vacancies.get(dossier.vacancy_id)
+        shown = D.preview(vacancy, dossier, candidate, documents,
+                          self.store.decisions(dossier.id), press)
+        if shown.stage == "gone" or vacancy is None:
+            return say(Msg("rec.decide.gone", {"id": press.dossier_id}))
+        if shown.stage == "stale":
             return say(Msg("rec.decide.stale", {"id": dossier.id}))
         ours = locale_of(vacancy, OUTPUT_LANGUAGE)
         head = {"id": dossier.id, "title": vacancy.title,
                 "name": clean_text(str(dossier.answers.get("candidate.name") or "—"))}
-        if press.kind == D.DECLINED and not press.argument:
-            return self.about(dossier.id, Reply(OUTPUT_LANGUAGE, (Msg(
-                "rec.decide.choose_reason", head),), D.reason_choices(press), locale=ours))
-        if press.kind == D.DOCUMENT_ASKED and not press.argument:
-            offered = D.offered_documents(vacancy, {doc.kind for doc in documents})
-            return self.about(dossier.id, Reply(OUTPUT_LANGUAGE, (Msg(
-                "rec.decide.choose_document", head),), D.document_choices(press, offered),
-                locale=ours))
-        document = None
-        if press.kind == D.DOCUMENT_ASKED:
-            index = int(press.argument)
-            if index >= len(vacancy.documents):
-                return say(Msg("rec.decide.stale", {"id": dossier.id}))
-            document = vacancy.documents[index]
-        step = (D.next_step(vacancy, self.store.decisions(dossier.id))
-                if press.kind == D.INVITED else None)
-        reason = press.argument if press.kind == D.DECLINED else None
-        theirs = locale_for(candidate.language, vacancy.country)
-        told = D.candidate_message(vacancy, press.kind, theirs, step=step, reason=reason,
-                                   document=document)
-        message = Reply(candidate.language, told, locale=theirs).text()
-        what = D.what(press.kind, vacancy, step=step, reason=reason, document=document)
+        if shown.stage in ("reason", "document"):
+            key = "rec.decide.choose_reason" if shown.stage == "reason" else "rec.decide.choose_document"
+            return self.about(dossier.id, Reply(OUTPUT_LANGUAGE, (Msg(key, head),), shown.choices,
+                                                locale=ours))
+        message = Reply(candidate.language, shown.told, locale=shown.locale).text()
         return self.about(dossier.id, Reply(OUTPUT_LANGUAGE, (Msg("rec.decide.confirm", {
-            **head, "what": what, "message": message}),), D.confirm_choices(press), locale=ours))
+            **head, "what": shown.what, "message": message}),), shown.choices, locale=ours))
 
     @staticmethod
     def about(dossier_id: int, reply: Reply) -> Messages:

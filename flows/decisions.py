@@ -22,8 +22,8 @@ from typing import Any
 from babel.dates import format_date
 
 from flows.events import Choice
-from flows.messages import Msg, babel_locale
-from flows.ports import DecisionRecord
+from flows.messages import Msg, babel_locale, locale_for
+from flows.ports import CandidateRecord, DecisionRecord, DocumentRecord, DossierRecord
 from flows.vacancy import Document, SelectionStep, Vacancy
 
 PREFIX = "rd"
@@ -123,6 +123,48 @@ def confirm_choices(press: Press) -> tuple[Choice, ...]:
                    Msg("rec.decide.btn_confirm")),
             Choice(token(press.dossier_id, press.version, press.kind, press.argument, CANCEL),
                    Msg("rec.decide.btn_cancel")))
+
+
+@dataclass(frozen=True)
+class Preview:
+    """Where a press on a decision leads before anything happens, for every place a recruiter
+    decides (the Telegram buttons, the dashboard): `stage` "gone" (not a submitted dossier),
+    "stale" (decided since), "reason" or "document" (a choice still to make, in `choices`), or
+    "confirm": `what` would happen and what the candidate would read (`told`, in `locale`)."""
+
+    stage: str
+    choices: tuple[Choice, ...] = ()
+    what: Msg | None = None
+    told: tuple[Any, ...] = ()
+    locale: str = ""
+
+
+def preview(vacancy: Vacancy | None, dossier: DossierRecord, candidate: CandidateRecord,
+            documents: list[DocumentRecord], decisions: list[DecisionRecord],
+            press: Press) -> Preview:
+    """The next step of a press (see `Preview`): the same for every way of deciding."""
+    if vacancy is None or dossier.status != "submitted":
+        return Preview("gone")
+    if dossier.decision_version != press.version or dossier.decision in FINAL:
+        return Preview("stale")
+    if press.kind == DECLINED and not press.argument:
+        return Preview("reason", reason_choices(press))
+    if press.kind == DOCUMENT_ASKED and not press.argument:
+        offered = offered_documents(vacancy, {doc.kind for doc in documents})
+        return Preview("document", document_choices(press, offered))
+    document = None
+    if press.kind == DOCUMENT_ASKED:
+        index = int(press.argument)
+        if index >= len(vacancy.documents):
+            return Preview("stale")
+        document = vacancy.documents[index]
+    step = next_step(vacancy, decisions) if press.kind == INVITED else None
+    reason = press.argument if press.kind == DECLINED else None
+    locale = locale_for(candidate.language, vacancy.country)
+    return Preview("confirm", confirm_choices(press),
+                   what(press.kind, vacancy, step=step, reason=reason, document=document),
+                   candidate_message(vacancy, press.kind, locale, step=step, reason=reason,
+                                     document=document), locale)
 
 
 # --------------------------------------------------------------------------- what is said

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -288,6 +289,36 @@ def questions_summary(vacancy: Vacancy,
     return clean_text("\n".join(render(line, lang) for line in lines))
 
 
+@dataclass(frozen=True)
+class Facts:
+    """What a list of dossiers shows and filters on, from the dossier's answers as they stand:
+    the verdict's heading key, the conditions still open, whether one of those rests on our
+    assumption, and the indicative score (None where the vacancy scores nothing)."""
+
+    verdict: Verdict
+    heading: str
+    outstanding: tuple[Reason, ...]
+    assumed: bool
+    score: int | None
+    max_score: int | None
+
+
+def dossier_facts(vacancy: Vacancy, dossier: DossierRecord) -> Facts:
+    verdict = evaluate(vacancy, dossier.answers, dossier.submitted_at or dossier.updated_at)
+    outstanding = tuple(r for r in verdict.reasons if r.outcome in OPEN)
+    scored = any(isinstance(rule, ScoredRule) for rule in vacancy.requirements)
+    return Facts(verdict, R.verdict_heading(verdict), outstanding,
+                 any(r.assumed for r in outstanding),
+                 verdict.score if scored else None, verdict.max_score if scored else None)
+
+
+def outstanding_text(vacancy: Vacancy, facts: Facts, lang: str) -> str:
+    """The open conditions, " | "-separated, as recruiters read them."""
+    return " | ".join(render(Msg(f"rec.{r.message.key}", {
+        k: _for_recruiters(vacancy, v) for k, v in r.message.values.items()}), lang)
+        for r in facts.outstanding)
+
+
 CSV_HEADERS = ("rec.csv.dossier", "rec.csv.status", "rec.csv.name", "rec.csv.email",
                "rec.csv.created", "rec.csv.submitted", "rec.csv.verdict", "rec.csv.open",
                "rec.csv.assumed", "rec.csv.score")
@@ -316,21 +347,15 @@ def csv_export(vacancy: Vacancy,
     writer.writerow([_cell(h, lang) for h in header])
     for dossier, _candidate, documents in rows:
         counted = applicable_answers(every, dossier.answers)
-        moment = dossier.submitted_at or dossier.updated_at
-        verdict = evaluate(vacancy, dossier.answers, moment)
+        facts = dossier_facts(vacancy, dossier)
         points = {c.id: p for rule in scored for c, p in criterion_points(rule, counted)}
-        outstanding = [r for r in verdict.reasons if r.outcome in OPEN]
-        total = (f"{verdict.score}/{verdict.max_score}"
-                 if scored and verdict.score is not None else "")
+        total = f"{facts.score}/{facts.max_score}" if facts.score is not None else ""
         writer.writerow([_cell(value, lang) for value in [
             dossier.id, status_text(dossier.status),
             counted.get("candidate.name", ""), counted.get("candidate.email", ""),
             _local(vacancy, dossier.created_at), _local(vacancy, dossier.submitted_at),
-            Msg(f"rec.{R.verdict_heading(verdict)}"),
-            " | ".join(render(Msg(f"rec.{r.message.key}", {
-                k: _for_recruiters(vacancy, v) for k, v in r.message.values.items()}), lang)
-                for r in outstanding),
-            Msg("btn.yes") if any(r.assumed for r in outstanding) else Msg("btn.no"),
+            Msg(f"rec.{facts.heading}"), outstanding_text(vacancy, facts, lang),
+            Msg("btn.yes") if facts.assumed else Msg("btn.no"),
             total,
             *("" if points.get(c.id) is None else f"{points[c.id]}/{c.max_points}"
               for _rule, c in criteria),

@@ -1115,6 +1115,18 @@ class SqlDossierStore:
             )
             return result.rowcount
 
+    def audit(self, dossier_ids: list[int], event: str, detail: dict[str, Any]) -> None:
+        """Record something that happened to dossiers outside a candidate's turn (a recruiter
+        read them on the dashboard), one entry each, in one transaction."""
+        _check_audit_detail(detail)
+        if not dossier_ids:
+            return
+        at = _to_utc(self._clock())
+        with self._write() as connection:
+            connection.execute(_INSERT_AUDIT, [
+                {"dossier_id": i, "at": at, "event": event, "detail": detail}
+                for i in dossier_ids])
+
     def audit_trail(self, dossier_id: int) -> list[AuditEntry]:
         query = select(audit_table).where(_A.dossier_id == dossier_id).order_by(_A.at, _A.id)
         with self._engine.connect() as connection:
