@@ -42,6 +42,15 @@ class Settings(BaseSettings):
     # says it (nl_NL for a vacancy in the Netherlands) — or "en".
     recruiter_language: Literal["nl", "en"] = "nl"
     webhook_url: str | None = None
+    # Where recruiters open the dashboard (bot/dashboard): its public address, e.g.
+    # https://jobs.example.org/dashboard; served on PORT at that path, in polling mode too.
+    # Unset: no dashboard, and /dashboard says so. Telegram opens Mini Apps over https only.
+    dashboard_url: str | None = None
+    # Minutes a dashboard session lasts at most, and without a request; minutes a /dashboard
+    # sign-in link and a Mini App's signed start data (auth_date) stay valid.
+    dashboard_session_minutes: int = Field(default=480, ge=5, le=24 * 60)
+    dashboard_idle_minutes: int = Field(default=30, ge=5, le=24 * 60)
+    dashboard_link_minutes: int = Field(default=10, ge=1, le=60)
     webhook_secret: SecretStr | None = None
     port: int = DEFAULTS["port"]
     # Where the webhook server binds: loopback behind a reverse proxy; 0.0.0.0 only on purpose.

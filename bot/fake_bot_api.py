@@ -3,7 +3,8 @@
 `FakeBotApi` is a `BaseRequest`: the real `Bot` and `Application` talk to it instead of the
 network. It keeps chats, sent messages and files, rejects what Telegram rejects (empty or
 over-4096-character text, callback data over 64 bytes, unknown chats, blocked users, deleting
-a message older than 48 hours) and makes real `Update` objects for users who type, press buttons
+a message older than 48 hours, a Mini App button outside a private chat or without https) and
+makes real `Update` objects for users who type, press buttons
 or send files. `simulate` and the tests
 use it; `bot/fake_bot_server.py` serves the same state over HTTP for end-to-end runs.
 """
@@ -85,10 +86,15 @@ class Sent:
     thread_id: int | None = None  # the forum topic it was sent in
     date: float = 0.0  # when it was sent, on the fake Telegram's clock
     deleted: bool = False  # deleted by the bot (deleteMessage/deleteMessages): gone from the chat
+    no_preview: bool = False  # sent with link_preview_options.is_disabled
 
     def links(self) -> list[str]:
         """The URLs of its link buttons."""
         return [b["url"] for row in self.buttons for b in row if "url" in b]
+
+    def web_apps(self) -> list[str]:
+        """The URLs its Mini App buttons open."""
+        return [b["web_app"]["url"] for row in self.buttons for b in row if "web_app" in b]
 
     def labels(self) -> list[str]:
         return [b["text"] for row in self.buttons for b in row]
@@ -127,6 +133,8 @@ class FakeTelegram:
         self._update_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
         self.webhook_url: str | None = None
+        # setChatMenuButton: chat id -> the menu button (Bot API JSON) set for that chat.
+        self.menu_buttons: dict[int, dict[str, Any]] = {}
 
     # ------------------------------------------------------------------ users and chats
 
@@ -317,11 +325,21 @@ class FakeTelegram:
         for row in rows:
             for button in row:
                 data, url = button.get("callback_data"), button.get("url")
+                web_app = button.get("web_app")
                 if data is not None and len(data.encode()) > MAX_CALLBACK_DATA:
                     raise TelegramError(400, "Bad Request: BUTTON_DATA_INVALID")
                 if url is not None and not str(url).startswith(("https://", "http://", "tg://")):
                     raise TelegramError(400, "Bad Request: BUTTON_URL_INVALID")
-                if (data is None) == (url is None) or not button.get("text"):
+                if web_app is not None:
+                    # Telegram: Mini App buttons only in private chats, and over https only.
+                    chat = self.chats.get(int(params.get("chat_id") or 0), {})
+                    if chat.get("type") != "private":
+                        raise TelegramError(400, "Bad Request: BUTTON_TYPE_INVALID")
+                    if not str(web_app.get("url", "")).startswith("https://"):
+                        raise TelegramError(400, "Bad Request: inline keyboard button Web App "
+                                                 "URL is invalid: Only HTTPS links are allowed")
+                if (sum(x is not None for x in (data, url, web_app)) != 1
+                        or not button.get("text")):
                     raise TelegramError(400, "Bad Request: text buttons are unallowed")
         return rows
 
@@ -394,10 +412,30 @@ class FakeTelegram:
         thread = params.get("message_thread_id")
         if thread is not None and not self.chats[chat_id].get("is_forum"):
             raise TelegramError(400, "Bad Request: message thread not found")
+        preview = params.get("link_preview_options") or {}
+        if isinstance(preview, str):
+            preview = json.loads(preview)
         sent = Sent(next(self._ids), chat_id, text, self._buttons(params),
-                    thread_id=int(thread) if thread is not None else None, date=self.clock())
+                    thread_id=int(thread) if thread is not None else None, date=self.clock(),
+                    no_preview=bool(preview.get("is_disabled")))
         self.sent.append(sent)
         return self._message_json(sent)
+
+    def api_setChatMenuButton(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
+        button = params.get("menu_button") or {"type": "default"}
+        if isinstance(button, str):
+            button = json.loads(button)
+        if button.get("type") == "web_app" and not str(
+                button.get("web_app", {}).get("url", "")).startswith("https://"):
+            raise TelegramError(400, "Bad Request: BUTTON_URL_INVALID")
+        if params.get("chat_id") is None:
+            self.menu_buttons[0] = button  # the bot's default, for every chat
+            return True
+        chat_id = self._chat(params)  # a chat the bot cannot reach fails, as for commands
+        if self.chats[chat_id].get("type") != "private":
+            raise TelegramError(400, "Bad Request: chat is not private")
+        self.menu_buttons[chat_id] = button
+        return True
 
     def api_editMessageText(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
         chat_id = self._chat(params)

@@ -35,6 +35,7 @@ from telegram import Bot, Message
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot import metrics, raw_calls
+from bot.dashboard_links import dossier_button
 from bot.db_calls import RunDb
 from bot.rendering import keyboard_rows, message_parts, split_text
 from bot.work_pool import LocalFirst, keep_busy
@@ -107,8 +108,9 @@ class OutboxSender:
                  vacancies: dict[str, Vacancy], recruiter_chat: int | None,
                  clock: Callable[[], datetime], owner: str, lease: timedelta,
                  timeout: float = 30.0, recruiter_language: str = "nl",
-                 run_db: RunDb = asyncio.to_thread) -> None:
+                 run_db: RunDb = asyncio.to_thread, dashboard_url: str | None = None) -> None:
         self.outbox = outbox
+        self.dashboard_url = dashboard_url  # DASHBOARD_URL: a notification links its dossier
         self.run_db = run_db  # bot/db_calls.py: inline on SQLite
         # What the recruiters' chat reads (RECRUITER_LANGUAGE): "nl", as the employer's
         # country says it, or "en".
@@ -302,6 +304,10 @@ class OutboxSender:
                                        split_text(summary(vacancy, dossier, documents, lang))]
         # The recruiters decide from here: the buttons go on the last text part.
         parts[-1]["choices"] = decision_buttons(dossier, recruiter_locale(vacancy, lang))
+        if self.dashboard_url and self.recruiter_chat is not None:
+            parts[-1]["links"] = [dossier_button(self.dashboard_url, dossier.id,
+                                                 self.recruiter_chat,
+                                                 recruiter_locale(vacancy, lang))]
         # "#12 · Lena Peeters · diploma (kopie)": whose document, and which.
         name = dossier.answers.get("candidate.name")
         parts += [{"document_id": doc.id, "dossier_id": dossier.id, "reduce": doc.kind in reduce,
@@ -362,7 +368,8 @@ class OutboxSender:
         timeouts = self.timeouts()
         if "text" in part:
             return await self.send_text(bot, chat, part["text"], part.get("choices") or [],
-                                        part.get("links"), part.get("thread_id"))
+                                        part.get("links"), part.get("thread_id"),
+                                        no_preview=bool(part.get("no_preview")))
         if "document_id" in part:
             found = await self.run_db(self.store.open_document, part["document_id"])
             if found is None:
@@ -394,15 +401,18 @@ class OutboxSender:
 
     async def send_text(self, bot: Bot, chat: int | None, text: str,
                         choices: list[list[str]] | None = None, links: list[list[str]] | None = None,
-                        thread_id: int | None = None) -> Delivered:
+                        thread_id: int | None = None, no_preview: bool = False) -> Delivered:
         """sendMessage with the answer left as JSON (bot/raw_calls.py): only its ids are
-        needed."""
+        needed. `no_preview`: Telegram shows no preview of a link in the text (its preview
+        fetcher would open a sign-in link)."""
         params: dict[str, Any] = {"chat_id": chat, "text": text}
         rows = keyboard_rows(choices or [], links)
         if rows:
             params["reply_markup"] = {"inline_keyboard": rows}
         if thread_id is not None:
             params["message_thread_id"] = thread_id
+        if no_preview:
+            params["link_preview_options"] = {"is_disabled": True}
         sent = await raw_calls.call(bot, "sendMessage", params, **self.timeouts())
         return Delivered(int(sent["chat"]["id"]), int(sent["message_id"]), False)
 

@@ -1,4 +1,5 @@
-"""Recruiter commands: /dossiers, /dossier, /export, /help — for RECRUITER_USER_IDS only.
+"""Recruiter commands: /dossiers, /dossier, /export, /help — for RECRUITER_USER_IDS only
+(/dashboard, guarded the same way: bot/dashboard_links.py).
 
 A command is served only to a recruiter (`allowed`) and only where no outsider reads along: the
 recruiter's private chat with the bot, or the recruiters' chat (`recruiter_chat`). Anywhere else
@@ -82,8 +83,11 @@ def addressed_elsewhere(message: Message, bot_username: str | None) -> bool:
 class RecruiterCommands:
     def __init__(self, store: SqlDossierStore, files: FileStore, vacancies: dict[str, Vacancy],
                  allowed: frozenset[int], recruiter_chat: int | None, outbox: SqlOutbox,
-                 clock: Callable[[], datetime], language: str = OUTPUT_LANGUAGE) -> None:
+                 clock: Callable[[], datetime], language: str = OUTPUT_LANGUAGE,
+                 commands: tuple[str, ...] = RECRUITER_COMMANDS) -> None:
         self.store = store
+        # What /help lists: RECRUITER_COMMANDS, and /dashboard when it is switched on.
+        self.commands = commands
         # What recruiters read (RECRUITER_LANGUAGE): "nl" (as the employer's country says it)
         # or "en"; refusals follow the user's own language.
         self.language = language
@@ -143,7 +147,7 @@ class RecruiterCommands:
         private = chat is not None and chat.type == Chat.PRIVATE
 
         def command(args: list[str]) -> Messages:
-            return [text(recruiter_help(lang, candidate_help=private))]
+            return [text(recruiter_help(lang, candidate_help=private, commands=self.commands))]
         return command
 
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -297,13 +301,15 @@ class RecruiterCommands:
         app.add_handler(CommandHandler("help", self.help, filters=new_messages & helped))
 
 
-def recruiter_help(lang: str, candidate_help: bool) -> str:
-    """What a recruiter can do here: every command of RECRUITER_COMMANDS, the buttons and
-    replies; with `candidate_help`, what a candidate's /help says below it."""
-    commands = [Msg("rec.help.intro"),
-                *(Msg(f"rec.help.{name}", {"n": PAGE_SIZE} if name == "dossiers" else {})
-                  for name in RECRUITER_COMMANDS if name != "help")]
-    blocks = [[*commands], [Msg("rec.help.buttons"), Msg("rec.help.reply")]]
+def recruiter_help(lang: str, candidate_help: bool,
+                   commands: tuple[str, ...] = RECRUITER_COMMANDS) -> str:
+    """What a recruiter can do here: every command of `commands` (RECRUITER_COMMANDS, with
+    /dashboard when it is switched on), the buttons and replies; with `candidate_help`, what a
+    candidate's /help says below it."""
+    lines = [Msg("rec.help.intro"),
+             *(Msg(f"rec.help.{name}", {"n": PAGE_SIZE} if name == "dossiers" else {})
+               for name in commands if name != "help")]
+    blocks = [[*lines], [Msg("rec.help.buttons"), Msg("rec.help.reply")]]
     if candidate_help:
         blocks += [[Msg("rec.help.as_candidate"), Msg("help")], [Msg("help.question")],
                    [Msg("help.privacy")]]

@@ -8,6 +8,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 MAX_TEXT = 4096
 SHORT_LABEL = 18  # labels this short go two to a row, like "Ja | Nee"
+WEB_APP = "web_app"  # the third item of a link that opens as a Mini App
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
@@ -27,11 +28,12 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
 
 
 def keyboard_rows(choices: list[list[str]],
-                  links: list[list[str]] | None = None) -> list[list[dict[str, str]]]:
+                  links: list[list[str]] | None = None) -> list[list[dict[str, Any]]]:
     """Buttons from [token, label] pairs, as the Bot API's inline keyboard rows; short labels
     go two to a row, like "Ja | Nee". `links`, [label, url] pairs, open a URL (a deep link),
-    each on a row of its own."""
-    rows: list[list[dict[str, str]]] = []
+    each on a row of its own; [label, url, "web_app"] opens it as a Mini App inside Telegram
+    (which allows that in a private chat only)."""
+    rows: list[list[dict[str, Any]]] = []
     for token, label in choices:
         button = {"text": label[:64], "callback_data": token}
         if (rows and len(rows[-1]) == 1 and len(rows[-1][0]["text"]) <= SHORT_LABEL
@@ -39,8 +41,14 @@ def keyboard_rows(choices: list[list[str]],
             rows[-1].append(button)
         else:
             rows.append([button])
-    rows += [[{"text": label[:64], "url": url}] for label, url in links or []]
+    rows += [[link_button(*link)] for link in links or []]
     return rows
+
+
+def link_button(label: str, url: str, kind: str = "url") -> dict[str, Any]:
+    if kind == WEB_APP:
+        return {"text": label[:64], "web_app": {"url": url}}
+    return {"text": label[:64], "url": url}
 
 
 def keyboard(choices: list[list[str]],
@@ -49,7 +57,7 @@ def keyboard(choices: list[list[str]],
     rows = keyboard_rows(choices, links)
     if not rows:
         return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(**button) for button in row]
+    return InlineKeyboardMarkup([[InlineKeyboardButton.de_json(button, None) for button in row]
                                  for row in rows])
 
 
@@ -68,6 +76,8 @@ def message_parts(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
                                     "choices": message.get("choices") if last else []}
             if last and message.get("links"):
                 part["links"] = message["links"]
+            if message.get("no_preview"):
+                part["no_preview"] = True  # a sign-in link: no preview fetcher may open it
             if message.get("thread_id") is not None:
                 part["thread_id"] = message["thread_id"]
             if message.get("dossier_id") is not None:

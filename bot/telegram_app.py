@@ -17,12 +17,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from starlette.types import ASGIApp
 from telegram import BotCommand, BotCommandScope, BotCommandScopeChat, Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import BaseRequest
 
 from bot.candidate_handlers import CandidateHandlers
+from bot.dashboard import wiring as dashboard
+from bot.dashboard_links import DashboardLinks, set_menu_buttons, with_dashboard
 from bot.db_calls import runner_for
 from bot.group_messages import GroupMessages
 from bot.ignored_updates import IgnoredUpdates
@@ -39,6 +42,7 @@ from flows.messages import DEFAULT_LANGUAGE, LANGUAGES, Msg, render
 from flows.ports import FileStore
 from flows.vacancy import Vacancy
 from settings import Settings
+from storage.dashboard_access import SqlDashboardAccess
 from storage.dossier_repository import SqlDossierStore
 from storage.group_notices import SqlGroupNotices
 from storage.inbox import SqlInbox, wall_clock
@@ -67,6 +71,8 @@ class BotParts:
     runtime: Runtime
     reminders: Reminders
     ignored: IgnoredUpdates
+    # The recruiters' dashboard (bot/dashboard), to mount at DASHBOARD_URL's path; None unset.
+    dashboard: ASGIApp | None = None
 
 
 def build_application(settings: Settings, engine: Engine, store: SqlDossierStore,
@@ -108,9 +114,16 @@ def build_application(settings: Settings, engine: Engine, store: SqlDossierStore
     group_notices = SqlGroupNotices(db)
     ignored = IgnoredUpdates()
     # One handler group: the first that matches takes the update; the last takes the rest.
-    RecruiterCommands(store, files, vacancies, settings.recruiter_user_ids,
-                      settings.recruiter_chat_id, outbox, clock,
-                      settings.recruiter_language).register(app)
+    recruiter_commands = RecruiterCommands(
+        store, files, vacancies, settings.recruiter_user_ids, settings.recruiter_chat_id, outbox,
+        clock, settings.recruiter_language,
+        with_dashboard(RECRUITER_COMMANDS, settings.dashboard_url))
+    recruiter_commands.register(app)
+    # Sign-in links and dashboard sessions on the real clock, like leases: they are about
+    # the people signing in, not the product's (a test's) dates.
+    access = SqlDashboardAccess(db, lease_clock)
+    DashboardLinks(recruiter_commands, access, settings.dashboard_url,
+                   settings.dashboard_link_minutes).register(app)
     RecruiterReplies(engine, store, settings.recruiter_user_ids, settings.recruiter_chat_id,
                      outbox, clock).register(app)
     RecruiterDecisions(engine, store, vacancies, settings.recruiter_user_ids,
@@ -123,7 +136,7 @@ def build_application(settings: Settings, engine: Engine, store: SqlDossierStore
     worker = InboxWorker(app, inbox, outbox, engine, owner, lease, run_db=run_db)
     sender = OutboxSender(outbox, store, files, vacancies, settings.recruiter_chat_id, clock,
                           owner, lease, settings.telegram_timeout, settings.recruiter_language,
-                          run_db)
+                          run_db, settings.dashboard_url)
 
     async def retention() -> None:
         purged = await asyncio.to_thread(purge_expired, store, files, vacancies, clock())
@@ -138,6 +151,7 @@ def build_application(settings: Settings, engine: Engine, store: SqlDossierStore
         await asyncio.to_thread(store.prune_events, now - EVENT_MEMORY)
         await asyncio.to_thread(outbox.prune, now - EVENT_MEMORY)
         await asyncio.to_thread(group_notices.prune, now - group_notices.interval)
+        await asyncio.to_thread(access.prune)
         await asyncio.to_thread(inbox.prune, lease_clock() - EVENT_MEMORY,
                                 lease_clock() - QUARANTINE_KEPT)
         removed = await asyncio.to_thread(sweep_orphan_files, store, files)
@@ -148,7 +162,10 @@ def build_application(settings: Settings, engine: Engine, store: SqlDossierStore
             Job("housekeeping", HOUSEKEEPING_INTERVAL, housekeeping),
             Job("retention", RETENTION_INTERVAL, retention)]
     runtime = Runtime(app, inbox, outbox, worker, sender, owner, lease, jobs, db, lease_clock)
-    return BotParts(app, runtime, reminders, ignored)
+    # A decision on the dashboard queues its messages: wake the sender as the worker would.
+    web = dashboard.build(settings, store=store, engine=engine, files=files, vacancies=vacancies,
+                          access=access, wall_clock=lease_clock, decided=runtime.queued.set)
+    return BotParts(app, runtime, reminders, ignored, web)
 
 
 def candidate_menu(lang: str) -> list[BotCommand]:
@@ -159,25 +176,30 @@ def candidate_menu(lang: str) -> list[BotCommand]:
     return commands
 
 
-def recruiter_menu(lang: str) -> list[BotCommand]:
-    return [BotCommand(name, render(Msg(f"rec.help.cmd.{name}"), lang))
-            for name in RECRUITER_COMMANDS]
+def recruiter_menu(lang: str, commands: tuple[str, ...] = RECRUITER_COMMANDS) -> list[BotCommand]:
+    return [BotCommand(name, render(Msg(f"rec.help.cmd.{name}"), lang)) for name in commands]
 
 
 async def set_command_menu(app: Application, recruiter_chat: int | None = None,
-                           recruiters: Collection[int] = ()) -> None:
+                           recruiters: Collection[int] = (), dashboard_url: str | None = None,
+                           recruiter_language: str = DEFAULT_LANGUAGE) -> None:
     """The command menu in Dutch (also the default) and English: the candidate's everywhere;
     the recruiter commands in the recruiters' chat, and in each recruiter's private chat
-    before the candidate's (Telegram's chat scope; a private chat's id is the user's id).
+    before the candidate's (Telegram's chat scope; a private chat's id is the user's id);
+    /dashboard among them when DASHBOARD_URL is set, and then (over https) a "Dashboard" menu
+    button in each recruiter's private chat (bot/dashboard_links.py).
 
     A scope Telegram refuses (a recruiter who never opened the chat with the bot, a group the
     bot is not in) is logged and skipped: that menu comes at the next start."""
+    commands = with_dashboard(RECRUITER_COMMANDS, dashboard_url)
     scoped: list[tuple[BotCommandScope, Callable[[str], list[BotCommand]]]] = []
     if recruiter_chat is not None:
-        scoped.append((BotCommandScopeChat(recruiter_chat), recruiter_menu))
+        scoped.append((BotCommandScopeChat(recruiter_chat),
+                       lambda lang: recruiter_menu(lang, commands)))
     for user_id in sorted(recruiters):
         scoped.append((BotCommandScopeChat(user_id),
-                       lambda lang: [*recruiter_menu(lang)[:-1], *candidate_menu(lang)]))
+                       lambda lang: [*recruiter_menu(lang, commands)[:-1],
+                                     *candidate_menu(lang)]))
     for lang in LANGUAGES:
         await app.bot.set_my_commands(candidate_menu(lang), language_code=lang)
         if lang == DEFAULT_LANGUAGE:
@@ -191,6 +213,7 @@ async def set_command_menu(app: Application, recruiter_chat: int | None = None,
         except (BadRequest, Forbidden) as exc:
             log.warning("command menu for %s not set (%s): has the bot been added to that "
                         "chat, or the chat with the bot opened?", where, exc.message)
+    await set_menu_buttons(app.bot, recruiters, dashboard_url, recruiter_language)
 
 
 def webhook_path(webhook_url: str) -> str:
@@ -208,7 +231,8 @@ async def serve_bot(parts: BotParts, settings: Settings) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, runtime.stop.set)
     async with app:  # initialize (getMe) ... shutdown
-        await set_command_menu(app, settings.recruiter_chat_id, settings.recruiter_user_ids)
+        await set_command_menu(app, settings.recruiter_chat_id, settings.recruiter_user_ids,
+                               settings.dashboard_url, settings.recruiter_language)
         await app.start()
         try:
             if settings.webhook_url:
@@ -220,29 +244,34 @@ async def serve_bot(parts: BotParts, settings: Settings) -> None:
                 web = build_webhook_app(path=webhook_path(settings.webhook_url), secret=secret,
                                         receive=runtime.receive_one, health=runtime.health,
                                         max_body=settings.webhook_max_body,
-                                        metrics=runtime.metrics)
+                                        metrics=runtime.metrics,
+                                        extra=dashboard.routes(settings, parts.dashboard))
 
                 async def receiving(stop: asyncio.Event) -> None:
                     await serve(web, host=settings.listen_address, port=settings.port, stop=stop)
 
                 await runtime.serve(receiving)
             else:
-                await runtime.serve(await polling(runtime), status_server(runtime, settings))
+                await runtime.serve(await polling(runtime),
+                                    status_server(runtime, settings, parts.dashboard))
         finally:
             await app.stop()
 
 
-def status_server(runtime: Runtime, settings: Settings) -> Callable[[asyncio.Event], Awaitable[None]]:
-    """/healthz and /metrics beside polling, on LISTEN_ADDRESS:PORT. A port already taken is
-    said once and the bot polls on: the health check is for the operator, the bot for the
-    candidates."""
-    app = build_status_app(health=runtime.health, metrics=runtime.metrics)
+def status_server(runtime: Runtime, settings: Settings, web: ASGIApp | None = None
+                  ) -> Callable[[asyncio.Event], Awaitable[None]]:
+    """/healthz, /metrics and the dashboard beside polling, on LISTEN_ADDRESS:PORT. A port
+    already taken is said once and the bot polls on: the health check is for the operator,
+    the bot for the candidates."""
+    app = build_status_app(health=runtime.health, metrics=runtime.metrics,
+                           extra=dashboard.routes(settings, web))
 
     async def serving(stop: asyncio.Event) -> None:
         try:
             await serve(app, host=settings.listen_address, port=settings.port, stop=stop)
         except OSError as exc:
-            log.warning("/healthz and /metrics not served: %s", exc.strerror or type(exc).__name__)
+            log.warning("/healthz, /metrics and the dashboard not served: %s",
+                        exc.strerror or type(exc).__name__)
             await stop.wait()
 
     return serving

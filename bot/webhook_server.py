@@ -15,14 +15,14 @@ import hmac
 import json
 import logging
 import socket
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from bot import metrics as process_metrics
 from bot.metrics import CONTENT_TYPE
@@ -63,17 +63,19 @@ def status_routes(health: Health, metrics: Metrics | None = None) -> list[Route]
     return routes
 
 
-def build_status_app(*, health: Health, metrics: Metrics | None = None) -> Starlette:
-    """/healthz and /metrics alone (polling mode)."""
-    app = Starlette(routes=status_routes(health, metrics))
+def build_status_app(*, health: Health, metrics: Metrics | None = None,
+                     extra: Sequence[BaseRoute] = ()) -> Starlette:
+    """/healthz and /metrics (polling mode), and `extra` routes (the dashboard)."""
+    app = Starlette(routes=[*status_routes(health, metrics), *extra])
     app.router.redirect_slashes = False
     return app
 
 
 def build_webhook_app(*, path: str, secret: str, receive: Callable[[dict[str, Any]], Awaitable[None]],
-                      health: Health, max_body: int, metrics: Metrics | None = None) -> Starlette:
+                      health: Health, max_body: int, metrics: Metrics | None = None,
+                      extra: Sequence[BaseRoute] = ()) -> Starlette:
     """POST /<path> takes a Telegram update and hands it to `receive`; GET /healthz reports `health`,
-    GET /metrics serves `metrics`."""
+    GET /metrics serves `metrics`; `extra` routes beside them (the dashboard)."""
     if not secret:
         raise ValueError("the webhook needs a secret: without one anyone could post updates")
     if path.strip("/") in STATUS_PATHS:
@@ -113,7 +115,7 @@ def build_webhook_app(*, path: str, secret: str, receive: Callable[[dict[str, An
         return PlainTextResponse("ok")
 
     app = Starlette(routes=[*status_routes(health, metrics),
-                            Route("/" + path.lstrip("/"), webhook, methods=["POST"])])
+                            Route("/" + path.lstrip("/"), webhook, methods=["POST"]), *extra])
     app.router.redirect_slashes = False  # anything but the exact paths is a 404, not a redirect
     return app
 

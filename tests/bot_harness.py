@@ -127,6 +127,8 @@ class BotHarness:
     clock: Clock = field(default_factory=Clock)
     tg: FakeTelegram = field(default_factory=FakeTelegram)
     settings_overrides: dict[str, Any] = field(default_factory=dict)
+    # The dashboard's public address (its path is where BotParts.dashboard is mounted).
+    dashboard_url: str | None = None
 
     def __post_init__(self) -> None:
         self.api = RecordingBotApi(self.tg)
@@ -153,6 +155,7 @@ class BotHarness:
             "upload_dir": self.root / "uploads",
             "recruiter_chat_id": RECRUITER_CHAT,
             "recruiter_user_ids": str(RECRUITER),
+            **({"dashboard_url": self.dashboard_url} if self.dashboard_url else {}),
             **self.settings_overrides,
         }
         return Settings(_env_file=None, **values)

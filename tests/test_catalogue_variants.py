@@ -76,11 +76,13 @@ ALSO_ENGLISH = {
     "support", "ok", "contact", "reply", "over", "even", "audio", "video", "model", "server",
     # commands, status codes and language names the Dutch texts show as they are
     "back", "restart", "withdraw", "vacancies", "language", "mydata", "delete", "draft",
-    "collecting", "stats",
+    "collecting", "stats", "dashboard",
     "submitted", "withdrawn", "expired", "ineligible", "english", "nederlands",
     "invited", "declined", "document_asked", "reviewed", "asked",
     # file formats and the names of settings (RECRUITER_CHAT_ID in .env)
-    "csv", "env", "recruiter",
+    "csv", "env", "recruiter", "url",
+    # the dashboard's words, the same in both: a (Telegram) account, a link, filters
+    "telegram", "account", "link", "filters",
     # names: of Dutch and Belgian education levels, authorities, people in examples, places
     "mbo", "havo", "vwo", "hbo", "wo", "graduaat", "autoriteit", "persoonsgegevens", "sofie",
     "janssens", "nieuwpoort", "hardenberg", "flextender", "vog", "topdesk",

@@ -1,0 +1,458 @@
+"""The recruiters' dashboard as an ASGI app, mounted on the bot's own web server at the path of
+DASHBOARD_URL: who may come in, and what each route answers.
+
+Coming in: a Telegram Mini App posts its signed start data (checked against the bot token,
+fresh, for a user in RECRUITER_USER_IDS: `init_data.py`), or a recruiter posts the one-time
+token of a /dashboard link. Either opens a server-side session (`storage/dashboard_access.py`)
+held in an HttpOnly cookie; it ends after a fixed time, when idle, or at sign-out, and a user no
+longer in RECRUITER_USER_IDS loses it on the next request. Without one, every route answers the
+sign-in page or a refusal: no list, no count, no document.
+
+Safe by construction: every state-changing request is a POST carrying the session's CSRF token
+and coming from our own origin; documents come only through the authorised document route, with
+Content-Disposition and nosniff; pages with personal data are never cached; every view of a
+dossier, a document or an export is audited; a strict Content Security Policy (no inline
+script or style, nothing from elsewhere) is on every answer.
+
+Decisions are the Telegram buttons' own: the preview is `flows.decisions.preview`, the decision
+`Engine.decide` — the candidate's message, the recruiters' chat line and the stale-button check
+are the same, whichever screen a recruiter pressed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlsplit
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bot.dashboard import views
+from bot.dashboard.init_data import WebAppUser, verify_init_data
+from flows import decisions as D
+from flows.dossier_summary import csv_export, recruiter_locale
+from flows.engine import Engine
+from flows.events import Reply
+from flows.messages import Msg, normalise_language, render
+from flows.ports import FileStore
+from flows.text_cleaning import display_name
+from flows.vacancy import Vacancy
+from storage.dashboard_access import Grant, Session, SqlDashboardAccess
+from storage.dossier_repository import SqlDossierStore
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).resolve().parent
+COOKIE = "intake_dashboard"
+FORM_MAX = 16 * 1024  # the largest form we take: Mini App start data are a few hundred bytes
+SAID = ("decided", "stale", "gone", "invalid", "duplicate")  # outcomes a page may announce
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+       "frame-src 'self'; form-action 'self'; base-uri 'none'; "
+       # Telegram's web client shows a Mini App in a frame; its phone apps in a web view.
+       "frame-ancestors 'self' https://web.telegram.org")
+# A document is shown in a frame of our own page, never runs anything of its own.
+DOCUMENT_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+
+
+@dataclass(frozen=True)
+class DashboardConfig:
+    base_url: str  # DASHBOARD_URL, as recruiters' browsers reach it
+    bot_token: str
+    recruiters: frozenset[int]
+    session: timedelta
+    idle: timedelta
+    start_data: timedelta  # how old a link or a Mini App's start data may be
+
+    @property
+    def path(self) -> str:
+        """Where the app is mounted: the path of DASHBOARD_URL."""
+        return urlsplit(self.base_url).path.rstrip("/") or "/dashboard"
+
+    @property
+    def origin(self) -> str:
+        parts = urlsplit(self.base_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def secure(self) -> bool:
+        return urlsplit(self.base_url).scheme == "https"
+
+
+class SecurityHeaders:
+    """CSP, nosniff and no-referrer on every answer; no-store on all but the static files."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = scope.get("path", "").startswith(f"{scope.get('root_path', '')}/static/")
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                extra = {b"content-security-policy": CSP.encode(),
+                         b"x-content-type-options": b"nosniff",
+                         b"referrer-policy": b"no-referrer",
+                         b"cache-control": b"no-cache" if static else b"no-store"}
+                headers += [(k, v) for k, v in extra.items() if k not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, sending)
+
+
+def build_dashboard(config: DashboardConfig, *, store: SqlDossierStore, engine: Engine,
+                    files: FileStore, vacancies: dict[str, Vacancy], access: SqlDashboardAccess,
+                    wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                    decided: Callable[[], None] = lambda: None) -> ASGIApp:
+    """The dashboard app. `wall_clock` checks start data; `decided` wakes the outbox sender
+    after a decision (its messages wait in the outbox)."""
+    pages = Environment(loader=FileSystemLoader(HERE / "templates"),
+                        autoescape=select_autoescape(default=True), auto_reload=False)
+    base = config.path
+
+    def page(template: str, lang: str, status: int = 200, **values: Any) -> HTMLResponse:
+        def t(key: str, **parts: Any) -> str:
+            return render(Msg(key, parts), lang)
+        html = pages.get_template(template).render(t=t, base=base, lang=lang, **values)
+        return HTMLResponse(html, status_code=status)
+
+    def refused(lang: str, reason: str, status: int = 403) -> HTMLResponse:
+        return page("refused.html", lang, status, reason=reason)
+
+    def signin(request: Request) -> HTMLResponse:
+        """The only thing shown without a session: how to come in; the Mini App's script
+        posts its start data from here."""
+        lang = _browser_language(request)
+        return page("signin.html", lang, 401, next=request.url.path)
+
+    async def session_of(request: Request) -> tuple[str, Session] | None:
+        token = request.cookies.get(COOKIE, "")
+        if not token or len(token) > 128:
+            return None
+        found = await asyncio.to_thread(access.session, token)
+        if found is None or found.user_id not in config.recruiters:
+            return None
+        return token, found
+
+    def signed_in(handler: Callable[[Request, Session], Awaitable[Response]]
+                  ) -> Callable[[Request], Awaitable[Response]]:
+        async def guarded(request: Request) -> Response:
+            held = await session_of(request)
+            if held is None:
+                if request.method == "GET" and handler.__name__ in PAGES:
+                    return signin(request)
+                return Response(status_code=403)  # files, exports, posts: nothing at all
+            if request.method == "POST":
+                form = await _form(request)
+                if form is None or not _same_origin(request, config) or not hmac.compare_digest(
+                        form.get("csrf", "").encode(), held[1].csrf.encode()):
+                    log.info("dashboard: a post refused (no valid CSRF token or origin)")
+                    return refused(held[1].language, "csrf")
+                request.state.form = form
+            request.state.token = held[0]
+            return await handler(request, held[1])
+        return guarded
+
+    async def start(grant: Grant, next_path: str) -> Response:
+        opened = await asyncio.to_thread(access.open_session, grant, config.session, config.idle)
+        response = RedirectResponse(_safe_next(next_path, base), status_code=303)
+        # Over https: SameSite=None and partitioned, for Telegram's web client, which shows the
+        # Mini App in a frame of web.telegram.org (a Lax cookie is not sent there). Posts are
+        # guarded by the CSRF token and the Origin check, not by SameSite.
+        response.set_cookie(COOKIE, opened.token, max_age=int(config.session.total_seconds()),
+                            path=base, secure=config.secure, httponly=True,
+                            samesite="none" if config.secure else "lax")
+        if config.secure:  # Python's cookie writer knows "Partitioned" only from 3.14 on
+            name, value = response.raw_headers[-1]
+            assert name == b"set-cookie"
+            response.raw_headers[-1] = (name, value + b"; Partitioned")
+        return response
+
+    # ------------------------------------------------------------------ coming in
+
+    async def telegram_signin(request: Request) -> Response:
+        form = await _form(request)
+        lang = _browser_language(request)
+        if form is None or not _same_origin(request, config):
+            return refused(lang, "signin")
+        user = verify_init_data(form.get("init_data", ""), config.bot_token,
+                                wall_clock(), config.start_data)
+        if not isinstance(user, WebAppUser):
+            log.info("dashboard: Mini App sign-in refused (%s)", user)
+            return refused(lang, "signin")
+        if user.id not in config.recruiters:
+            log.info("dashboard: Mini App sign-in refused (not a recruiter)")
+            return refused(lang, "signin")
+        grant = Grant(user.id, user.first_name, normalise_language(user.language_code))
+        return await start(grant, form.get("next", ""))
+
+    async def link_page(request: Request) -> Response:
+        # A page with a button, not the sign-in itself: link previews and scanners that fetch
+        # the link must not use it up.
+        token = request.path_params["token"]
+        return page("login.html", _browser_language(request), token=token)
+
+    async def link_signin(request: Request) -> Response:
+        form = await _form(request)
+        lang = _browser_language(request)
+        if form is None or not _same_origin(request, config):
+            return refused(lang, "signin")
+        grant = await asyncio.to_thread(access.redeem_link, form.get("token", "")[:128])
+        if grant is None or grant.user_id not in config.recruiters:
+            log.info("dashboard: a sign-in link refused (unknown, used or expired)")
+            return refused(lang, "link")
+        return await start(grant, "")
+
+    async def sign_out(request: Request, session: Session) -> Response:
+        await asyncio.to_thread(access.close_session, request.state.token)
+        response = RedirectResponse(f"{base}/", status_code=303)
+        response.delete_cookie(COOKIE, path=base)
+        return response
+
+    async def language(request: Request, session: Session) -> Response:
+        chosen = normalise_language(request.state.form.get("language"))
+        await asyncio.to_thread(access.set_language, request.state.token, chosen)
+        return RedirectResponse(_safe_next(request.state.form.get("next", ""), base),
+                                status_code=303)
+
+    # ------------------------------------------------------------------ the pages
+
+    async def overview(request: Request, session: Session) -> Response:
+        cards = await asyncio.to_thread(views.overview, store, vacancies, session.language)
+        return page("overview.html", session.language, session=session, cards=cards,
+                    here=request.url.path)
+
+    def vacancy_of(request: Request) -> Vacancy | None:
+        return vacancies.get(request.path_params["vacancy_id"])
+
+    async def dossier_list(request: Request, session: Session) -> Response:
+        vacancy = vacancy_of(request)
+        if vacancy is None:
+            return refused(session.language, "unknown", 404)
+        filters = views.Filters.parse(dict(request.query_params))
+        rows = await asyncio.to_thread(views.dossier_rows, store, vacancy, filters,
+                                       session.language)
+        locale = recruiter_locale(vacancy, session.language)
+        return page("list.html", session.language, session=session, rows=rows, filters=filters,
+                    vacancy=vacancy, title=render(vacancy.title, locale), views=views,
+                    here=str(request.url.path), query=request.url.query)
+
+    async def funnel_png(request: Request, session: Session) -> Response:
+        vacancy = vacancy_of(request)
+        if vacancy is None:
+            return Response(status_code=404)
+
+        def draw() -> bytes:
+            from bot.stats_chart import funnel_chart  # matplotlib: only when a chart is asked
+            from flows.flow import Flow
+            from storage.funnel_queries import funnel_of
+
+            flow = Flow(vacancy)
+            return funnel_chart(flow, funnel_of(store, flow),
+                                recruiter_locale(vacancy, session.language))
+        return Response(await asyncio.to_thread(draw), media_type="image/png")
+
+    async def export(request: Request, session: Session) -> Response:
+        vacancy = vacancy_of(request)
+        if vacancy is None:
+            return Response(status_code=404)
+
+        def rows() -> tuple[bytes, list[int]]:
+            found = [store.get_dossier(d.id) for d in store.list_dossiers(vacancy.id, None)
+                     if d.id is not None]
+            kept = [f for f in found if f is not None]
+            ids = [f[0].id for f in kept if f[0].id is not None]
+            store.audit(ids, "dashboard_export", {"by": session.user_id})
+            return csv_export(vacancy, kept, session.language), ids
+        data, _ids = await asyncio.to_thread(rows)
+        return Response(data, media_type="text/csv; charset=utf-8", headers={
+            "Content-Disposition": f'attachment; filename="{vacancy.id}.csv"'})
+
+    async def dossier(request: Request, session: Session) -> Response:
+        dossier_id = request.path_params["dossier_id"]
+
+        def read() -> views.DossierPage | None:
+            found = store.get_dossier(dossier_id)
+            if found is None or found[0].vacancy_id not in vacancies:
+                return None
+            store.audit([dossier_id], "dashboard_view", {"by": session.user_id})
+            return views.dossier_page(store, vacancies[found[0].vacancy_id], found[0], found[2],
+                                      session.language)
+        shown = await asyncio.to_thread(read)
+        if shown is None:
+            return refused(session.language, "unknown", 404)
+        said = request.query_params.get("said")
+        return page("dossier.html", session.language, session=session, d=shown,
+                    said=said if said in SAID else None, here=request.url.path)
+
+    async def document(request: Request, session: Session) -> Response:
+        dossier_id, document_id = request.path_params["dossier_id"], request.path_params["document_id"]
+
+        def read() -> tuple[bytes, Any] | None:
+            found = store.open_document(document_id)
+            if found is None or found[0].dossier_id != dossier_id:
+                return None
+            doc, sealer = found
+            if not doc.stored_path:
+                return None  # deleted after it served (a criminal-record extract)
+            data = files.read(doc.stored_path, sealer)
+            store.audit([dossier_id], "dashboard_document",
+                        {"by": session.user_id, "document": document_id})
+            return data, doc
+        got = await asyncio.to_thread(read)
+        if got is None:
+            return Response(status_code=404)
+        data, doc = got
+        viewable = doc.media_type in views.VIEWABLE
+        name = display_name(doc.original_name)
+        disposition = "inline" if viewable else "attachment"
+        return Response(data, media_type=doc.media_type if viewable else "application/octet-stream",
+                        headers={"Content-Disposition":
+                                 f"{disposition}; filename*=UTF-8''{quote(name, safe='')}",
+                                 "Content-Security-Policy": DOCUMENT_CSP})
+
+    # ------------------------------------------------------------------ deciding
+
+    def press_from(values: dict[str, str], dossier_id: int, stage: str = "") -> D.Press | None:
+        kind, version = values.get("kind", ""), values.get("version", "")
+        if kind not in D.CODES or not version.isdecimal() or len(version) > 9:
+            return None
+        return D.parse(f"{D.PREFIX}:{dossier_id}:{version}:{D.CODES[kind]}:"
+                       f"{values.get('argument', '')}:{stage}")
+
+    async def decide_page(request: Request, session: Session) -> Response:
+        dossier_id = request.path_params["dossier_id"]
+        press = press_from(dict(request.query_params), dossier_id)
+        if press is None:
+            return refused(session.language, "unknown", 400)
+
+        def read() -> tuple[D.Preview, Any, Vacancy | None]:
+            found = store.get_dossier(dossier_id)
+            if found is None:
+                return D.Preview("gone"), None, None
+            vacancy = vacancies.get(found[0].vacancy_id)
+            return (D.preview(vacancy, found[0], found[1], found[2], store.decisions(dossier_id),
+                              press), found, vacancy)
+        shown, found, vacancy = await asyncio.to_thread(read)
+        if shown.stage in ("gone", "stale") or vacancy is None:
+            return RedirectResponse(f"{base}/dossiers/{dossier_id}?said={shown.stage}",
+                                    status_code=303)
+        locale = recruiter_locale(vacancy, session.language)
+        choices = [(D.parse(c.token).argument, render(c.label, locale))  # type: ignore[union-attr]
+                   for c in shown.choices]
+        told = (Reply(found[1].language, shown.told, locale=shown.locale).text()
+                if shown.stage == "confirm" else "")
+        return page("decide.html", session.language, session=session, press=press,
+                    stage=shown.stage, choices=choices, told=told,
+                    what=render(shown.what, locale) if shown.what else "",
+                    title=render(vacancy.title, locale), name=views.dossier_name(found[0], locale),
+                    nonce=secrets.randbelow(2 ** 62) + 1, here=request.url.path)
+
+    async def decide(request: Request, session: Session) -> Response:
+        dossier_id = request.path_params["dossier_id"]
+        form = request.state.form
+        press = press_from(form, dossier_id, D.CONFIRM)
+        nonce = form.get("nonce", "")
+        if press is None or not nonce.isdecimal() or not 0 < int(nonce) < 2 ** 62:
+            return refused(session.language, "unknown", 400)
+
+        def apply() -> str:
+            found = store.get_dossier(dossier_id)
+            if found is None:
+                return "gone"
+            candidate = found[1]
+            # The form's nonce, negated, is the decision's event id: a form sent twice (a
+            # double click, a retry) decides once; Telegram's update ids are positive.
+            return engine.decide(candidate.channel, candidate.external_id, press,
+                                 str(session.user_id), session.name, event_id=-int(nonce))
+        outcome = await asyncio.to_thread(apply)
+        log.info("dashboard: decision %s on dossier %s %s", press.kind, dossier_id, outcome)
+        decided()
+        return RedirectResponse(f"{base}/dossiers/{dossier_id}?said={outcome}", status_code=303)
+
+    routes = [
+        Route("/", signed_in(overview), methods=["GET"]),
+        Route("/auth/telegram", telegram_signin, methods=["POST"]),
+        Route("/login/{token:str}", link_page, methods=["GET"]),
+        Route("/login", link_signin, methods=["POST"]),
+        Route("/logout", signed_in(sign_out), methods=["POST"]),
+        Route("/language", signed_in(language), methods=["POST"]),
+        Route("/vacancies/{vacancy_id:str}", signed_in(dossier_list), methods=["GET"]),
+        Route("/vacancies/{vacancy_id:str}/funnel.png", signed_in(funnel_png), methods=["GET"]),
+        Route("/vacancies/{vacancy_id:str}/export.csv", signed_in(export), methods=["GET"]),
+        Route("/dossiers/{dossier_id:int}", signed_in(dossier), methods=["GET"]),
+        Route("/dossiers/{dossier_id:int}/documents/{document_id:int}", signed_in(document),
+              methods=["GET"]),
+        Route("/dossiers/{dossier_id:int}/decide", signed_in(decide_page), methods=["GET"]),
+        Route("/dossiers/{dossier_id:int}/decide", signed_in(decide), methods=["POST"]),
+        Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    app = Starlette(routes=routes)
+    app.router.redirect_slashes = False
+    return SecurityHeaders(app)
+
+
+# Handlers that answer a page (else: files, exports and posts answer a bare 403 without a session).
+PAGES = {"overview", "dossier_list", "dossier", "decide_page"}
+
+
+async def _form(request: Request) -> dict[str, str] | None:
+    """A small url-encoded form, read with a cap; None when it is too big or not a form."""
+    if request.headers.get("content-type", "").split(";")[0].strip() != \
+            "application/x-www-form-urlencoded":
+        return None
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdecimal() or int(length) > FORM_MAX):
+        return None
+    body = bytearray()
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > FORM_MAX:
+                return None
+    except ClientDisconnect:
+        return None
+    try:
+        return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=20))
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
+def _same_origin(request: Request, config: DashboardConfig) -> bool:
+    """A post from our own pages: the browser's Origin is DASHBOARD_URL's (or, behind no proxy,
+    this server's own); a browser that sends none must not call the request cross-site."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return request.headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
+    own = f"{request.url.scheme}://{request.url.netloc}"
+    return origin in (config.origin, own)
+
+
+def _safe_next(path: str, base: str) -> str:
+    """Where to go after signing in: a page of ours, never elsewhere (no open redirect)."""
+    if path.startswith(f"{base}/") and "//" not in path and "\\" not in path and len(path) < 200:
+        return path
+    return f"{base}/"
+
+
+def _browser_language(request: Request) -> str:
+    """Before a session: the browser's first language, Dutch unless it asks for English."""
+    first = request.headers.get("accept-language", "").split(",")[0].strip().lower()
+    return "en" if first.startswith("en") else "nl"
