@@ -302,20 +302,22 @@ def test_compose_runs_two_workers_on_postgresql_behind_caddy():
     assert interpolate(caddy["environment"]["WEBHOOK_PATH"], variables) == "telegram"
 
 
-def test_the_caddyfile_forwards_only_the_webhook_path_to_every_worker():
+def test_the_caddyfile_forwards_only_the_webhook_and_the_dashboard_to_every_worker():
     text = re.sub(r"#[^\n]*", "", CADDYFILE.read_text(encoding="utf-8"))
     assert text.lstrip().startswith("{$DOMAIN} {"), "a site address: automatic HTTPS"
     handles = re.findall(r"^\s*handle\b([^\n]*)\{\s*$", text, re.MULTILINE)
-    assert [h.strip() for h in handles] == ["/{$WEBHOOK_PATH}", ""]
-    webhook, rest = text.split("handle {", 1)
-    upstreams = re.search(r"reverse_proxy ([^{]+)\{", webhook)
-    assert upstreams is not None
+    assert [h.strip() for h in handles] == ["/dashboard/*", "/{$WEBHOOK_PATH}", ""]
     port = service_env(next(iter(workers(compose()).values())), {
         "TELEGRAM_BOT_TOKEN": "t", "POSTGRES_PASSWORD": "p", "DOMAIN": DOMAIN,
-        "WEBHOOK_SECRET": "s", "MASTER_KEY": "k"})["PORT"]
-    assert sorted(upstreams.group(1).split()) == sorted(f"{name}:{port}"
-                                                        for name in workers(compose()))
-    assert "lb_policy round_robin" in webhook and "health_uri /healthz" in webhook
+        "WEBHOOK_SECRET": "s", "MASTER_KEY": "k"})
+    assert port["DASHBOARD_URL"] == f"https://{DOMAIN}/dashboard"
+    before, rest = text.split("handle {", 1)
+    for block in before.split("handle ")[1:]:
+        upstreams = re.search(r"reverse_proxy ([^{]+)\{", block)
+        assert upstreams is not None
+        assert sorted(upstreams.group(1).split()) == sorted(f"{name}:{port['PORT']}"
+                                                            for name in workers(compose()))
+        assert "lb_policy round_robin" in block and "health_uri /healthz" in block
     assert "reverse_proxy" not in rest and "respond 404" in rest
     assert "metrics" not in text
     assert "log" not in text.split(), "an access log would record the secret header"
