@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -99,6 +100,30 @@ class Settings(BaseSettings):
         if isinstance(value, int):
             return [value]
         return value
+
+    @field_validator("dashboard_url")
+    @classmethod
+    def _dashboard_address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        path = parts.path.rstrip("/")
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("DASHBOARD_URL is an http(s) address, e.g. https://jobs.example.org/dashboard")
+        if not path or parts.query or parts.fragment:
+            raise ValueError("DASHBOARD_URL needs a path of its own (e.g. /dashboard), without ?query or #")
+        if path in ("/healthz", "/metrics"):
+            raise ValueError(f"DASHBOARD_URL's path {path} is taken by the health check or the metrics")
+        return f"{parts.scheme}://{parts.netloc}{path}"
+
+    @model_validator(mode="after")
+    def _dashboard_beside_the_webhook(self) -> Settings:
+        if self.dashboard_url and self.webhook_url:
+            webhook = urlsplit(self.webhook_url).path.rstrip("/")
+            dashboard = urlsplit(self.dashboard_url).path
+            if webhook == dashboard or webhook.startswith(dashboard + "/"):
+                raise ValueError("DASHBOARD_URL and WEBHOOK_URL need different paths")
+        return self
 
     @field_validator("reminder_days")
     @classmethod

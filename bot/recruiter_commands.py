@@ -265,12 +265,8 @@ class RecruiterCommands:
                  "file_data": base64.b64encode(data).decode("ascii"), "caption": caption}]
 
     def export_rows(self, vacancy: Vacancy) -> tuple[bytes, int]:
-        rows = []
-        for d in self.store.list_dossiers(vacancy.id, None):
-            found = self.store.get_dossier(d.id)
-            if found is not None:
-                rows.append(found)
-        return csv_export(vacancy, rows, self.language), len(rows)
+        data, ids = export_rows(self.store, vacancy, self.language)
+        return data, len(ids)
 
     def stats(self, args: list[str]) -> Messages:
         """The funnel at a glance: a chart per vacancy (the one asked, or each one opened)."""
@@ -299,6 +295,14 @@ class RecruiterCommands:
         if self.recruiter_chat is not None:
             helped = helped | filters.Chat(self.recruiter_chat)
         app.add_handler(CommandHandler("help", self.help, filters=new_messages & helped))
+
+
+def export_rows(store: SqlDossierStore, vacancy: Vacancy, language: str
+                ) -> tuple[bytes, list[int]]:
+    """A vacancy's dossiers as the CSV of /export (and of the dashboard), and their ids."""
+    rows = [found for d in store.list_dossiers(vacancy.id, None)
+            if d.id is not None and (found := store.get_dossier(d.id)) is not None]
+    return csv_export(vacancy, rows, language), [d.id for d, _c, _docs in rows if d.id is not None]
 
 
 def recruiter_help(lang: str, candidate_help: bool,

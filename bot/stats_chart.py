@@ -61,6 +61,12 @@ def funnel_chart(flow: Flow, figures: Funnel, lang: str) -> bytes:
                         render(Msg("rec.stats.footnote"), lang), leaving)
 
 
+def vacancy_chart(store: SqlDossierStore, vacancy: Vacancy, lang: str) -> bytes:
+    """The chart of one vacancy's funnel as it stands, in `lang` (the dashboard's picture)."""
+    flow = Flow(vacancy)
+    return funnel_chart(flow, funnel_of(store, flow), lang)
+
+
 def funnel_photo(store: SqlDossierStore, vacancy: Vacancy, lang: str,
                  skip_empty: bool = False) -> dict[str, Any] | None:
     """The outbox part of one vacancy's funnel: the chart as a photo, the two lines as its

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -17,6 +17,7 @@ import pytest
 from starlette.applications import Starlette
 
 from bot.dashboard import views
+from bot.dashboard.app import DOCUMENT_CSP
 from bot.dashboard.init_data import sign_init_data
 from bot.dashboard.wiring import routes
 from flows import decisions as D
@@ -186,14 +187,24 @@ async def test_sessions_end_when_idle_and_when_the_recruiter_is_removed(bot: Bot
         assert (await after.get(f"{P}/")).status_code == 401
 
 
-async def test_sign_out_ends_the_session(bot: BotHarness):
+async def test_sign_out_ends_the_session_and_signing_in_again_ends_the_old_one(bot: BotHarness):
     web = await signed_in(bot)
+    kept = dict(web.cookies)
     page = (await web.get(f"{P}/")).text
     answer = await web.post(f"{P}/logout", data={"csrf": csrf(page)})
     assert answer.status_code == 303
-    web.cookies.clear()
+    assert "max-age=0" in answer.headers["set-cookie"].lower()
     # The old cookie no longer opens anything, even when replayed.
-    assert (await web.get(f"{P}/")).status_code == 401
+    async with client(bot) as replay:
+        replay.cookies.update(kept)
+        assert (await replay.get(f"{P}/")).status_code == 401
+    web = await signed_in(bot)
+    first = dict(web.cookies)
+    await web.post(f"{P}/auth/telegram", data={"init_data": init_data(bot)})
+    async with client(bot) as replay:
+        replay.cookies.update(first)
+        assert (await replay.get(f"{P}/")).status_code == 401
+    assert (await web.get(f"{P}/")).status_code == 200
 
 
 # --------------------------------------------------------------------------- what is shown
@@ -273,7 +284,12 @@ async def test_a_document_comes_only_through_its_route_with_safe_headers(bot: Bo
         assert answer.headers["x-content-type-options"] == "nosniff"
         assert answer.headers["cache-control"] == "no-store"
         assert answer.headers["content-disposition"].startswith(("inline;", "attachment;"))
-        assert "default-src 'none'" in answer.headers["content-security-policy"]
+        assert answer.headers["content-security-policy"] == DOCUMENT_CSP
+        assert answer.headers["cross-origin-resource-policy"] == "same-origin"
+        # Asked by another site's page (an <img>, a link): refused, and not audited.
+        elsewhere = await web.get(f"{P}/dossiers/{d}/documents/{doc.id}",
+                                  headers={"sec-fetch-site": "cross-site"})
+        assert elsewhere.status_code == 403 and elsewhere.content == b""
     for doc in gone:
         assert (await web.get(f"{P}/dossiers/{d}/documents/{doc.id}")).status_code == 404
     # Another dossier's number in the address does not open the file.
@@ -390,9 +406,12 @@ async def test_a_decision_taken_in_telegram_shows_and_stales_the_dashboard(bot: 
 async def test_declining_asks_the_reason_the_buttons_offer(bot: BotHarness):
     d = dossier_id(bot)
     web = await signed_in(bot)
+    seen = len([e for e in bot.store.audit_trail(d) if e.event == "dashboard_view"])
     page = (await web.get(f"{P}/dossiers/{d}/decide", params={"kind": "declined",
                                                               "version": "0"})).text
     offered = re.findall(r'name="argument" value="(\w+)"', page)
+    # The preview shows the candidate's name: a view, audited like the dossier page.
+    assert len([e for e in bot.store.audit_trail(d) if e.event == "dashboard_view"]) == seen + 1
     assert offered == [D.parse(c.token).argument for c in  # type: ignore[union-attr]
                        D.reason_choices(D.Press(d, 0, D.DECLINED))]
 
@@ -418,5 +437,73 @@ def _audit(bot: BotHarness, event: str) -> list:
         return list(connection.execute(select(audit_table).where(audit_table.c.event == event)))
 
 
-def test_the_wall_clock_is_aware():
-    assert datetime.now(UTC).tzinfo is not None
+async def test_the_bare_address_and_odd_ids_answer_without_error(bot: BotHarness):
+    from bot.webhook_server import build_status_app
+
+    async def health() -> dict:
+        return {"ok": True}
+
+    # On the bot's real server: DASHBOARD_URL itself (what Telegram's buttons open) goes on.
+    app = build_status_app(health=health, extra=routes(bot.settings, bot.parts.dashboard))  # type: ignore[union-attr]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as web:
+        answer = await web.get(P)
+        assert answer.status_code == 307 and answer.headers["location"] == f"{P}/"
+        assert (await web.get("/healthz")).json() == {"ok": True}
+    web = await signed_in(bot)
+    for path in (f"{P}/dossiers/99999999999999999999999", f"{P}/dossiers/2147483648",
+                 f"{P}/dossiers/1/documents/99999999999"):
+        assert (await web.get(path)).status_code == 404, path
+
+
+def test_dashboard_url_must_be_an_address_with_a_path_of_its_own():
+    from pydantic import ValidationError
+
+    from settings import Settings
+
+    assert Settings(_env_file=None, dashboard_url="https://x.org/intake/").dashboard_url == \
+        "https://x.org/intake"
+    for wrong in ("https://x.org", "https://x.org/", "x.org/dashboard", "https://x.org/healthz",
+                  "https://x.org/d?a=1"):
+        with pytest.raises(ValidationError):
+            Settings(_env_file=None, dashboard_url=wrong)
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None, dashboard_url="https://x.org/d", webhook_url="https://x.org/d/tg")
+
+
+def test_every_event_of_the_audit_trail_has_words():
+    """The history on a dossier page reads every event the engine records."""
+    root = Path(__file__).resolve().parents[1]
+    source = "\n".join(p.read_text() for p in (root / "flows").glob("*.py"))
+    source += (root / "storage" / "retention.py").read_text()
+    source += (root / "bot" / "dashboard" / "app.py").read_text()
+    moves = set(re.findall(r'self\.move\("(\w+)", [^,\n]+(?:, f?"(\w+))?', source))
+    events = {event or trigger for trigger, event in moves}
+    events |= set(re.findall(r'\.audit\(\[?[\w.]+\]?, "(\w+)"', source))
+    assert {"accept", "submit", "answer", "decision", "upload", "dashboard_view"} <= events
+    for lang in ("nl", "en"):
+        assert sorted(e for e in events if f"dash.audit.{e}" not in catalogue(lang)) == [], lang
+    assert {k.removeprefix("dash.audit.") for k in views.AUDIT_KEYS} >= events
+
+async def test_the_whole_round_on_each_database(tmp_path: Path, migrated_database_url: str):
+    """Sign in, list, open, view a document, invite — on SQLite and on the real PostgreSQL
+    (several workers share it: sessions and links live in the database)."""
+    async with running_bot(tmp_path, Clock(NIEUWPOORT_OPEN), dashboard_url=BASE + P,
+                           database_url=migrated_database_url) as bot:
+        await apply_fully(bot, CANDIDATE, NIEUWPOORT)
+        await bot.deliver()
+        d = dossier_id(bot)
+        web = await signed_in(bot)
+        listed = (await web.get(f"{P}/vacancies/{NIEUWPOORT}")).text
+        assert f'data-dossier="{d}"' in listed
+        page = (await web.get(f"{P}/dossiers/{d}")).text
+        doc = next(x for x in bot.store.get_dossier(d)[2] if x.stored_path)  # type: ignore[index]
+        assert (await web.get(f"{P}/dossiers/{d}/documents/{doc.id}")).status_code == 200
+        form = {"csrf": csrf(page), "version": "0", "kind": "invited", "argument": "",
+                "nonce": "424242"}
+        answer = await web.post(f"{P}/dossiers/{d}/decide", data=form)
+        assert answer.headers["location"].endswith("said=decided")
+        await bot.deliver()
+        assert "uitgenodigd" in bot.tg.messages_to(CANDIDATE)[-1].text.lower()
+        events = [e.event for e in bot.store.audit_trail(d)]
+        assert {"dashboard_view", "dashboard_document", "decision"} <= set(events)
+        await web.aclose()

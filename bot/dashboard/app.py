@@ -42,8 +42,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.dashboard import views
 from bot.dashboard.init_data import WebAppUser, verify_init_data
+from bot.recruiter_commands import export_rows
 from flows import decisions as D
-from flows.dossier_summary import csv_export, recruiter_locale
+from flows.dossier_summary import recruiter_locale
 from flows.engine import Engine
 from flows.events import Reply
 from flows.messages import Msg, normalise_language, render
@@ -58,12 +59,15 @@ HERE = Path(__file__).resolve().parent
 COOKIE = "intake_dashboard"
 FORM_MAX = 16 * 1024  # the largest form we take: Mini App start data are a few hundred bytes
 SAID = ("decided", "stale", "gone", "invalid", "duplicate")  # outcomes a page may announce
+TELEGRAM_WEB = "https://web.telegram.org"
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
        "frame-src 'self'; form-action 'self'; base-uri 'none'; "
        # Telegram's web client shows a Mini App in a frame; its phone apps in a web view.
-       "frame-ancestors 'self' https://web.telegram.org")
+       f"frame-ancestors 'self' {TELEGRAM_WEB}")
 # A document is shown in a frame of our own page, never runs anything of its own.
-DOCUMENT_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+DOCUMENT_CSP = ("default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; "
+                f"frame-ancestors 'self' {TELEGRAM_WEB}")
+LARGEST_ID = 2 ** 31 - 1  # ids are int4 on PostgreSQL: a larger one names nothing
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,7 @@ class SecurityHeaders:
                 extra = {b"content-security-policy": CSP.encode(),
                          b"x-content-type-options": b"nosniff",
                          b"referrer-policy": b"no-referrer",
+                         b"cross-origin-resource-policy": b"same-origin",
                          b"cache-control": b"no-cache" if static else b"no-store"}
                 headers += [(k, v) for k, v in extra.items() if k not in present]
                 message = {**message, "headers": headers}
@@ -154,6 +159,14 @@ def build_dashboard(config: DashboardConfig, *, store: SqlDossierStore, engine: 
     def signed_in(handler: Callable[[Request, Session], Awaitable[Response]]
                   ) -> Callable[[Request], Awaitable[Response]]:
         async def guarded(request: Request) -> Response:
+            if any(isinstance(v, int) and not 0 < v <= LARGEST_ID
+                   for v in request.path_params.values()):
+                return refused(_browser_language(request), "unknown", 404)
+            if handler.__name__ not in PAGES and request.method == "GET" and \
+                    request.headers.get("sec-fetch-site") == "cross-site":
+                # A file, an export or a chart is asked by our own pages only: another site
+                # must not make a recruiter's browser fetch (and audit) personal data.
+                return Response(status_code=403)
             held = await session_of(request)
             if held is None:
                 if request.method == "GET" and handler.__name__ in PAGES:
@@ -170,19 +183,22 @@ def build_dashboard(config: DashboardConfig, *, store: SqlDossierStore, engine: 
             return await handler(request, held[1])
         return guarded
 
-    async def start(grant: Grant, next_path: str) -> Response:
-        opened = await asyncio.to_thread(access.open_session, grant, config.session, config.idle)
-        response = RedirectResponse(_safe_next(next_path, base), status_code=303)
+    def cookie(response: Response, token: str, max_age: int) -> None:
         # Over https: SameSite=None and partitioned, for Telegram's web client, which shows the
         # Mini App in a frame of web.telegram.org (a Lax cookie is not sent there). Posts are
-        # guarded by the CSRF token and the Origin check, not by SameSite.
-        response.set_cookie(COOKIE, opened.token, max_age=int(config.session.total_seconds()),
-                            path=base, secure=config.secure, httponly=True,
-                            samesite="none" if config.secure else "lax")
-        if config.secure:  # Python's cookie writer knows "Partitioned" only from 3.14 on
-            name, value = response.raw_headers[-1]
-            assert name == b"set-cookie"
-            response.raw_headers[-1] = (name, value + b"; Partitioned")
+        # guarded by the CSRF token and the Origin check, not by SameSite. The same attributes
+        # to delete it: a cookie is replaced only by one set the same way.
+        parts = [f"{COOKIE}={token}", f"Max-Age={max_age}", f"Path={base}", "HttpOnly"]
+        parts += ["Secure", "SameSite=None", "Partitioned"] if config.secure else ["SameSite=Lax"]
+        response.raw_headers.append((b"set-cookie", "; ".join(parts).encode("latin-1")))
+
+    async def start(request: Request, grant: Grant, next_path: str) -> Response:
+        earlier = request.cookies.get(COOKIE, "")
+        if earlier and len(earlier) <= 128:  # signing in again: the old session ends
+            await asyncio.to_thread(access.close_session, earlier)
+        opened = await asyncio.to_thread(access.open_session, grant, config.session, config.idle)
+        response = RedirectResponse(_safe_next(next_path, base), status_code=303)
+        cookie(response, opened.token, int(config.session.total_seconds()))
         return response
 
     # ------------------------------------------------------------------ coming in
@@ -201,7 +217,7 @@ def build_dashboard(config: DashboardConfig, *, store: SqlDossierStore, engine: 
             log.info("dashboard: Mini App sign-in refused (not a recruiter)")
             return refused(lang, "signin")
         grant = Grant(user.id, user.first_name, normalise_language(user.language_code))
-        return await start(grant, form.get("next", ""))
+        return await start(request, grant, form.get("next", ""))
 
     async def link_page(request: Request) -> Response:
         # A page with a button, not the sign-in itself: link previews and scanners that fetch
@@ -218,12 +234,12 @@ def build_dashboard(config: DashboardConfig, *, store: SqlDossierStore, engine: 
         if grant is None or grant.user_id not in config.recruiters:
             log.info("dashboard: a sign-in link refused (unknown, used or expired)")
             return refused(lang, "link")
-        return await start(grant, "")
+        return await start(request, grant, "")
 
     async def sign_out(request: Request, session: Session) -> Response:
         await asyncio.to_thread(access.close_session, request.state.token)
         response = RedirectResponse(f"{base}/", status_code=303)
-        response.delete_cookie(COOKIE, path=base)
+        cookie(response, "", 0)
         return response
 
     async def language(request: Request, session: Session) -> Response:
@@ -251,6 +267,7 @@ def build_dashboard(config: DashboardConfig, *, store: SqlDossierStore, engine: 
                                        session.language)
         locale = recruiter_locale(vacancy, session.language)
         return page("list.html", session.language, session=session, rows=rows, filters=filters,
+                    kinds=D.KINDS,
                     vacancy=vacancy, title=render(vacancy.title, locale), views=views,
                     here=str(request.url.path), query=request.url.query)
 
@@ -259,29 +276,22 @@ def build_dashboard(config: DashboardConfig, *, store: SqlDossierStore, engine: 
         if vacancy is None:
             return Response(status_code=404)
 
-        def draw() -> bytes:
-            from bot.stats_chart import funnel_chart  # matplotlib: only when a chart is asked
-            from flows.flow import Flow
-            from storage.funnel_queries import funnel_of
+        from bot.stats_chart import vacancy_chart  # matplotlib: only when a chart is asked
 
-            flow = Flow(vacancy)
-            return funnel_chart(flow, funnel_of(store, flow),
-                                recruiter_locale(vacancy, session.language))
-        return Response(await asyncio.to_thread(draw), media_type="image/png")
+        png = await asyncio.to_thread(vacancy_chart, store, vacancy,
+                                      recruiter_locale(vacancy, session.language))
+        return Response(png, media_type="image/png")
 
     async def export(request: Request, session: Session) -> Response:
         vacancy = vacancy_of(request)
         if vacancy is None:
             return Response(status_code=404)
 
-        def rows() -> tuple[bytes, list[int]]:
-            found = [store.get_dossier(d.id) for d in store.list_dossiers(vacancy.id, None)
-                     if d.id is not None]
-            kept = [f for f in found if f is not None]
-            ids = [f[0].id for f in kept if f[0].id is not None]
+        def rows() -> bytes:
+            data, ids = export_rows(store, vacancy, session.language)  # /export's own
             store.audit(ids, "dashboard_export", {"by": session.user_id})
-            return csv_export(vacancy, kept, session.language), ids
-        data, _ids = await asyncio.to_thread(rows)
+            return data
+        data = await asyncio.to_thread(rows)
         return Response(data, media_type="text/csv; charset=utf-8", headers={
             "Content-Disposition": f'attachment; filename="{vacancy.id}.csv"'})
 
@@ -332,7 +342,7 @@ def build_dashboard(config: DashboardConfig, *, store: SqlDossierStore, engine: 
 
     def press_from(values: dict[str, str], dossier_id: int, stage: str = "") -> D.Press | None:
         kind, version = values.get("kind", ""), values.get("version", "")
-        if kind not in D.CODES or not version.isdecimal() or len(version) > 9:
+        if kind not in D.CODES or not _digits(version) or len(version) > 9:
             return None
         return D.parse(f"{D.PREFIX}:{dossier_id}:{version}:{D.CODES[kind]}:"
                        f"{values.get('argument', '')}:{stage}")
@@ -348,6 +358,8 @@ def build_dashboard(config: DashboardConfig, *, store: SqlDossierStore, engine: 
             if found is None:
                 return D.Preview("gone"), None, None
             vacancy = vacancies.get(found[0].vacancy_id)
+            if vacancy is not None:  # it shows the candidate's name and the message to them
+                store.audit([dossier_id], "dashboard_view", {"by": session.user_id})
             return (D.preview(vacancy, found[0], found[1], found[2], store.decisions(dossier_id),
                               press), found, vacancy)
         shown, found, vacancy = await asyncio.to_thread(read)
@@ -370,7 +382,7 @@ def build_dashboard(config: DashboardConfig, *, store: SqlDossierStore, engine: 
         form = request.state.form
         press = press_from(form, dossier_id, D.CONFIRM)
         nonce = form.get("nonce", "")
-        if press is None or not nonce.isdecimal() or not 0 < int(nonce) < 2 ** 62:
+        if press is None or not _digits(nonce) or not 0 < int(nonce) < 2 ** 62:
             return refused(session.language, "unknown", 400)
 
         def apply() -> str:
@@ -436,13 +448,17 @@ async def _form(request: Request) -> dict[str, str] | None:
 
 
 def _same_origin(request: Request, config: DashboardConfig) -> bool:
-    """A post from our own pages: the browser's Origin is DASHBOARD_URL's (or, behind no proxy,
-    this server's own); a browser that sends none must not call the request cross-site."""
+    """A post from our own pages: the browser's Origin is DASHBOARD_URL's (not whatever the Host
+    header claims); a browser that sends none must not call the request cross-site."""
     origin = request.headers.get("origin")
     if origin is None:
         return request.headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
-    own = f"{request.url.scheme}://{request.url.netloc}"
-    return origin in (config.origin, own)
+    return origin == config.origin
+
+
+def _digits(text: str) -> bool:
+    """ASCII digits only (str.isdecimal also takes other scripts' digits)."""
+    return text.isascii() and text.isdigit()
 
 
 def _safe_next(path: str, base: str) -> str:

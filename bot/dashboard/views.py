@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.recruiter_commands import STATUSES
 from flows import decisions as D
 from flows.dossier_summary import (
     REASON_ORDER,
@@ -21,21 +22,23 @@ from flows.dossier_summary import (
     file_deleted,
     file_deleted_text,
     outstanding_text,
+    question_label,
     reason_line,
     recruiter_locale,
     status_text,
+    step_label,
 )
 from flows.flow import Flow
-from flows.funnel import STEPS, step_label, summary_lines
+from flows.funnel import STEPS, summary_lines
+from flows.funnel import step_label as funnel_step
 from flows.messages import Msg, render
 from flows.ports import DocumentRecord, DossierRecord
-from flows.questions import applicable_answers, compile_questions
+from flows.questions import Question, applicable_answers, compile_questions
 from flows.text_cleaning import clean_text
 from flows.vacancy import ScoredRule, Vacancy
 from storage.dossier_repository import SqlDossierStore
 from storage.funnel_queries import funnel_of
 
-STATUSES = ("draft", "ineligible", "collecting", "submitted", "withdrawn", "expired")
 VERDICTS = ("eligible", "eligible_assumed", "conditional", "conditional_assumed", "uncertain",
             "review", "not_eligible", "incomplete", "closed")
 SORTS = ("updated", "created", "score", "name", "status")
@@ -78,7 +81,7 @@ def overview(store: SqlDossierStore, vacancies: dict[str, Vacancy], lang: str) -
         flow = Flow(vacancy)
         figures = funnel_of(store, flow)
         locale = recruiter_locale(vacancy, lang)
-        steps = [(step, render(step_label(step), locale), figures.figure(step)) for step in STEPS]
+        steps = [(step, render(funnel_step(step), locale), figures.figure(step)) for step in STEPS]
         cards.append(FunnelCard(vacancy.id, render(vacancy.title, locale),
                                 render(vacancy.employer, locale), steps,
                                 max([n for _, _, n in steps] + [1]),
@@ -260,13 +263,15 @@ def dossier_page(store: SqlDossierStore, vacancy: Vacancy, dossier: DossierRecor
         verdict_label=_text(Msg(f"rec.{facts.heading}"), locale), reasons=reasons,
         score=(facts.score, facts.max_score or 0) if facts.score is not None else None,
         criteria=criteria,
-        answers=[_text(line, locale) for line in answer_lines(vacancy, questions, counted,
-                                                              locale)[1:]],
+        # The chat's "• " bullets: the page lists them itself.
+        answers=[_text(line, locale).removeprefix("• ")
+                 for line in answer_lines(vacancy, questions, counted, locale)[1:]],
         documents=[document_view(vacancy, doc, locale) for doc in documents],
         questions=[(_local(vacancy, q.asked_at), clean_text(q.text),
                     [(_local(vacancy, a.answered_at), clean_text(a.text)) for a in answers])
                    for q, answers in asked],
-        history=[(_local(vacancy, e.at), history_line(e.event, e.detail, lang))
+        history=[(_local(vacancy, e.at),
+                  clean_text(history_line(vacancy, questions, e.event, e.detail, locale)))
                  for e in store.audit_trail(dossier.id)],
         decisions=decisions, decision=dossier.decision, version=dossier.decision_version,
         can_decide=can_decide, offered=D.KINDS if can_decide else ())
@@ -284,15 +289,36 @@ def decision_detail(vacancy: Vacancy, decision: Any, locale: str) -> str:
     return ""
 
 
-def history_line(event: str, detail: dict[str, Any], lang: str) -> str:
-    """An audit entry as a recruiter reads it: what happened, in words where we have them; its
-    detail (ids and states only, never personal data) after it."""
-    label = render(Msg(f"dash.audit.{event}"), lang) if f"dash.audit.{event}" in _AUDIT_KEYS \
-        else event.replace("_", " ")
-    facts = ", ".join(f"{k}: {v}" for k, v in sorted(detail.items()) if v not in (None, "", []))
-    return f"{label} ({facts})" if facts else label
+def history_line(vacancy: Vacancy, questions: tuple[Question, ...], event: str,
+                 detail: dict[str, Any], lang: str) -> str:
+    """An audit entry as a recruiter reads it: what happened, in words ("beantwoord: Hoogste
+    diploma → Diploma behaald in het buitenland?"); its detail holds ids and states only."""
+    base, _, about = event.partition(":")
+    values: dict[str, Any] = {}
+    if base == "answer":
+        question = next((q for q in questions if q.id == about), None)
+        values["question"] = question_label(vacancy, question) if question else about
+    key = f"dash.audit.{base}"
+    label = render(Msg(key, values), lang) if key in AUDIT_KEYS else event.replace("_", " ")
+    if "to" in detail:  # a move of the conversation: where it went
+        return f"{label} → {render(step_label(vacancy, questions, str(detail['to'])), lang)}"
+    facts = []
+    for name, value in sorted(detail.items()):
+        if value in (None, "", [], False) or name in ("replaced",):
+            continue
+        if name == "document" and isinstance(value, str):
+            value = render(document_label(vacancy, value), lang)
+        elif name == "kind" and value in D.KINDS:
+            value = render(Msg(f"dash.decision.{value}"), lang)
+        elif name == "by":
+            value = render(Msg("dash.by", {"by": value}), lang)
+            facts.append(str(value))
+            continue
+        facts.append(f"{name}: {value}" if name not in ("document", "kind") else str(value))
+    return f"{label} ({', '.join(facts)})" if facts else label
 
 
-_AUDIT_KEYS = {f"dash.audit.{e}" for e in (
-    "decision", "question_asked", "question_answered", "reminder", "upload", "retention_purge",
-    "dashboard_view", "dashboard_document", "dashboard_export")}
+AUDIT_KEYS = {f"dash.audit.{e}" for e in (
+    "accept", "reapply", "answer", "back", "restart", "withdraw", "expire", "extract_date",
+    "submit", "decision", "question_asked", "question_answered", "reminder", "upload",
+    "retention_purge", "dashboard_view", "dashboard_document", "dashboard_export")}

@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from starlette.routing import BaseRoute, Mount
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp
 
 from bot.dashboard.app import DashboardConfig, build_dashboard
@@ -41,6 +43,14 @@ def build(settings: Settings, *, store: SqlDossierStore, engine: Engine, files: 
 
 
 def routes(settings: Settings, app: ASGIApp | None) -> list[BaseRoute]:
-    """The dashboard as routes of the bot's web server (none without one)."""
+    """The dashboard as routes of the bot's web server (none without one). The bare
+    DASHBOARD_URL, which Telegram's buttons open, goes on to its first page; a browser keeps the
+    address's fragment (a Mini App's signed start data) across the redirect."""
     config = dashboard_config(settings)
-    return [] if app is None or config is None else [Mount(config.path, app=app)]
+    if app is None or config is None:
+        return []
+
+    async def to_first_page(request: Request) -> Response:
+        return RedirectResponse(f"{config.path}/", status_code=307)
+
+    return [Route(config.path, to_first_page, methods=["GET"]), Mount(config.path, app=app)]
