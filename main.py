@@ -204,7 +204,8 @@ def _store(settings: Settings, vacancies: dict[str, Vacancy]) -> Engine:
 
 def cmd_export(settings: Settings, vacancies: dict[str, Vacancy], args: argparse.Namespace) -> int:
     """CSV per vacancy, and the recruiter notifications that were not delivered to a chat."""
-    from flows.dossier_summary import csv_export, erased_notice, question_notice, summary
+    from bot.recruiter_commands import export_rows
+    from flows.dossier_summary import erased_notice, question_notice, summary
     from flows.engine import QUESTION_NOTICE
     from storage.outbox import RECRUITERS
 
@@ -215,11 +216,11 @@ def cmd_export(settings: Settings, vacancies: dict[str, Vacancy], args: argparse
     out = Path(args.out)
     out.mkdir(mode=0o700, parents=True, exist_ok=True)  # a folder we create: ours only
     for vacancy_id in args.vacancy or list(vacancies):
-        rows = [found for d in store.list_dossiers(vacancy_id, None)  # type: ignore[attr-defined]
-                if (found := store.get_dossier(d.id)) is not None]  # type: ignore[attr-defined]
+        data, ids = export_rows(store, vacancies[vacancy_id],  # type: ignore[arg-type]
+                                settings.recruiter_language)
         path = out / f"{vacancy_id}.csv"
-        _write_private(path, csv_export(vacancies[vacancy_id], rows, settings.recruiter_language))
-        print(f"{path}: {len(rows)} dossiers")
+        _write_private(path, data)
+        print(f"{path}: {len(ids)} dossiers")
     # Recruiter notifications only: replies to candidates are not the recruiters' business.
     pending = store.pending_outbox(datetime.max.replace(tzinfo=UTC), 1000,  # type: ignore[attr-defined]
                                    chat_key=RECRUITERS)

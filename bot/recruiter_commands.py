@@ -300,9 +300,9 @@ class RecruiterCommands:
 def export_rows(store: SqlDossierStore, vacancy: Vacancy, language: str
                 ) -> tuple[bytes, list[int]]:
     """A vacancy's dossiers as the CSV of /export (and of the dashboard), and their ids."""
-    rows = [found for d in store.list_dossiers(vacancy.id, None)
-            if d.id is not None and (found := store.get_dossier(d.id)) is not None]
-    return csv_export(vacancy, rows, language), [d.id for d, _c, _docs in rows if d.id is not None]
+    rows = store.dossiers_with_documents(vacancy.id)
+    return (csv_export(vacancy, [(d, None, documents) for d, documents in rows], language),
+            [d.id for d, _documents in rows if d.id is not None])
 
 
 def recruiter_help(lang: str, candidate_help: bool,

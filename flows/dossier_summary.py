@@ -325,7 +325,7 @@ CSV_HEADERS = ("rec.csv.dossier", "rec.csv.status", "rec.csv.name", "rec.csv.ema
 
 
 def csv_export(vacancy: Vacancy,
-               rows: list[tuple[DossierRecord, CandidateRecord, list[DocumentRecord]]],
+               rows: list[tuple[DossierRecord, CandidateRecord | None, list[DocumentRecord]]],
                lang: str = "nl") -> bytes:
     """All dossiers of a vacancy as CSV, one row per dossier, for a spreadsheet (`;`, UTF-8
     with a BOM so that it reads accents), in the recruiters' language: readable headers (the

@@ -974,6 +974,26 @@ class SqlDossierStore:
             return [_dossier_record(row, self._row_cipher(row))
                     for row in connection.execute(query).mappings()]
 
+    def dossiers_with_documents(
+        self, vacancy_id: str
+    ) -> list[tuple[DossierRecord, list[DocumentRecord]]]:
+        """Every dossier of a vacancy with its documents (the CSV export): the documents in
+        one query per 500 dossiers, not one `get_dossier` each."""
+        dossiers = self.list_dossiers(vacancy_id)
+        owner = {d.id: d.candidate_id for d in dossiers}
+        documents: dict[int | None, list[DocumentRecord]] = {d.id: [] for d in dossiers}
+        ids = [d.id for d in dossiers]
+        with self._engine.connect() as connection:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                ciphers = self._ciphers(connection, {owner[i] for i in chunk})
+                for row in connection.execute(
+                        select(document_table).where(_F.dossier_id.in_(chunk))
+                        .order_by(_F.uploaded_at, _F.id)).mappings():
+                    cipher = ciphers.get(owner[row["dossier_id"]])
+                    documents[row["dossier_id"]].append(_document_record(row, cipher))
+        return [(d, documents[d.id]) for d in dossiers]
+
     def get_dossier(
         self, dossier_id: int
     ) -> tuple[DossierRecord, CandidateRecord, list[DocumentRecord]] | None:

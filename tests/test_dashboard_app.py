@@ -498,6 +498,9 @@ async def test_the_whole_round_on_each_database(tmp_path: Path, migrated_databas
         page = (await web.get(f"{P}/dossiers/{d}")).text
         doc = next(x for x in bot.store.get_dossier(d)[2] if x.stored_path)  # type: ignore[index]
         assert (await web.get(f"{P}/dossiers/{d}/documents/{doc.id}")).status_code == 200
+        exported = (await web.get(f"{P}/vacancies/{NIEUWPOORT}/export.csv")).content.decode("utf-8-sig")
+        name = bot.dossier(CANDIDATE).answers["candidate.name"]
+        assert name in exported and "cv" in exported  # the row and its documents, one query
         form = {"csrf": csrf(page), "version": "0", "kind": "invited", "argument": "",
                 "nonce": "424242"}
         answer = await web.post(f"{P}/dossiers/{d}/decide", data=form)

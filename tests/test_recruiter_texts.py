@@ -218,7 +218,7 @@ def test_withdrawn_and_erased_notices(locale: str):
 
 
 class Store:
-    """The two reads /dossiers and /export make."""
+    """The reads /dossiers and /export make."""
 
     def __init__(self, dossiers: list[DossierRecord], documents: list[DocumentRecord]) -> None:
         self.dossiers, self.documents = dossiers, documents
@@ -232,6 +232,9 @@ class Store:
     def get_dossier(self, dossier_id: int) -> Any:
         found = next((d for d in self.dossiers if d.id == dossier_id), None)
         return None if found is None else (found, None, self.documents)
+
+    def dossiers_with_documents(self, vacancy_id: str) -> list[Any]:
+        return [(d, self.documents) for d in self.list_dossiers(vacancy_id)]
 
 
 def commands(dossiers: list[DossierRecord], lang: str,
