@@ -34,6 +34,37 @@ def pdf(note: str = "") -> bytes:
     return bytes(out)
 
 
+def text_pdf(lines: list[str]) -> bytes:
+    """A one-page A4 PDF showing `lines` (Latin-1) in Helvetica: a readable sample document."""
+    def escaped(line: str) -> bytes:
+        return line.encode("latin-1").replace(b"\\", b"\\\\").replace(b"(", b"\\(") \
+            .replace(b")", b"\\)")
+    body = [b"BT /F1 22 Tf 60 770 Td 28 TL"]
+    for i, line in enumerate(lines):
+        if i == 1:
+            body.append(b"/F1 12 Tf 18 TL")
+        body.append(b"(" + escaped(line) + b") Tj T*")
+    stream = b"\n".join([*body, b"ET"])
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+               b"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+               b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica "
+               b"/Encoding /WinAnsiEncoding >>"]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, obj in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, xref)
+    return bytes(out)
+
+
 def jpeg(note: str = "") -> bytes:
     """A JPEG's markers around arbitrary bytes: enough for a signature and structure check."""
     return (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
