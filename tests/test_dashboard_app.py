@@ -395,7 +395,8 @@ async def test_a_decision_taken_in_telegram_shows_and_stales_the_dashboard(bot: 
     await bot.press_data(RECRUITER, notification(bot), D.token(d, 0, D.INVITED, "", D.CONFIRM))
     assert [x.kind for x in bot.store.decisions(d)] == ["invited"]
     page = (await web.get(f"{P}/dossiers/{d}")).text
-    assert 'data-decision="invited"' in page and f"door {RECRUITER}" in page
+    # Decided by her (Rita, signed in here): her name, not her Telegram id.
+    assert 'data-decision="invited"' in page and "door Rita" in page
     form = {"csrf": csrf(preview), "version": "0", "kind": "reviewed", "argument": "",
             "nonce": "12345"}
     answer = await web.post(f"{P}/dossiers/{d}/decide", data=form)

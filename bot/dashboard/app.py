@@ -60,7 +60,9 @@ COOKIE = "intake_dashboard"
 FORM_MAX = 16 * 1024  # the largest form we take: Mini App start data are a few hundred bytes
 SAID = ("decided", "stale", "gone", "invalid", "duplicate")  # outcomes a page may announce
 TELEGRAM_WEB = "https://web.telegram.org"
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
+       # The PDF viewer (static/documents.mjs) fetches a document and draws it in a worker.
+       "connect-src 'self'; worker-src 'self'; "
        "frame-src 'self'; form-action 'self'; base-uri 'none'; "
        # Telegram's web client shows a Mini App in a frame; its phone apps in a web view.
        f"frame-ancestors 'self' {TELEGRAM_WEB}")
@@ -112,7 +114,9 @@ class SecurityHeaders:
                 present = {name.lower() for name, _ in headers}
                 extra = {b"content-security-policy": CSP.encode(),
                          b"x-content-type-options": b"nosniff",
-                         b"referrer-policy": b"no-referrer",
+                         # Not "no-referrer": under it Chromium sends `Origin: null` on
+                         # our own form posts, and the Origin check refuses them.
+                         b"referrer-policy": b"same-origin",
                          b"cross-origin-resource-policy": b"same-origin",
                          b"cache-control": b"no-cache" if static else b"no-store"}
                 headers += [(k, v) for k, v in extra.items() if k not in present]
@@ -304,7 +308,7 @@ def build_dashboard(config: DashboardConfig, *, store: SqlDossierStore, engine: 
                 return None
             store.audit([dossier_id], "dashboard_view", {"by": session.user_id})
             return views.dossier_page(store, vacancies[found[0].vacancy_id], found[0], found[2],
-                                      session.language)
+                                      session.language, {str(session.user_id): session.name})
         shown = await asyncio.to_thread(read)
         if shown is None:
             return refused(session.language, "unknown", 404)

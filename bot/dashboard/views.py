@@ -235,9 +235,12 @@ def document_view(vacancy: Vacancy, doc: DocumentRecord, locale: str) -> Documen
 
 
 def dossier_page(store: SqlDossierStore, vacancy: Vacancy, dossier: DossierRecord,
-                 documents: list[DocumentRecord], lang: str) -> DossierPage:
+                 documents: list[DocumentRecord], lang: str,
+                 names: dict[str, str] | None = None) -> DossierPage:
     """A dossier as /dossier tells it (the summary's parts), with its questions, decisions and
-    history (the audit trail) beside it."""
+    history (the audit trail) beside it. `names`: recruiters' names by their Telegram id
+    (records keep the id only; the reader's own name is known)."""
+    names = names or {}
     assert dossier.id is not None
     locale = recruiter_locale(vacancy, lang)
     facts = dossier_facts(vacancy, dossier)
@@ -249,7 +252,8 @@ def dossier_page(store: SqlDossierStore, vacancy: Vacancy, dossier: DossierRecor
                 for rule in vacancy.requirements if isinstance(rule, ScoredRule)
                 for c, points in criterion_points(rule, counted) if points is not None]
     asked = [(q, answers) for q, answers in store.questions(dossier.id) if q.status == "asked"]
-    decisions = [DecisionView(d.kind, _text(Msg(f"dash.decision.{d.kind}"), lang), d.decided_by,
+    decisions = [DecisionView(d.kind, _text(Msg(f"dash.decision.{d.kind}"), lang),
+                              names.get(d.decided_by, d.decided_by),
                               _local(vacancy, d.decided_at), decision_detail(vacancy, d, locale))
                  for d in store.decisions(dossier.id)]
     can_decide = dossier.status == "submitted" and dossier.decision not in D.FINAL
@@ -271,7 +275,8 @@ def dossier_page(store: SqlDossierStore, vacancy: Vacancy, dossier: DossierRecor
                     [(_local(vacancy, a.answered_at), clean_text(a.text)) for a in answers])
                    for q, answers in asked],
         history=[(_local(vacancy, e.at),
-                  clean_text(history_line(vacancy, questions, e.event, e.detail, locale)))
+                  clean_text(history_line(vacancy, questions, e.event, e.detail, locale,
+                                          names)))
                  for e in store.audit_trail(dossier.id)],
         decisions=decisions, decision=dossier.decision, version=dossier.decision_version,
         can_decide=can_decide, offered=D.KINDS if can_decide else ())
@@ -290,7 +295,7 @@ def decision_detail(vacancy: Vacancy, decision: Any, locale: str) -> str:
 
 
 def history_line(vacancy: Vacancy, questions: tuple[Question, ...], event: str,
-                 detail: dict[str, Any], lang: str) -> str:
+                 detail: dict[str, Any], lang: str, names: dict[str, str] | None = None) -> str:
     """An audit entry as a recruiter reads it: what happened, in words ("beantwoord: Hoogste
     diploma → Diploma behaald in het buitenland?"); its detail holds ids and states only."""
     base, _, about = event.partition(":")
@@ -311,7 +316,7 @@ def history_line(vacancy: Vacancy, questions: tuple[Question, ...], event: str,
         elif name == "kind" and value in D.KINDS:
             value = render(Msg(f"dash.decision.{value}"), lang)
         elif name == "by":
-            value = render(Msg("dash.by", {"by": value}), lang)
+            value = render(Msg("dash.by", {"by": (names or {}).get(str(value), value)}), lang)
             facts.append(str(value))
             continue
         facts.append(f"{name}: {value}" if name not in ("document", "kind") else str(value))
