@@ -511,3 +511,25 @@ async def test_the_whole_round_on_each_database(tmp_path: Path, migrated_databas
         events = [e.event for e in bot.store.audit_trail(d)]
         assert {"dashboard_view", "dashboard_document", "decision"} <= set(events)
         await web.aclose()
+
+
+async def test_housekeeping_deletes_ended_sign_ins(bot: BotHarness):
+    from sqlalchemy import func, select
+
+    from storage.tables import dashboard_link_table, dashboard_session_table
+
+    access = SqlDashboardAccess(bot.store.engine, bot.wall_clock)
+    access.issue_link(RECRUITER, "Rita", "nl", timedelta(minutes=10))
+    await signed_in(bot)
+
+    def rows() -> tuple[int, int]:
+        with bot.store.engine.connect() as connection:
+            return (connection.execute(select(func.count()).select_from(dashboard_link_table)).scalar_one(),
+                    connection.execute(select(func.count()).select_from(dashboard_session_table)).scalar_one())
+
+    assert rows() == (1, 1)
+    await bot.runtime.run_jobs_once()
+    assert rows() == (1, 1)  # nothing has ended yet
+    bot.advance_wall(9 * 3600)  # past the link's 10 minutes and the session's 8 hours
+    await bot.runtime.run_jobs_once()
+    assert rows() == (0, 0)
