@@ -16,9 +16,13 @@ DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 
 def pdf(note: str = "") -> bytes:
     """A one-page PDF with a correct cross-reference table; `note` makes files differ."""
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
-               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"]
+    return _pdf([b"<< /Type /Catalog /Pages 2 0 R >>",
+                 b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+                 b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"], note)
+
+
+def _pdf(objects: list[bytes], note: str = "") -> bytes:
+    """`objects` (numbered from 1, the catalogue first) as a PDF file with its xref table."""
     out = bytearray(b"%PDF-1.4\n")
     if note:
         out += b"% " + note.encode("ascii", "replace") + b"\n"
@@ -45,24 +49,13 @@ def text_pdf(lines: list[str]) -> bytes:
             body.append(b"/F1 12 Tf 18 TL")
         body.append(b"(" + escaped(line) + b") Tj T*")
     stream = b"\n".join([*body, b"ET"])
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
-               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
-               b"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
-               b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica "
-               b"/Encoding /WinAnsiEncoding >>"]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, obj in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + obj + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1, xref)
-    return bytes(out)
+    return _pdf([b"<< /Type /Catalog /Pages 2 0 R >>",
+                 b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+                 b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+                 b"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+                 b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+                 b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica "
+                 b"/Encoding /WinAnsiEncoding >>"])
 
 
 def jpeg(note: str = "") -> bytes:
