@@ -114,7 +114,15 @@ class Settings(BaseSettings):
             raise ValueError("DASHBOARD_URL needs a path of its own (e.g. /dashboard), without ?query or #")
         if path in ("/healthz", "/metrics"):
             raise ValueError(f"DASHBOARD_URL's path {path} is taken by the health check or the metrics")
-        return f"{parts.scheme}://{parts.netloc}{path}"
+        if parts.username or parts.password or not parts.hostname:
+            raise ValueError("DASHBOARD_URL has no user or password in it")
+        # As a browser states its Origin: host in lower case (and IDNA), no default port.
+        host = parts.hostname.encode("idna").decode("ascii")
+        host = f"[{host}]" if ":" in host else host
+        port = parts.port
+        if port is not None and port != {"http": 80, "https": 443}[parts.scheme]:
+            host = f"{host}:{port}"
+        return f"{parts.scheme}://{host}{path}"
 
     @model_validator(mode="after")
     def _dashboard_beside_the_webhook(self) -> Settings:

@@ -116,6 +116,8 @@ class AuditEntry:
 
 # --------------------------------------------------------------------------- statements
 
+READ_CHUNK = 500  # ids in one IN (...) list: well within SQLite's and PostgreSQL's limits
+
 _C = candidate_table.c
 _D = dossier_table.c
 _F = document_table.c
@@ -978,14 +980,14 @@ class SqlDossierStore:
         self, vacancy_id: str
     ) -> list[tuple[DossierRecord, list[DocumentRecord]]]:
         """Every dossier of a vacancy with its documents (the CSV export): the documents in
-        one query per 500 dossiers, not one `get_dossier` each."""
+        one query per READ_CHUNK dossiers, not one `get_dossier` each."""
         dossiers = self.list_dossiers(vacancy_id)
         owner = {d.id: d.candidate_id for d in dossiers}
         documents: dict[int | None, list[DocumentRecord]] = {d.id: [] for d in dossiers}
         ids = [d.id for d in dossiers]
         with self._engine.connect() as connection:
-            for start in range(0, len(ids), 500):
-                chunk = ids[start:start + 500]
+            for start in range(0, len(ids), READ_CHUNK):
+                chunk = ids[start:start + READ_CHUNK]
                 ciphers = self._ciphers(connection, {owner[i] for i in chunk})
                 for row in connection.execute(
                         select(document_table).where(_F.dossier_id.in_(chunk))

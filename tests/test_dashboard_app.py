@@ -21,6 +21,7 @@ from bot.dashboard.app import DOCUMENT_CSP
 from bot.dashboard.init_data import sign_init_data
 from bot.dashboard.wiring import routes
 from flows import decisions as D
+from flows.dossier_summary import csv_export
 from flows.messages import catalogue
 from storage.dashboard_access import SqlDashboardAccess
 from tests.bot_harness import CANDIDATE, OTHER, RECRUITER, RECRUITER_CHAT, BotHarness, Clock, running_bot
@@ -150,11 +151,15 @@ async def test_sign_in_never_redirects_elsewhere(bot: BotHarness):
             assert answer.headers["location"] in (f"{P}/",), target
 
 
-async def test_a_post_from_another_site_is_refused(bot: BotHarness):
+async def test_a_post_from_another_site_is_refused(bot: BotHarness, caplog: pytest.LogCaptureFixture):
     async with client(bot) as web:
         answer = await web.post(f"{P}/auth/telegram", data={"init_data": init_data(bot)},
                                 headers={"origin": "https://evil.example"})
         assert answer.status_code == 403 and "set-cookie" not in answer.headers
+    # Said in the log, with both addresses: a DASHBOARD_URL other than where browsers reach
+    # the bot would refuse every sign-in.
+    assert any("https://evil.example" in r.getMessage() and BASE in r.getMessage()
+               for r in caplog.records if r.levelname == "WARNING")
 
 
 async def test_a_one_time_link_signs_in_once(bot: BotHarness):
@@ -310,6 +315,9 @@ async def test_the_export_is_the_export_command_s_csv(bot: BotHarness):
                                  frozenset({RECRUITER}), RECRUITER_CHAT, None, lambda: None)  # type: ignore[arg-type]
     data, count = commands.export_rows(bot.engine.vacancies[NIEUWPOORT])
     assert answer.content == data and count == 2
+    # And what the dossiers are, read one by one as /dossier reads them.
+    one_by_one = [bot.store.get_dossier(d.id) for d in bot.store.list_dossiers(NIEUWPOORT)]
+    assert answer.content == csv_export(bot.engine.vacancies[NIEUWPOORT], one_by_one)  # type: ignore[arg-type]
     assert {e.dossier_id for e in _audit(bot, "dashboard_export")} == {
         dossier_id(bot), dossier_id(bot, OTHER)}
 
@@ -456,6 +464,25 @@ async def test_the_bare_address_and_odd_ids_answer_without_error(bot: BotHarness
         assert (await web.get(path)).status_code == 404, path
 
 
+async def test_documents_of_many_dossiers_are_read_in_chunks_as_one_by_one(
+        tmp_path: Path, migrated_database_url: str, monkeypatch: pytest.MonkeyPatch):
+    """The export's read (every dossier with its documents) equals `get_dossier` per dossier,
+    across chunks and candidates' keys."""
+    from storage import dossier_repository
+
+    async with running_bot(tmp_path, Clock(NIEUWPOORT_OPEN),
+                           database_url=migrated_database_url) as bot:
+        await apply_fully(bot, CANDIDATE, NIEUWPOORT)
+        await apply_fully(bot, OTHER, NIEUWPOORT)
+        monkeypatch.setattr(dossier_repository, "READ_CHUNK", 1)  # each dossier a chunk
+        together = bot.store.dossiers_with_documents(NIEUWPOORT)
+        one_by_one = [bot.store.get_dossier(d.id) for d in bot.store.list_dossiers(NIEUWPOORT)]
+        assert [(d.id, docs) for d, docs in together] == \
+            [(f[0].id, f[2]) for f in one_by_one]  # type: ignore[index]
+        assert sum(len(docs) for _d, docs in together) >= 4
+        assert len({d.candidate_id for d, _docs in together}) == 2
+
+
 def test_dashboard_url_must_be_an_address_with_a_path_of_its_own():
     from pydantic import ValidationError
 
@@ -463,6 +490,11 @@ def test_dashboard_url_must_be_an_address_with_a_path_of_its_own():
 
     assert Settings(_env_file=None, dashboard_url="https://x.org/intake/").dashboard_url == \
         "https://x.org/intake"
+    # As a browser states its Origin: the checks compare them character for character.
+    assert Settings(_env_file=None, dashboard_url="https://Jobs.Example.ORG:443/d").dashboard_url \
+        == "https://jobs.example.org/d"
+    assert Settings(_env_file=None, dashboard_url="http://127.0.0.1:8443/d").dashboard_url \
+        == "http://127.0.0.1:8443/d"
     for wrong in ("https://x.org", "https://x.org/", "x.org/dashboard", "https://x.org/healthz",
                   "https://x.org/d?a=1"):
         with pytest.raises(ValidationError):
@@ -510,6 +542,9 @@ async def test_the_whole_round_on_each_database(tmp_path: Path, migrated_databas
         assert "uitgenodigd" in bot.tg.messages_to(CANDIDATE)[-1].text.lower()
         events = [e.event for e in bot.store.audit_trail(d)]
         assert {"dashboard_view", "dashboard_document", "decision"} <= set(events)
+        # Ids past PostgreSQL's int4 name nothing: a 404, not a database error.
+        for path in (f"{P}/dossiers/2147483648", f"{P}/dossiers/{d}/documents/99999999999"):
+            assert (await web.get(path)).status_code == 404, path
         await web.aclose()
 
 

@@ -63,12 +63,12 @@ TELEGRAM_WEB = "https://web.telegram.org"
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
        # The PDF viewer (static/documents.mjs) fetches a document and draws it in a worker.
        "connect-src 'self'; worker-src 'self'; "
-       "frame-src 'self'; form-action 'self'; base-uri 'none'; "
+       "form-action 'self'; base-uri 'none'; "
        # Telegram's web client shows a Mini App in a frame; its phone apps in a web view.
        f"frame-ancestors 'self' {TELEGRAM_WEB}")
-# A document is shown in a frame of our own page, never runs anything of its own.
-DOCUMENT_CSP = ("default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; "
-                f"frame-ancestors 'self' {TELEGRAM_WEB}")
+# A document opened on its own (the page draws PDFs itself): nothing of its own runs, and no
+# other page frames it.
+DOCUMENT_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 LARGEST_ID = 2 ** 31 - 1  # ids are int4 on PostgreSQL: a larger one names nothing
 
 
@@ -167,18 +167,20 @@ def build_dashboard(config: DashboardConfig, *, store: SqlDossierStore, engine: 
                    for v in request.path_params.values()):
                 return refused(_browser_language(request), "unknown", 404)
             if handler.__name__ not in PAGES and request.method == "GET" and \
-                    request.headers.get("sec-fetch-site") == "cross-site":
+                    request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
                 # A file, an export or a chart is asked by our own pages only: another site
-                # must not make a recruiter's browser fetch (and audit) personal data.
+                # (a sibling subdomain too) must not make a recruiter's browser fetch, and
+                # audit, personal data.
                 return Response(status_code=403)
             held = await session_of(request)
             if held is None:
-                if request.method == "GET" and handler.__name__ in PAGES:
-                    return signin(request)
+                if request.method == "GET" and (handler.__name__ in PAGES or request.headers.get(
+                        "sec-fetch-dest") == "document"):
+                    return signin(request)  # a page, or a file opened as one: how to come in
                 return Response(status_code=403)  # files, exports, posts: nothing at all
             if request.method == "POST":
                 form = await _form(request)
-                if form is None or not _same_origin(request, config) or not hmac.compare_digest(
+                if form is None or not _same_origin(request, config, log) or not hmac.compare_digest(
                         form.get("csrf", "").encode(), held[1].csrf.encode()):
                     log.info("dashboard: a post refused (no valid CSRF token or origin)")
                     return refused(held[1].language, "csrf")
@@ -210,7 +212,7 @@ def build_dashboard(config: DashboardConfig, *, store: SqlDossierStore, engine: 
     async def telegram_signin(request: Request) -> Response:
         form = await _form(request)
         lang = _browser_language(request)
-        if form is None or not _same_origin(request, config):
+        if form is None or not _same_origin(request, config, log):
             return refused(lang, "signin")
         user = verify_init_data(form.get("init_data", ""), config.bot_token,
                                 wall_clock(), config.start_data)
@@ -232,7 +234,7 @@ def build_dashboard(config: DashboardConfig, *, store: SqlDossierStore, engine: 
     async def link_signin(request: Request) -> Response:
         form = await _form(request)
         lang = _browser_language(request)
-        if form is None or not _same_origin(request, config):
+        if form is None or not _same_origin(request, config, log):
             return refused(lang, "signin")
         grant = await asyncio.to_thread(access.redeem_link, form.get("token", "")[:128])
         if grant is None or grant.user_id not in config.recruiters:
@@ -362,10 +364,12 @@ def build_dashboard(config: DashboardConfig, *, store: SqlDossierStore, engine: 
             if found is None:
                 return D.Preview("gone"), None, None
             vacancy = vacancies.get(found[0].vacancy_id)
-            if vacancy is not None:  # it shows the candidate's name and the message to them
+            shown = D.preview(vacancy, found[0], found[1], found[2], store.decisions(dossier_id),
+                              press)
+            if shown.stage not in ("gone", "stale"):  # else the dossier page shows (and audits)
+                # It shows the candidate's name and the message to them: a view.
                 store.audit([dossier_id], "dashboard_view", {"by": session.user_id})
-            return (D.preview(vacancy, found[0], found[1], found[2], store.decisions(dossier_id),
-                              press), found, vacancy)
+            return shown, found, vacancy
         shown, found, vacancy = await asyncio.to_thread(read)
         if shown.stage in ("gone", "stale") or vacancy is None:
             return RedirectResponse(f"{base}/dossiers/{dossier_id}?said={shown.stage}",
@@ -451,13 +455,19 @@ async def _form(request: Request) -> dict[str, str] | None:
         return None
 
 
-def _same_origin(request: Request, config: DashboardConfig) -> bool:
+def _same_origin(request: Request, config: DashboardConfig, log: logging.Logger) -> bool:
     """A post from our own pages: the browser's Origin is DASHBOARD_URL's (not whatever the Host
     header claims); a browser that sends none must not call the request cross-site."""
     origin = request.headers.get("origin")
     if origin is None:
         return request.headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
-    return origin == config.origin
+    if origin == config.origin:
+        return True
+    # Addresses, no person: a DASHBOARD_URL other than where browsers reach the bot refuses
+    # every sign-in, and this line says why.
+    log.warning("dashboard: a post from %s refused; DASHBOARD_URL's origin is %s",
+                origin[:100], config.origin)
+    return False
 
 
 def _digits(text: str) -> bool:

@@ -307,19 +307,19 @@ def history_line(vacancy: Vacancy, questions: tuple[Question, ...], event: str,
     label = render(Msg(key, values), lang) if key in AUDIT_KEYS else event.replace("_", " ")
     if "to" in detail:  # a move of the conversation: where it went
         return f"{label} → {render(step_label(vacancy, questions, str(detail['to'])), lang)}"
+    # Of the detail (ids, flags and states), what a recruiter reads: the document, the decision
+    # and its reason, who did it. Internal ids and flags stay out.
     facts = []
-    for name, value in sorted(detail.items()):
-        if value in (None, "", [], False) or name in ("replaced",):
-            continue
-        if name == "document" and isinstance(value, str):
-            value = render(document_label(vacancy, value), lang)
-        elif name == "kind" and value in D.KINDS:
-            value = render(Msg(f"dash.decision.{value}"), lang)
-        elif name == "by":
-            value = render(Msg("dash.by", {"by": (names or {}).get(str(value), value)}), lang)
-            facts.append(str(value))
-            continue
-        facts.append(f"{name}: {value}" if name not in ("document", "kind") else str(value))
+    document = detail.get("document")
+    if isinstance(document, str) and document:
+        facts.append(render(document_label(vacancy, document), lang))
+    if detail.get("kind") in D.KINDS:
+        facts.append(render(Msg(f"dash.decision.{detail['kind']}"), lang))
+    if detail.get("reason") in D.REASONS:
+        facts.append(render(Msg(f"rec.decide.reason_{D.REASONS[detail['reason']]}"), lang))
+    if detail.get("by") is not None:
+        by = (names or {}).get(str(detail["by"]), detail["by"])
+        facts.append(render(Msg("dash.by", {"by": by}), lang))
     return f"{label} ({', '.join(facts)})" if facts else label
 
 
