@@ -27,6 +27,7 @@ import httpx
 import pytest
 
 from bot import sample_files
+from bot.dashboard.init_data import sign_init_data
 from bot.fake_bot_api import BOT_USERNAME
 from bot.fake_bot_server import FakeBotServer
 from bot.webhook_server import SECRET_HEADER
@@ -187,6 +188,13 @@ def test_the_container_command_serves_the_webhook_health_and_metrics_and_stops_c
         with server.lock:
             update = server.telegram.text_update(USER, f"/start {VACANCY}")
             server.telegram.updates.clear()  # nothing polls in webhook mode
+        # The dashboard beside the webhook (compose sets DASHBOARD_URL): its bare address goes
+        # on to the first page, which without a session is the sign-in page and nothing more.
+        bare = httpx.get(f"{bot.base}/dashboard", timeout=5)
+        assert bare.status_code == 307 and bare.headers["location"] == "/dashboard/"
+        first = httpx.get(f"{bot.base}/dashboard/", timeout=5)
+        assert first.status_code == 401 and 'id="signin"' in first.text
+
         hook = f"{bot.base}/telegram"
         assert httpx.post(hook, json=update, headers={SECRET_HEADER: "wrong"}).status_code == 403
         assert httpx.post(hook, json=update, headers={SECRET_HEADER: SECRET}).status_code == 200
@@ -232,9 +240,22 @@ def test_the_image_alone_polls_and_still_serves_health_and_metrics(server: FakeB
     assert env["DATABASE_URL"].startswith("sqlite:////data/")
     env["DATABASE_URL"] = "sqlite:///" + str(tmp_path / env["DATABASE_URL"].removeprefix(
         "sqlite:////data/"))
+    env["DASHBOARD_URL"] = f"http://127.0.0.1:{env['PORT']}/dashboard"
+    env["RECRUITER_USER_IDS"] = "999"
     bot = Running(env, tmp_path / "bot.log")
     try:
         wait_until(bot.healthy, "GET /healthz to answer 200", 60)
+        # Polling, and the dashboard served on PORT all the same: a recruiter's Mini App
+        # start data opens a session, and the overview lists the vacancies.
+        signed = sign_init_data({"auth_date": str(int(time.time())),
+                                 "user": json.dumps({"id": 999, "first_name": "Rita"})},
+                                server.telegram.token)
+        with httpx.Client(base_url=bot.base, timeout=10,
+                          headers={"origin": bot.base}) as web:
+            answer = web.post("/dashboard/auth/telegram", data={"init_data": signed})
+            assert answer.status_code == 303, answer.text
+            overview = web.get("/dashboard/")
+            assert overview.status_code == 200 and f'data-vacancy="{VACANCY}"' in overview.text
         with server.lock:
             server.telegram.text_update(USER, f"/start {VACANCY}")
             server.lock.notify_all()
