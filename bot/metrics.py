@@ -30,6 +30,10 @@ from storage.tables import inbox_table, outbox_table
 
 log = logging.getLogger(__name__)
 OUTCOMES = ("done", "retried", "failed", "quarantined")
+# How a dashboard sign-in ended: a session opened, or why not (a burst of "forged" is someone
+# trying; "origin" after a deployment is a DASHBOARD_URL other than where browsers come from).
+SIGN_INS = ("accepted", "forged", "stale", "malformed", "no_user", "not_recruiter", "link",
+            "origin")
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
@@ -44,6 +48,7 @@ class Counters:
         default_factory=lambda: Counter({"candidate": 0, "recruiters": 0}))
     errors: Counter[tuple[str, str]] = field(default_factory=Counter)
     submitted: int = 0
+    sign_ins: Counter[str] = field(default_factory=lambda: Counter(dict.fromkeys(SIGN_INS, 0)))
 
 
 PROCESS = Counters()
@@ -68,6 +73,11 @@ def handled(outcome: str, error: str | None = None) -> None:
 def error(source: str, kind: str) -> None:
     """An error in `source` (inbox, outbox, webhook, job) of `kind` (an exception type name)."""
     PROCESS.errors[source, kind] += 1
+
+
+def dashboard_sign_in(outcome: str) -> None:
+    """A dashboard sign-in (Mini App start data or a one-time link) ended: one of SIGN_INS."""
+    PROCESS.sign_ins[outcome] += 1
 
 
 def delivered(item: OutboxItem, at: datetime) -> None:
@@ -168,6 +178,9 @@ def render(counters: Counters, gauges: QueueGauges | None) -> str:
                  [({"source": s, "kind": k}, n) for (s, k), n in sorted(c.errors.items())]),
         *_series("intake_dossiers_submitted_total", "counter",
                  "Dossiers submitted through this process.", [({}, c.submitted)]),
+        *_series("intake_dashboard_sign_ins_total", "counter",
+                 "Dashboard sign-ins this process answered, by outcome (accepted, or why not).",
+                 [({"outcome": o}, c.sign_ins[o]) for o in sorted(c.sign_ins)]),
         *_series("intake_database_up", "gauge",
                  "1 when the database answered this scrape, else 0.",
                  [({}, 1 if gauges is not None else 0)]),

@@ -103,7 +103,12 @@ async def test_without_a_session_nothing_is_shown_and_no_file_leaves(bot: BotHar
 
 
 @pytest.mark.parametrize("case", ["forged", "stale", "stranger", "other_bot", "garbage"])
-async def test_forged_stale_or_strangers_start_data_opens_nothing(bot: BotHarness, case: str):
+async def test_forged_stale_or_strangers_start_data_opens_nothing(bot: BotHarness, case: str,
+                                                                 monkeypatch: pytest.MonkeyPatch):
+    from bot import metrics
+
+    counters = metrics.Counters()
+    monkeypatch.setattr(metrics, "PROCESS", counters)
     data = {"forged": init_data(bot).replace("Rita", "Rito"),
             "stale": init_data(bot, age=timedelta(days=2)),
             "stranger": init_data(bot, user_id=CANDIDATE),
@@ -115,6 +120,10 @@ async def test_forged_stale_or_strangers_start_data_opens_nothing(bot: BotHarnes
         assert answer.status_code == 403 and 'id="refused"' in answer.text
         assert "set-cookie" not in answer.headers
         assert (await web.get(f"{P}/")).status_code == 401
+    # Counted for the operator, by why (a burst of forged start data is someone trying).
+    why = {"forged": "forged", "stale": "stale", "stranger": "not_recruiter",
+           "other_bot": "forged", "garbage": "malformed"}[case]
+    assert +counters.sign_ins == {why: 1}
 
 
 async def test_a_valid_start_data_opens_a_strict_session_cookie(bot: BotHarness):

@@ -36,6 +36,8 @@ def test_the_exposition_before_anything_happened(counters: metrics.Counters):
     assert sample(samples, "intake_messages_delivered_total", to="candidate") == 0
     assert sample(samples, "intake_database_up") == 1
     assert not [key for key in samples if key[0] == "intake_errors_total"]
+    for outcome in metrics.SIGN_INS:
+        assert sample(samples, "intake_dashboard_sign_ins_total", outcome=outcome) == 0
 
 
 def test_the_hooks_count_and_a_database_that_does_not_answer_is_said(counters: metrics.Counters):

@@ -40,6 +40,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot import metrics
 from bot.dashboard import views
 from bot.dashboard.init_data import WebAppUser, verify_init_data
 from bot.recruiter_commands import export_rows
@@ -213,16 +214,17 @@ def build_dashboard(config: DashboardConfig, *, store: SqlDossierStore, engine: 
         form = await _form(request)
         lang = _browser_language(request)
         if form is None or not _same_origin(request, config, log):
+            metrics.dashboard_sign_in("origin" if form is not None else "malformed")
             return refused(lang, "signin")
         user = verify_init_data(form.get("init_data", ""), config.bot_token,
                                 wall_clock(), config.start_data)
-        if not isinstance(user, WebAppUser):
-            log.info("dashboard: Mini App sign-in refused (%s)", user)
-            return refused(lang, "signin")
-        if user.id not in config.recruiters:
-            log.info("dashboard: Mini App sign-in refused (not a recruiter)")
+        if not isinstance(user, WebAppUser) or user.id not in config.recruiters:
+            why = str(user) if not isinstance(user, WebAppUser) else "not_recruiter"
+            log.info("dashboard: Mini App sign-in refused (%s)", why)
+            metrics.dashboard_sign_in(why)
             return refused(lang, "signin")
         grant = Grant(user.id, user.first_name, normalise_language(user.language_code))
+        metrics.dashboard_sign_in("accepted")
         return await start(request, grant, form.get("next", ""))
 
     async def link_page(request: Request) -> Response:
@@ -235,11 +237,14 @@ def build_dashboard(config: DashboardConfig, *, store: SqlDossierStore, engine: 
         form = await _form(request)
         lang = _browser_language(request)
         if form is None or not _same_origin(request, config, log):
+            metrics.dashboard_sign_in("origin" if form is not None else "malformed")
             return refused(lang, "signin")
         grant = await asyncio.to_thread(access.redeem_link, form.get("token", "")[:128])
         if grant is None or grant.user_id not in config.recruiters:
             log.info("dashboard: a sign-in link refused (unknown, used or expired)")
+            metrics.dashboard_sign_in("link" if grant is None else "not_recruiter")
             return refused(lang, "link")
+        metrics.dashboard_sign_in("accepted")
         return await start(request, grant, "")
 
     async def sign_out(request: Request, session: Session) -> Response:
