@@ -577,3 +577,41 @@ async def test_housekeeping_deletes_ended_sign_ins(bot: BotHarness):
     bot.advance_wall(9 * 3600)  # past the link's 10 minutes and the session's 8 hours
     await bot.runtime.run_jobs_once()
     assert rows() == (0, 0)
+
+
+async def test_the_list_comes_in_pages_that_keep_the_filters(bot: BotHarness,
+                                                            monkeypatch: pytest.MonkeyPatch):
+    from bot.dashboard import app as dashboard_app
+
+    monkeypatch.setattr(dashboard_app, "PAGE_ROWS", 1)
+    submitted, draft = dossier_id(bot), dossier_id(bot, OTHER)
+    web = await signed_in(bot)
+    first = (await web.get(f"{P}/vacancies/{NIEUWPOORT}?sort=created&order=asc")).text
+    assert f'data-dossier="{submitted}"' in first and f'data-dossier="{draft}"' not in first
+    assert "2 sollicitaties" in first and "pagina 1 van 2" in first
+    following = re.search(r'rel="next" href="([^"]+)"', first)
+    assert following is not None
+    link = following.group(1).replace("&amp;", "&")
+    assert "sort=created" in link and "order=asc" in link and "page=2" in link
+    second = (await web.get(link)).text
+    assert f'data-dossier="{draft}"' in second and f'data-dossier="{submitted}"' not in second
+    assert 'rel="next"' not in second and 'rel="prev"' in second
+    past = (await web.get(f"{P}/vacancies/{NIEUWPOORT}?sort=created&order=asc&page=99")).text
+    assert f'data-dossier="{draft}"' in past  # past the last page: the last page
+    for odd in ("0", "-1", "x", "٣"):
+        assert (await web.get(f"{P}/vacancies/{NIEUWPOORT}?page={odd}")).status_code == 200
+
+
+async def test_a_link_sign_in_lands_where_the_browser_wanted_to_go(bot: BotHarness):
+    """A notification's "open in the dashboard" in a group opens a browser without a session;
+    after /dashboard's link, the recruiter lands on that dossier, not on the overview."""
+    d = dossier_id(bot)
+    access = SqlDashboardAccess(bot.store.engine, bot.wall_clock)
+    async with client(bot) as web:
+        first = await web.get(f"{P}/dossiers/{d}")
+        assert first.status_code == 401 and "intake_dashboard_next" in first.headers["set-cookie"]
+        token = access.issue_link(RECRUITER, "Rita", "nl", timedelta(minutes=10))
+        answer = await web.post(f"{P}/login", data={"token": token})
+        assert answer.status_code == 303 and answer.headers["location"] == f"{P}/dossiers/{d}"
+        assert "intake_dashboard_next=;" in ";".join(answer.headers.get_list("set-cookie"))
+        assert (await web.get(answer.headers["location"])).status_code == 200

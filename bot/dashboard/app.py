@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
@@ -58,6 +58,10 @@ from storage.dossier_repository import SqlDossierStore
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 COOKIE = "intake_dashboard"
+# Where a browser without a session wanted to go (a notification's "open in the dashboard" in a
+# group): after it signs in with a /dashboard link, it lands there. A path, nothing personal.
+NEXT_COOKIE = "intake_dashboard_next"
+PAGE_ROWS = 100  # dossiers on one page of the list: a phone renders that comfortably
 FORM_MAX = 16 * 1024  # the largest form we take: Mini App start data are a few hundred bytes
 SAID = ("decided", "stale", "gone", "invalid", "duplicate")  # outcomes a page may announce
 TELEGRAM_WEB = "https://web.telegram.org"
@@ -148,9 +152,13 @@ def build_dashboard(config: DashboardConfig, *, store: SqlDossierStore, engine: 
 
     def signin(request: Request) -> HTMLResponse:
         """The only thing shown without a session: how to come in; the Mini App's script
-        posts its start data from here."""
+        posts its start data from here, and a /dashboard link's sign-in comes back here."""
         lang = _browser_language(request)
-        return page("signin.html", lang, 401, next=request.url.path)
+        response = page("signin.html", lang, 401, next=request.url.path)
+        wanted = _safe_next(request.url.path, base)
+        if wanted != f"{base}/":
+            cookie(response, wanted, int(config.start_data.total_seconds()) + 300, NEXT_COOKIE)
+        return response
 
     async def session_of(request: Request) -> tuple[str, Session] | None:
         token = request.cookies.get(COOKIE, "")
@@ -190,12 +198,12 @@ def build_dashboard(config: DashboardConfig, *, store: SqlDossierStore, engine: 
             return await handler(request, held[1])
         return guarded
 
-    def cookie(response: Response, token: str, max_age: int) -> None:
+    def cookie(response: Response, token: str, max_age: int, name: str = COOKIE) -> None:
         # Over https: SameSite=None and partitioned, for Telegram's web client, which shows the
         # Mini App in a frame of web.telegram.org (a Lax cookie is not sent there). Posts are
         # guarded by the CSRF token and the Origin check, not by SameSite. The same attributes
         # to delete it: a cookie is replaced only by one set the same way.
-        parts = [f"{COOKIE}={token}", f"Max-Age={max_age}", f"Path={base}", "HttpOnly"]
+        parts = [f"{name}={token}", f"Max-Age={max_age}", f"Path={base}", "HttpOnly"]
         parts += ["Secure", "SameSite=None", "Partitioned"] if config.secure else ["SameSite=Lax"]
         response.raw_headers.append((b"set-cookie", "; ".join(parts).encode("latin-1")))
 
@@ -245,7 +253,9 @@ def build_dashboard(config: DashboardConfig, *, store: SqlDossierStore, engine: 
             metrics.dashboard_sign_in("link" if grant is None else "not_recruiter")
             return refused(lang, "link")
         metrics.dashboard_sign_in("accepted")
-        return await start(request, grant, "")
+        response = await start(request, grant, request.cookies.get(NEXT_COOKIE, ""))
+        cookie(response, "", 0, NEXT_COOKIE)
+        return response
 
     async def sign_out(request: Request, session: Session) -> Response:
         await asyncio.to_thread(access.close_session, request.state.token)
@@ -273,14 +283,25 @@ def build_dashboard(config: DashboardConfig, *, store: SqlDossierStore, engine: 
         vacancy = vacancy_of(request)
         if vacancy is None:
             return refused(session.language, "unknown", 404)
-        filters = views.Filters.parse(dict(request.query_params))
+        query = dict(request.query_params)
+        filters = views.Filters.parse(query)
         rows = await asyncio.to_thread(views.dossier_rows, store, vacancy, filters,
                                        session.language)
+        pages = max(1, -(-len(rows) // PAGE_ROWS))
+        number = query.get("page", "1")
+        shown = min(int(number), pages) if _digits(number) and 0 < len(number) < 6 and \
+            int(number) > 0 else 1
+
+        def page_url(n: int) -> str:  # the same filters, another page
+            return f"{request.url.path}?{urlencode({**query, 'page': str(n)})}"
         locale = recruiter_locale(vacancy, session.language)
-        return page("list.html", session.language, session=session, rows=rows, filters=filters,
-                    kinds=D.KINDS,
-                    vacancy=vacancy, title=render(vacancy.title, locale), views=views,
-                    here=str(request.url.path), query=request.url.query)
+        return page("list.html", session.language, session=session,
+                    rows=rows[(shown - 1) * PAGE_ROWS:shown * PAGE_ROWS], total=len(rows),
+                    page_number=shown, pages=pages,
+                    previous=page_url(shown - 1) if shown > 1 else None,
+                    following=page_url(shown + 1) if shown < pages else None,
+                    filters=filters, kinds=D.KINDS, vacancy=vacancy,
+                    title=render(vacancy.title, locale), views=views, here=request.url.path)
 
     async def funnel_png(request: Request, session: Session) -> Response:
         vacancy = vacancy_of(request)
