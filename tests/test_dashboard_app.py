@@ -615,3 +615,8 @@ async def test_a_link_sign_in_lands_where_the_browser_wanted_to_go(bot: BotHarne
         assert answer.status_code == 303 and answer.headers["location"] == f"{P}/dossiers/{d}"
         assert "intake_dashboard_next=;" in ";".join(answer.headers.get_list("set-cookie"))
         assert (await web.get(answer.headers["location"])).status_code == 200
+    async with client(bot) as web:  # an address that is not a plain path sets nothing
+        odd = await web.get(f"{P}/vacancies/x%3B%20Domain%3Devil.example")
+        assert odd.status_code == 401 and "set-cookie" not in odd.headers
+        unicode = await web.get(f"{P}/vacancies/%E2%9C%85")
+        assert unicode.status_code == 401 and "set-cookie" not in unicode.headers

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -62,6 +63,7 @@ COOKIE = "intake_dashboard"
 # group): after it signs in with a /dashboard link, it lands there. A path, nothing personal.
 NEXT_COOKIE = "intake_dashboard_next"
 PAGE_ROWS = 100  # dossiers on one page of the list: a phone renders that comfortably
+PLAIN_PATH = re.compile(r"[A-Za-z0-9/_.\-]{1,200}")
 FORM_MAX = 16 * 1024  # the largest form we take: Mini App start data are a few hundred bytes
 SAID = ("decided", "stale", "gone", "invalid", "duplicate")  # outcomes a page may announce
 TELEGRAM_WEB = "https://web.telegram.org"
@@ -102,7 +104,8 @@ class DashboardConfig:
 
 
 class SecurityHeaders:
-    """CSP, nosniff and no-referrer on every answer; no-store on all but the static files."""
+    """CSP, nosniff, a same-origin referrer and resource policy on every answer; no-store on
+    all but the static files."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -156,7 +159,8 @@ def build_dashboard(config: DashboardConfig, *, store: SqlDossierStore, engine: 
         lang = _browser_language(request)
         response = page("signin.html", lang, 401, next=request.url.path)
         wanted = _safe_next(request.url.path, base)
-        if wanted != f"{base}/":
+        # Only a plain path goes into a cookie (a ";" there would add attributes of its own).
+        if wanted != f"{base}/" and PLAIN_PATH.fullmatch(wanted):
             cookie(response, wanted, int(config.start_data.total_seconds()) + 300, NEXT_COOKIE)
         return response
 
