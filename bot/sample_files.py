@@ -48,14 +48,20 @@ def text_pdf(lines: list[str]) -> bytes:
         if i == 1:
             body.append(b"/F1 12 Tf 18 TL")
         body.append(b"(" + escaped(line) + b") Tj T*")
-    stream = b"\n".join([*body, b"ET"])
+    return page_pdf(b"\n".join([*body, b"ET"]), b"/Font << /F1 5 0 R >>",
+                    b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica "
+                    b"/Encoding /WinAnsiEncoding >>")
+
+
+def page_pdf(content: bytes, resources: bytes, resource: bytes) -> bytes:
+    """A one-page A4 PDF drawing `content` with one resource (object 5), which `resources`
+    names ("/Font << /F1 5 0 R >>", "/XObject << /Im0 5 0 R >>")."""
     return _pdf([b"<< /Type /Catalog /Pages 2 0 R >>",
                  b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
                  b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
-                 b"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
-                 b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-                 b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica "
-                 b"/Encoding /WinAnsiEncoding >>"])
+                 b"/Resources << " + resources + b" >> /Contents 4 0 R >>",
+                 b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+                 resource])
 
 
 def jpeg(note: str = "") -> bytes:

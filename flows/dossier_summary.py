@@ -36,7 +36,8 @@ from flows.vacancy import (
 IDENTITY_IDS = {q.id for q in IDENTITY}
 
 
-def _local(vacancy: Vacancy, moment: datetime | None) -> str:
+def local_time(vacancy: Vacancy, moment: datetime | None) -> str:
+    """A moment as the vacancy's zone reads it, dd-mm-yyyy hh:mm ("" for none)."""
     return moment.astimezone(vacancy.zone).strftime("%d-%m-%Y %H:%M") if moment else ""
 
 
@@ -162,7 +163,7 @@ def summary(vacancy: Vacancy, dossier: DossierRecord, documents: list[DocumentRe
         Msg("rec.candidate", {"name": counted.get("candidate.name", "?"),
                               "email": counted.get("candidate.email", "?")}),
         Msg("rec.status", {"status": status_text(dossier.status),
-                           "when": _local(vacancy, dossier.submitted_at)}),
+                           "when": local_time(vacancy, dossier.submitted_at)}),
         Msg("rec.verdict", {"verdict": Msg(f"rec.{R.verdict_heading(verdict)}")}),
         *reason_lines(vacancy, verdict),
     ]
@@ -280,9 +281,9 @@ def questions_summary(vacancy: Vacancy,
     lang = recruiter_locale(vacancy, lang)
     lines: list[Any] = [Msg("rec.questions.title", {"n": len(asked)})]
     for question, answers in asked:
-        lines.append(Msg("rec.questions.question", {"when": _local(vacancy, question.asked_at),
+        lines.append(Msg("rec.questions.question", {"when": local_time(vacancy, question.asked_at),
                                                     "text": question.text}))
-        lines += [Msg("rec.questions.answer", {"when": _local(vacancy, a.answered_at),
+        lines += [Msg("rec.questions.answer", {"when": local_time(vacancy, a.answered_at),
                                                "text": a.text}) for a in answers]
         if not answers:
             lines.append(Msg("rec.questions.unanswered"))
@@ -353,7 +354,7 @@ def csv_export(vacancy: Vacancy,
         writer.writerow([_cell(value, lang) for value in [
             dossier.id, status_text(dossier.status),
             counted.get("candidate.name", ""), counted.get("candidate.email", ""),
-            _local(vacancy, dossier.created_at), _local(vacancy, dossier.submitted_at),
+            local_time(vacancy, dossier.created_at), local_time(vacancy, dossier.submitted_at),
             Msg(f"rec.{facts.heading}"), outstanding_text(vacancy, facts, lang),
             Msg("btn.yes") if facts.assumed else Msg("btn.no"),
             total,

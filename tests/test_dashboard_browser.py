@@ -15,7 +15,6 @@ import asyncio
 import io
 import json
 import os
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +28,7 @@ from starlette.applications import Starlette
 
 from bot.dashboard.init_data import sign_init_data
 from bot.dashboard.wiring import routes
-from bot.sample_files import _pdf, text_pdf
+from bot.sample_files import page_pdf, text_pdf
 from bot.webhook_server import serve
 from tests.bot_harness import CANDIDATE, OTHER, RECRUITER, RECRUITER_CHAT, BotHarness, Clock
 from tests.browser import launched_chromium
@@ -43,6 +42,7 @@ from tests.test_bot import (
     accept_privacy,
 )
 from tests.test_bot_decisions import decisions
+from tests.webhook_cluster import free_port
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")  # the module's Chromium lives in its loop
 
@@ -83,22 +83,11 @@ def scanned_pdf() -> bytes:
     image.convert("1").save(tiff, "TIFF", compression="group4")
     strip = Image.open(io.BytesIO(tiff.getvalue())).tag_v2
     data = tiff.getvalue()[strip[273][0]:strip[273][0] + strip[279][0]]
-    content = b"q 500 0 0 250 40 500 cm /Im0 Do Q"
-    return _pdf([b"<< /Type /Catalog /Pages 2 0 R >>",
-                 b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-                 b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
-                 b"/Resources << /XObject << /Im0 5 0 R >> >> /Contents 4 0 R >>",
-                 b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
-                 b"<< /Type /XObject /Subtype /Image /Width 800 /Height 400 /ColorSpace "
-                 b"/DeviceGray /BitsPerComponent 1 /Filter /CCITTFaxDecode /DecodeParms << /K -1 "
-                 b"/Columns 800 /Rows 400 /BlackIs1 false >> /Length %d >>\nstream\n" % len(data)
-                 + data + b"\nendstream"])
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return page_pdf(b"q 500 0 0 250 40 500 cm /Im0 Do Q", b"/XObject << /Im0 5 0 R >>",
+                    b"<< /Type /XObject /Subtype /Image /Width 800 /Height 400 /ColorSpace "
+                    b"/DeviceGray /BitsPerComponent 1 /Filter /CCITTFaxDecode /DecodeParms << "
+                    b"/K -1 /Columns 800 /Rows 400 /BlackIs1 false >> /Length %d >>\nstream\n"
+                    % len(data) + data + b"\nendstream")
 
 
 @dataclass

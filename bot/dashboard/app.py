@@ -173,13 +173,15 @@ def build_dashboard(config: DashboardConfig, *, store: SqlDossierStore, engine: 
             return None
         return token, found
 
-    def signed_in(handler: Callable[[Request, Session], Awaitable[Response]]
-                  ) -> Callable[[Request], Awaitable[Response]]:
+    def signed_in(handler: Callable[[Request, Session], Awaitable[Response]], *,
+                  page: bool = False) -> Callable[[Request], Awaitable[Response]]:
+        """`handler` for a signed-in recruiter only. Without a session a `page` answers the
+        sign-in page; files, exports and posts a bare 403."""
         async def guarded(request: Request) -> Response:
             if any(isinstance(v, int) and not 0 < v <= LARGEST_ID
                    for v in request.path_params.values()):
                 return refused(_browser_language(request), "unknown", 404)
-            if handler.__name__ not in PAGES and request.method == "GET" and \
+            if not page and request.method == "GET" and \
                     request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
                 # A file, an export or a chart is asked by our own pages only: another site
                 # (a sibling subdomain too) must not make a recruiter's browser fetch, and
@@ -187,7 +189,7 @@ def build_dashboard(config: DashboardConfig, *, store: SqlDossierStore, engine: 
                 return Response(status_code=403)
             held = await session_of(request)
             if held is None:
-                if request.method == "GET" and (handler.__name__ in PAGES or request.headers.get(
+                if request.method == "GET" and (page or request.headers.get(
                         "sec-fetch-dest") == "document"):
                     return signin(request)  # a page, or a file opened as one: how to come in
                 return Response(status_code=403)  # files, exports, posts: nothing at all
@@ -222,11 +224,18 @@ def build_dashboard(config: DashboardConfig, *, store: SqlDossierStore, engine: 
 
     # ------------------------------------------------------------------ coming in
 
-    async def telegram_signin(request: Request) -> Response:
+    async def sign_in_form(request: Request) -> tuple[dict[str, str] | None, str]:
+        """A sign-in's form, when it is one posted from our own origin (else None, counted),
+        and the language to answer in."""
         form = await _form(request)
-        lang = _browser_language(request)
         if form is None or not _same_origin(request, config, log):
             metrics.dashboard_sign_in("origin" if form is not None else "malformed")
+            form = None
+        return form, _browser_language(request)
+
+    async def telegram_signin(request: Request) -> Response:
+        form, lang = await sign_in_form(request)
+        if form is None:
             return refused(lang, "signin")
         user = verify_init_data(form.get("init_data", ""), config.bot_token,
                                 wall_clock(), config.start_data)
@@ -246,10 +255,8 @@ def build_dashboard(config: DashboardConfig, *, store: SqlDossierStore, engine: 
         return page("login.html", _browser_language(request), token=token)
 
     async def link_signin(request: Request) -> Response:
-        form = await _form(request)
-        lang = _browser_language(request)
-        if form is None or not _same_origin(request, config, log):
-            metrics.dashboard_sign_in("origin" if form is not None else "malformed")
+        form, lang = await sign_in_form(request)
+        if form is None:
             return refused(lang, "signin")
         grant = await asyncio.to_thread(access.redeem_link, form.get("token", "")[:128])
         if grant is None or grant.user_id not in config.recruiters:
@@ -438,19 +445,19 @@ def build_dashboard(config: DashboardConfig, *, store: SqlDossierStore, engine: 
         return RedirectResponse(f"{base}/dossiers/{dossier_id}?said={outcome}", status_code=303)
 
     routes = [
-        Route("/", signed_in(overview), methods=["GET"]),
+        Route("/", signed_in(overview, page=True), methods=["GET"]),
         Route("/auth/telegram", telegram_signin, methods=["POST"]),
         Route("/login/{token:str}", link_page, methods=["GET"]),
         Route("/login", link_signin, methods=["POST"]),
         Route("/logout", signed_in(sign_out), methods=["POST"]),
         Route("/language", signed_in(language), methods=["POST"]),
-        Route("/vacancies/{vacancy_id:str}", signed_in(dossier_list), methods=["GET"]),
+        Route("/vacancies/{vacancy_id:str}", signed_in(dossier_list, page=True), methods=["GET"]),
         Route("/vacancies/{vacancy_id:str}/funnel.png", signed_in(funnel_png), methods=["GET"]),
         Route("/vacancies/{vacancy_id:str}/export.csv", signed_in(export), methods=["GET"]),
-        Route("/dossiers/{dossier_id:int}", signed_in(dossier), methods=["GET"]),
+        Route("/dossiers/{dossier_id:int}", signed_in(dossier, page=True), methods=["GET"]),
         Route("/dossiers/{dossier_id:int}/documents/{document_id:int}", signed_in(document),
               methods=["GET"]),
-        Route("/dossiers/{dossier_id:int}/decide", signed_in(decide_page), methods=["GET"]),
+        Route("/dossiers/{dossier_id:int}/decide", signed_in(decide_page, page=True), methods=["GET"]),
         Route("/dossiers/{dossier_id:int}/decide", signed_in(decide), methods=["POST"]),
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
     ]
@@ -458,9 +465,6 @@ def build_dashboard(config: DashboardConfig, *, store: SqlDossierStore, engine: 
     app.router.redirect_slashes = False
     return SecurityHeaders(app)
 
-
-# Handlers that answer a page (else: files, exports and posts answer a bare 403 without a session).
-PAGES = {"overview", "dossier_list", "dossier", "decide_page"}
 
 
 async def _form(request: Request) -> dict[str, str] | None:

@@ -21,6 +21,7 @@ from flows.dossier_summary import (
     dossier_facts,
     file_deleted,
     file_deleted_text,
+    local_time,
     outstanding_text,
     question_label,
     reason_line,
@@ -50,9 +51,6 @@ def _text(value: Any, lang: str) -> str:
     """A catalogue text, or what a candidate typed, ready for a page (autoescaped there)."""
     return clean_text(render(value, lang))
 
-
-def _local(vacancy: Vacancy, moment: datetime | None) -> str:
-    return moment.astimezone(vacancy.zone).strftime("%d-%m-%Y %H:%M") if moment else ""
 
 
 def dossier_name(dossier: DossierRecord, locale: str) -> str:
@@ -162,13 +160,13 @@ def dossier_rows(store: SqlDossierStore, vacancy: Vacancy, filters: Filters,
         if filters.min_score is not None and (facts.score or 0) < filters.min_score:
             continue
         rows.append(Row(
-            d.id, _text(str(d.answers.get("candidate.name") or "—"), locale), d.status,
+            d.id, dossier_name(d, locale), d.status,
             _text(status_text(d.status), locale), heading,
             _text(Msg(f"rec.{facts.heading}"), locale),
             clean_text(outstanding_text(vacancy, facts, locale)), len(facts.outstanding),
             facts.assumed, facts.score, facts.max_score, d.decision,
             _text(Msg(f"dash.decision.{d.decision}"), lang) if d.decision else "",
-            d.created_at, d.updated_at, _local(vacancy, d.updated_at)))
+            d.created_at, d.updated_at, local_time(vacancy, d.updated_at)))
     keys = {"updated": lambda r: (r.updated, r.id), "created": lambda r: (r.created, r.id),
             "score": lambda r: (r.score if r.score is not None else -1, r.id),
             "name": lambda r: (r.name.casefold(), r.id),
@@ -254,16 +252,16 @@ def dossier_page(store: SqlDossierStore, vacancy: Vacancy, dossier: DossierRecor
     asked = [(q, answers) for q, answers in store.questions(dossier.id) if q.status == "asked"]
     decisions = [DecisionView(d.kind, _text(Msg(f"dash.decision.{d.kind}"), lang),
                               names.get(d.decided_by, d.decided_by),
-                              _local(vacancy, d.decided_at), decision_detail(vacancy, d, locale))
+                              local_time(vacancy, d.decided_at), decision_detail(vacancy, d, locale))
                  for d in store.decisions(dossier.id)]
     can_decide = dossier.status == "submitted" and dossier.decision not in D.FINAL
     return DossierPage(
         id=dossier.id, vacancy_id=vacancy.id, title=render(vacancy.title, locale),
         employer=render(vacancy.employer, locale),
-        name=_text(str(counted.get("candidate.name") or "—"), locale),
+        name=dossier_name(dossier, locale),
         email=_text(str(counted.get("candidate.email") or "—"), locale),
         status=dossier.status, status_label=_text(status_text(dossier.status), locale),
-        submitted=_local(vacancy, dossier.submitted_at), updated=_local(vacancy, dossier.updated_at),
+        submitted=local_time(vacancy, dossier.submitted_at), updated=local_time(vacancy, dossier.updated_at),
         verdict_label=_text(Msg(f"rec.{facts.heading}"), locale), reasons=reasons,
         score=(facts.score, facts.max_score or 0) if facts.score is not None else None,
         criteria=criteria,
@@ -271,10 +269,10 @@ def dossier_page(store: SqlDossierStore, vacancy: Vacancy, dossier: DossierRecor
         answers=[_text(line, locale).removeprefix("• ")
                  for line in answer_lines(vacancy, questions, counted, locale)[1:]],
         documents=[document_view(vacancy, doc, locale) for doc in documents],
-        questions=[(_local(vacancy, q.asked_at), clean_text(q.text),
-                    [(_local(vacancy, a.answered_at), clean_text(a.text)) for a in answers])
+        questions=[(local_time(vacancy, q.asked_at), clean_text(q.text),
+                    [(local_time(vacancy, a.answered_at), clean_text(a.text)) for a in answers])
                    for q, answers in asked],
-        history=[(_local(vacancy, e.at),
+        history=[(local_time(vacancy, e.at),
                   clean_text(history_line(vacancy, questions, e.event, e.detail, locale,
                                           names)))
                  for e in store.audit_trail(dossier.id)],
